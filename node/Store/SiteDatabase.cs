@@ -1,0 +1,145 @@
+using Microsoft.Data.Sqlite;
+
+namespace Midia.Node.Store;
+
+/// <summary>
+/// The node's one SQLite file: facts for counting, consent, policy and audit. Opening it creates
+/// or upgrades the schema. WAL lets the admin and consent verbs write while `serve` reads.
+/// </summary>
+public static class SiteDatabase
+{
+    // Dates are whole days since 1970-01-01 (see Days): small integers compare and index fast.
+    const string Schema = """
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+        -- pid is dense (1, 2, 3, ...) so patient sets are bitmaps indexed by it.
+        CREATE TABLE IF NOT EXISTS patient (
+          pid           INTEGER PRIMARY KEY,
+          resource_id   TEXT NOT NULL UNIQUE,
+          sex           TEXT NOT NULL DEFAULT 'unknown', -- FHIR administrative gender: male | female | other | unknown
+          birth_date    INTEGER,                         -- Days
+          deceased      INTEGER NOT NULL DEFAULT 0,
+          deceased_date INTEGER,
+          -- identifying data: used only for linkage and the site's own lookups; never leaves the node
+          kvnr          TEXT,
+          family        TEXT,
+          given         TEXT,
+          linkage       TEXT                             -- linkage pseudonym (keyed HMAC), set by serve
+        );
+        CREATE INDEX IF NOT EXISTS patient_kvnr ON patient(kvnr) WHERE kvnr IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS patient_linkage ON patient(linkage) WHERE linkage IS NOT NULL;
+
+        -- Canonical code-system URIs (aliases such as dimdi -> bfarm are folded before insert).
+        CREATE TABLE IF NOT EXISTS code_system (sid INTEGER PRIMARY KEY, uri TEXT NOT NULL UNIQUE);
+
+        -- One row per coded item: a criterion becomes a range scan on fact_code.
+        CREATE TABLE IF NOT EXISTS fact (
+          fid           INTEGER PRIMARY KEY,
+          pid           INTEGER NOT NULL,
+          sid           INTEGER NOT NULL,
+          code          TEXT NOT NULL,
+          kind          INTEGER NOT NULL,  -- FactKind
+          date          INTEGER,           -- Days: onset, effective, start, performed
+          end_date      INTEGER,           -- Days: end of a period (medication, procedure)
+          value_num     REAL,
+          unit          TEXT,
+          value_sid     INTEGER,           -- coded value (valueCodeableConcept)
+          value_code    TEXT,
+          display       TEXT,
+          resource_type TEXT NOT NULL,
+          resource_id   TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS fact_code ON fact(sid, code, pid, date, value_num);
+        CREATE INDEX IF NOT EXISTS fact_source ON fact(resource_type, resource_id);
+        CREATE INDEX IF NOT EXISTS fact_patient ON fact(pid);
+
+        -- Attributes of the resource a fact came from (Condition stage, clinicalStatus, Observation method, ...).
+        CREATE TABLE IF NOT EXISTS attribute (
+          resource_type TEXT NOT NULL,
+          resource_id   TEXT NOT NULL,
+          name          TEXT NOT NULL,     -- lower-case attribute name as CCDL attributeCode.code uses it
+          sid           INTEGER,
+          code          TEXT,
+          value_num     REAL,
+          unit          TEXT
+        );
+        CREATE INDEX IF NOT EXISTS attribute_source ON attribute(resource_type, resource_id, name);
+
+        -- Consent provisions: the site's own Consent documents (pid set, seq NULL) and network
+        -- consent changes (linkage set, seq = the coordinator's global sequence number).
+        CREATE TABLE IF NOT EXISTS consent_provision (
+          id            INTEGER PRIMARY KEY,
+          pid           INTEGER,
+          linkage       TEXT,
+          policy        TEXT NOT NULL,     -- full code, e.g. 2.16.840.1.113883.3.1937.777.24.5.3.8
+          permit        INTEGER NOT NULL,  -- 1 permit, 0 deny
+          start         INTEGER,           -- Days, inclusive; NULL = open
+          end           INTEGER,           -- Days, inclusive; NULL = open
+          source        TEXT NOT NULL,     -- 'Consent/<id>' or 'network:<seq>'
+          seq           INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS consent_pid ON consent_provision(pid) WHERE pid IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS consent_linkage ON consent_provision(linkage) WHERE linkage IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS consent_source ON consent_provision(source);
+        """;
+
+    public static SqliteConnection Open(string path, bool readOnly = false)
+    {
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        connection.Open();
+        Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=OFF;");
+        if (!readOnly) Execute(connection, Schema);
+        return connection;
+    }
+
+    public static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Bumped by every import and consent change; part of the seed of deterministic noise.</summary>
+    public static long DataVersion(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM meta WHERE key = 'data_version'";
+        return command.ExecuteScalar() is string s ? long.Parse(s) : 0;
+    }
+
+    public static void BumpDataVersion(SqliteConnection connection, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO meta(key, value) VALUES ('data_version', '1')
+            ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
+            """;
+        command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>What kind of clinical item a fact is; also the summary's entry kinds.</summary>
+public enum FactKind
+{
+    Condition = 1,
+    Observation = 2,       // incl. one row per Observation.component
+    Medication = 3,        // MedicationStatement and MedicationAdministration
+    Procedure = 4,
+    Imaging = 5,           // ImagingStudy: code = modality (DICOM), display = description
+}
+
+/// <summary>Calendar dates as whole days since 1970-01-01, the unit of every date column.</summary>
+public static class Days
+{
+    public static int From(DateOnly date) => date.DayNumber - Epoch;
+    public static DateOnly ToDate(long days) => DateOnly.FromDayNumber((int)days + Epoch);
+    public static int Today() => From(DateOnly.FromDateTime(DateTime.UtcNow));
+    static readonly int Epoch = new DateOnly(1970, 1, 1).DayNumber;
+}
