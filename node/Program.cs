@@ -1,1 +1,5 @@
-Console.WriteLine("not yet");
+using System.CommandLine;
+
+// midia-node: one site's node. Each capability adds its command here.
+var root = new RootCommand("midia-node: a site's node of Midia Federated — import, serve, admin, consent, patient report");
+return await Midia.Rpc.Hosting.CommandLine.RunAsync(root, args);

@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace Midia.Cli.Dev;
+
+/// <summary>`midia dev ...`: development certificates, synthetic data and the demo network.</summary>
+public static class DevCommand
+{
+    public static Command Command()
+    {
+        var dev = new Command("dev", "Developer tools: dev certificates, synthetic data, the demo network (never for production)");
+        // one line per dev tool:
+        return dev;
+    }
+}
