@@ -12,7 +12,7 @@ sealed class SiteWrites : IDisposable
     readonly SqliteConnection db;
     readonly List<SqliteCommand> commands = [];
     readonly SqliteCommand upsertPatient, findPatient, findSystem, insertSystem;
-    readonly SqliteCommand deleteFacts, deleteAttributes, insertFact, insertAttribute;
+    readonly RawStatement deleteFacts, deleteAttributes, insertFact, insertAttribute;
     readonly SqliteCommand deleteProvisions, insertProvision;
     readonly Dictionary<string, long> systems = new(StringComparer.Ordinal);
     readonly Dictionary<string, long> patients = new(StringComparer.Ordinal);
@@ -35,16 +35,16 @@ sealed class SiteWrites : IDisposable
         findPatient = Prepare("SELECT pid FROM patient WHERE resource_id = $id", "$id");
         findSystem = Prepare("SELECT sid FROM code_system WHERE uri = $uri", "$uri");
         insertSystem = Prepare("INSERT INTO code_system(uri) VALUES ($uri) RETURNING sid", "$uri");
-        deleteFacts = Prepare("DELETE FROM fact WHERE resource_type = $type AND resource_id = $id", "$type", "$id");
-        deleteAttributes = Prepare("DELETE FROM attribute WHERE resource_type = $type AND resource_id = $id", "$type", "$id");
-        insertFact = Prepare("""
+        deleteFacts = new RawStatement(db, "DELETE FROM fact WHERE resource_type = ?1 AND resource_id = ?2");
+        deleteAttributes = new RawStatement(db, "DELETE FROM attribute WHERE resource_type = ?1 AND resource_id = ?2");
+        insertFact = new RawStatement(db, """
             INSERT INTO fact(pid, sid, code, kind, date, end_date, value_num, unit, value_sid, value_code, display, resource_type, resource_id)
-            VALUES ($pid, $sid, $code, $kind, $date, $end_date, $value_num, $unit, $value_sid, $value_code, $display, $type, $id)
-            """, "$pid", "$sid", "$code", "$kind", "$date", "$end_date", "$value_num", "$unit", "$value_sid", "$value_code", "$display", "$type", "$id");
-        insertAttribute = Prepare("""
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+            """);
+        insertAttribute = new RawStatement(db, """
             INSERT INTO attribute(resource_type, resource_id, name, sid, code, value_num, unit)
-            VALUES ($type, $id, $name, $sid, $code, $value_num, $unit)
-            """, "$type", "$id", "$name", "$sid", "$code", "$value_num", "$unit");
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            """);
         deleteProvisions = Prepare("DELETE FROM consent_provision WHERE source = $source", "$source");
         insertProvision = Prepare("""
             INSERT INTO consent_provision(pid, policy, permit, start, end, source)
@@ -125,24 +125,46 @@ sealed class SiteWrites : IDisposable
     /// <summary>Upsert: a re-imported resource first loses what its previous version wrote.</summary>
     public void ReplaceResource(string type, string id)
     {
-        Bind(deleteFacts, type, id);
-        deleteFacts.ExecuteNonQuery();
-        Bind(deleteAttributes, type, id);
-        deleteAttributes.ExecuteNonQuery();
+        deleteFacts.Bind(1, type);
+        deleteFacts.Bind(2, id);
+        deleteFacts.Run();
+        deleteAttributes.Bind(1, type);
+        deleteAttributes.Bind(2, id);
+        deleteAttributes.Run();
     }
 
     public void Fact(long pid, long sid, string code, FactKind kind, int? date, int? endDate,
         double? valueNum, string? unit, long? valueSid, string? valueCode, string? display, string type, string id)
     {
-        Bind(insertFact, pid, sid, code, (int)kind, date, endDate, valueNum, unit, valueSid, valueCode, display, type, id);
-        insertFact.ExecuteNonQuery();
+        var f = insertFact;
+        f.Bind(1, pid);
+        f.Bind(2, sid);
+        f.Bind(3, code);
+        f.Bind(4, (long)kind);
+        f.Bind(5, date);
+        f.Bind(6, endDate);
+        f.Bind(7, valueNum);
+        f.Bind(8, unit);
+        f.Bind(9, valueSid);
+        f.Bind(10, valueCode);
+        f.Bind(11, display);
+        f.Bind(12, type);
+        f.Bind(13, id);
+        f.Run();
         Facts++;
     }
 
     public void Attribute(string type, string id, string name, long? sid, string? code, double? valueNum = null, string? unit = null)
     {
-        Bind(insertAttribute, type, id, name, sid, code, valueNum, unit);
-        insertAttribute.ExecuteNonQuery();
+        var a = insertAttribute;
+        a.Bind(1, type);
+        a.Bind(2, id);
+        a.Bind(3, name);
+        a.Bind(4, sid);
+        a.Bind(5, code);
+        a.Bind(6, valueNum);
+        a.Bind(7, unit);
+        a.Run();
     }
 
     public void ReplaceConsent(string source)
@@ -160,5 +182,6 @@ sealed class SiteWrites : IDisposable
     public void Dispose()
     {
         foreach (var c in commands) c.Dispose();
+        foreach (var s in new[] { deleteFacts, deleteAttributes, insertFact, insertAttribute }) s.Dispose();
     }
 }
