@@ -2,4 +2,5 @@ using System.CommandLine;
 
 // midia-node: one site's node. Each capability adds its command here.
 var root = new RootCommand("midia-node: a site's node of Midia Federated — import, serve, admin, consent, patient report");
+root.Subcommands.Add(Midia.Node.Import.ImportCommand.Command());
 return await Midia.Rpc.Hosting.CommandLine.RunAsync(root, args);
