@@ -8,7 +8,7 @@ namespace Midia.Node.Audit;
 /// <summary>`midia-node admin audit`: every request this site received, oldest first.</summary>
 public static class AuditCommand
 {
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Command()
     {

@@ -8,7 +8,7 @@ namespace Midia.Node.Consent;
 /// <summary>`midia-node consent show|set`: the site's consent desk.</summary>
 public static class ConsentCommands
 {
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Command()
     {

@@ -9,7 +9,7 @@ namespace Midia.Node.Disclosure;
 /// <summary>`midia-node admin disclosure TYPE [...]`: show or change how a query type's numbers leave the node.</summary>
 public static class DisclosureCommand
 {
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Command()
     {

@@ -9,7 +9,7 @@ namespace Midia.Node.Policy;
 /// <summary>`midia-node admin ...`: what the site admin decides — approvals, disclosure, and the audit to check it.</summary>
 public static class AdminCommands
 {
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Command()
     {
