@@ -119,6 +119,32 @@ public sealed class CohortEvaluator(SqliteConnection connection)
         return years;
     }
 
+    /// <summary>SQLite's plan of every scan the query runs (EXPLAIN QUERY PLAN), one string per
+    /// statement: how to check that each criterion is an index search, not a table scan.</summary>
+    internal IReadOnlyList<string> Plans(CohortQuery query)
+    {
+        lock (gate)
+        {
+            var site = Current();
+            var plans = new List<string>();
+            foreach (var criterion in query.Inclusion.Concat(query.Exclusion).SelectMany(g => g).Where(c => c.Kind == CriterionKind.Facts))
+                foreach (var code in criterion.TermCodes)
+                {
+                    if (!site.Sids.TryGetValue(code.System, out var sid)) continue;
+                    (long, string)? concept = criterion.Value is ConceptFilter c && c.Concepts.FirstOrDefault(x => site.Sids.ContainsKey(x.System)) is { } first
+                        ? (site.Sids[first.System], first.Code) : null;
+                    using var command = connection.CreateCommand();
+                    if (!Build(command, criterion, code, sid, concept, site, withDate: false)) continue;
+                    command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
+                    using var reader = command.ExecuteReader();
+                    var lines = new List<string>();
+                    while (reader.Read()) lines.Add(reader.GetString(3));
+                    plans.Add(string.Join(" / ", lines));
+                }
+            return plans;
+        }
+    }
+
     SiteSnapshot Current()
     {
         var key = SiteSnapshot.Key(connection);

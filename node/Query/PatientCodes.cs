@@ -4,7 +4,8 @@ namespace Midia.Node.Query;
 
 /// <summary>
 /// Codes with meaning beyond "a fact carries this code": the patient-level criteria (QUERY.md) and
-/// the MS drugs WHO re-coded in 2024 (DOMAIN.md), which a query for either code must find both of.
+/// the drugs WHO re-coded (MS drugs in 2024, trastuzumab in 2022; DOMAIN.md): a query for either
+/// code finds both.
 /// </summary>
 public static class PatientCodes
 {
@@ -39,9 +40,10 @@ public static class PatientCodes
         ("L04AA42", "L04AE03"), // siponimod
         ("L04AA31", "L04AK02"), // teriflunomide
         ("N07XX09", "L04AX07"), // dimethyl fumarate
+        ("L01XC03", "L01FD01"), // trastuzumab, re-coded by WHO in 2022 (DOMAIN.md, breast cancer)
     ];
 
-    /// <summary>The other ATC code of a re-coded MS drug, or null.</summary>
+    /// <summary>The other ATC code of a re-coded drug (the MS table of DOMAIN.md, and trastuzumab), or null.</summary>
     public static string? AtcPartner(string code)
     {
         foreach (var (old, @new) in AtcRevisions)

@@ -160,7 +160,7 @@ static class QueryRewriter
         [RandomSite.Atc] = "http://www.whocc.no/atc", ["http://www.whocc.no/atc"] = "http://fhir.de/CodeSystem/dimdi/atc",
         ["http://fhir.de/CodeSystem/dimdi/atc"] = RandomSite.Atc,
         ["L04AA36"] = "L04AG08", ["L04AG08"] = "L04AA36", ["L04AA23"] = "L04AG03", ["L04AG03"] = "L04AA23",
-        ["N07XX09"] = "L04AX07", ["L04AX07"] = "N07XX09",
+        ["N07XX09"] = "L04AX07", ["L04AX07"] = "N07XX09", ["L01XC03"] = "L01FD01", ["L01FD01"] = "L01XC03",
         ["F"] = "female", ["female"] = "F", ["M"] = "male", ["male"] = "M", ["D"] = "other",
         ["ng/mL"] = "ng/ml", ["ng/ml"] = "ng/mL", ["ug/L"] = "ug/l", ["ug/l"] = "ug/L", ["g/dL"] = "g/dl", ["mmol/l"] = "mmol/L",
         ["a"] = "year", ["year"] = "a",

@@ -21,6 +21,7 @@ sealed class ReferenceEvaluator(IReadOnlyList<RefPatient> patients, IReadOnlyLis
     [
         ["L04AA36", "L04AG08"], ["L04AA23", "L04AG03"], ["L04AA34", "L04AG06"], ["L04AA27", "L04AE01"],
         ["L04AA42", "L04AE03"], ["L04AA31", "L04AK02"], ["N07XX09", "L04AX07"],
+        ["L01XC03", "L01FD01"],
     ];
 
     // Grouped by patient and resource only so that 500 queries run in seconds; matching is plain loops.
