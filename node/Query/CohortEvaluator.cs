@@ -15,6 +15,7 @@ namespace Midia.Node.Query;
 public sealed class CohortEvaluator(SqliteConnection connection)
 {
     readonly Lock gate = new();
+    readonly Dictionary<string, SqliteCommand> statements = new(StringComparer.Ordinal);
     SiteSnapshot? snapshot;
 
     // Cost model in microseconds, measured on the benchmark machine: reading one row of a range
@@ -34,7 +35,7 @@ public sealed class CohortEvaluator(SqliteConnection connection)
         {
             var site = Current();
             CheckAttributes(query, site);
-            using var probes = new Probes(this, site);
+            var probes = new Probes(this, site);
             var result = site.All.Clone();
             bool narrowed = false;
             var ordered = query.Inclusion.Select(g => (Group: g, Size: g.Sum(c => EstimatedSize(c, site)))).OrderBy(g => g.Size).ToList();
@@ -106,9 +107,9 @@ public sealed class CohortEvaluator(SqliteConnection connection)
         rows = 0;
         foreach (var (code, sid, concept) in Targets(criterion, site))
         {
-            using var command = connection.CreateCommand();
-            if (!Build(command, criterion, code, sid, concept, site, Shape.Count)) continue;
-            rows += (long)command.ExecuteScalar()!;
+            var spec = new SqliteCommand();
+            if (!Build(spec, criterion, code, sid, concept, site, Shape.Count)) continue;
+            rows += (long)Bound(spec).ExecuteScalar()!;
         }
         return site.RowCounts[key] = rows;
     }
@@ -224,9 +225,16 @@ public sealed class CohortEvaluator(SqliteConnection connection)
 
     SiteSnapshot Current()
     {
-        var key = SiteSnapshot.Key(connection);
-        if (snapshot is null || snapshot.Version != key.Version || snapshot.MaxPid != key.MaxPid)
-            snapshot = SiteSnapshot.Load(connection, key);
+        var probe = new SqliteCommand("SELECT (SELECT value FROM meta WHERE key = 'data_version'), (SELECT IFNULL(MAX(pid), 0) FROM patient)");
+        long version, maxPid;
+        using (var reader = Bound(probe).ExecuteReader())
+        {
+            reader.Read();
+            version = reader.IsDBNull(0) ? 0 : Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture);
+            maxPid = reader.GetInt64(1);
+        }
+        if (snapshot is null || snapshot.Version != version || snapshot.MaxPid != maxPid)
+            snapshot = SiteSnapshot.Load(connection, (version, maxPid));
         return snapshot;
     }
 
@@ -299,9 +307,9 @@ public sealed class CohortEvaluator(SqliteConnection connection)
     {
         foreach (var (code, sid, concept) in Targets(criterion, site))
         {
-            using var command = connection.CreateCommand();
-            if (!Build(command, criterion, code, sid, concept, site, withDate ? Shape.PidsAndDates : Shape.Pids)) continue;
-            using var reader = command.ExecuteReader();
+            var spec = new SqliteCommand();
+            if (!Build(spec, criterion, code, sid, concept, site, withDate ? Shape.PidsAndDates : Shape.Pids)) continue;
+            using var reader = Bound(spec).ExecuteReader();
             while (reader.Read())
             {
                 var pid = reader.GetInt64(0);
@@ -452,8 +460,6 @@ public sealed class CohortEvaluator(SqliteConnection connection)
         return site.CodesUnder[(sid, prefix)] = codes;
     }
 
-    SqliteCommand NewCommand() => connection.CreateCommand();
-
     bool Exists(long sid, string code)
     {
         using var command = connection.CreateCommand();
@@ -463,11 +469,11 @@ public sealed class CohortEvaluator(SqliteConnection connection)
         return command.ExecuteScalar() is not null;
     }
 
-    /// <summary>Per-candidate checks for one evaluation: prepared seek statements per criterion,
-    /// reused for every candidate; sex and age from the snapshot arrays.</summary>
-    sealed class Probes(CohortEvaluator evaluator, SiteSnapshot site) : IDisposable
+    /// <summary>Per-candidate checks for one evaluation: a seek statement per term code, bound
+    /// again for every candidate; sex and age from the snapshot arrays.</summary>
+    sealed class Probes(CohortEvaluator evaluator, SiteSnapshot site)
     {
-        readonly Dictionary<Criterion, List<SqliteCommand>> statements = new(ReferenceEqualityComparer.Instance);
+        readonly Dictionary<Criterion, List<SqliteCommand>> specs = new(ReferenceEqualityComparer.Instance);
         readonly Dictionary<Criterion, List<(long Low, long High)>> ages = new(ReferenceEqualityComparer.Instance);
 
         public bool Matches(Criterion criterion, long pid, int today)
@@ -485,8 +491,9 @@ public sealed class CohortEvaluator(SqliteConnection connection)
                     return birth != SiteSnapshot.NoBirthDate && intervals.Any(i => birth >= i.Low && birth <= i.High);
                 }
                 default:
-                    foreach (var command in For(criterion))
+                    foreach (var spec in For(criterion))
                     {
+                        var command = evaluator.Bound(spec);
                         command.Parameters["$pid"].Value = pid;
                         if (command.ExecuteScalar() is not null) return true;
                     }
@@ -496,22 +503,36 @@ public sealed class CohortEvaluator(SqliteConnection connection)
 
         List<SqliteCommand> For(Criterion criterion)
         {
-            if (statements.TryGetValue(criterion, out var list)) return list;
+            if (specs.TryGetValue(criterion, out var list)) return list;
             list = [];
             foreach (var (code, sid, concept) in Targets(criterion, site))
             {
                 var codes = CodeSystems.IsHierarchical(code.System) ? evaluator.CodesUnder(site, sid, code.Code) : null;
-                var command = evaluator.NewCommand();
-                if (Build(command, criterion, code, sid, concept, site, Shape.Probe, codes)) list.Add(command);
-                else command.Dispose();
+                var spec = new SqliteCommand();
+                if (Build(spec, criterion, code, sid, concept, site, Shape.Probe, codes)) list.Add(spec);
             }
-            return statements[criterion] = list;
+            return specs[criterion] = list;
         }
+    }
 
-        public void Dispose()
+    /// <summary>The connection's command for a statement's SQL, with the statement's values bound.
+    /// Each SQL text is prepared once and reused: preparing costs more than a small seek.</summary>
+    SqliteCommand Bound(SqliteCommand spec)
+    {
+        if (!statements.TryGetValue(spec.CommandText, out var command))
         {
-            foreach (var command in statements.Values.SelectMany(l => l)) command.Dispose();
+            if (statements.Count >= 512)
+            {
+                foreach (var old in statements.Values) old.Dispose();
+                statements.Clear();
+            }
+            command = connection.CreateCommand();
+            command.CommandText = spec.CommandText;
+            foreach (SqliteParameter parameter in spec.Parameters) command.Parameters.Add(new SqliteParameter(parameter.ParameterName, null));
+            statements[spec.CommandText] = command;
         }
+        for (int i = 0; i < spec.Parameters.Count; i++) command.Parameters[i].Value = spec.Parameters[i].Value;
+        return command;
     }
 
     /// <summary>The least string greater than every string starting with prefix (C50 -> C51), or

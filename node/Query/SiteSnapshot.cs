@@ -32,13 +32,6 @@ sealed class SiteSnapshot
     /// <summary>The distinct codes under a hierarchical prefix, by (sid, prefix): probes seek each.</summary>
     public Dictionary<(long Sid, string Prefix), List<string>?> CodesUnder { get; } = [];
 
-    public static (long Version, long MaxPid) Key(SqliteConnection connection)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT IFNULL(MAX(pid), 0) FROM patient";
-        return (SiteDatabase.DataVersion(connection), (long)command.ExecuteScalar()!);
-    }
-
     public static SiteSnapshot Load(SqliteConnection connection, (long Version, long MaxPid) key)
     {
         var maxPid = key.MaxPid;
