@@ -34,6 +34,24 @@ public sealed class SynthTests(SynthExport export) : IClassFixture<SynthExport>
     }
 
     [Fact]
+    public void ASiteGeneratedAloneIsByteIdenticalToTheSameSiteGeneratedWithTheOthers()
+    {
+        var alone = Path.Combine(Path.GetTempPath(), "midia-synth-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(alone);
+        try
+        {
+            new SiteExport(new Population(SynthExport.Seed, SynthExport.Sites, SynthExport.PatientsPerSite), 1).Write(alone);
+            foreach (var type in SynthExport.Types)
+                Assert.True(File.ReadAllBytes(Path.Combine(alone, type + ".ndjson")).AsSpan()
+                    .SequenceEqual(File.ReadAllBytes(Path.Combine(export.Directory, SynthExport.Sites[1], type + ".ndjson"))), type);
+        }
+        finally
+        {
+            Directory.Delete(alone, true);
+        }
+    }
+
+    [Fact]
     public void EachSiteHasTheRequestedNumberOfPatientsAndEveryFileIsWritten()
     {
         foreach (var site in SynthExport.Sites)
