@@ -12,6 +12,7 @@ public static class DevCommand
         dev.Subcommands.Add(CertsCommands.Certs());
         dev.Subcommands.Add(CertsCommands.IssueCert());
         dev.Subcommands.Add(Synth.SynthCommand.Command());
+        dev.Subcommands.Add(DevUp.Command());
         return dev;
     }
 }
