@@ -147,6 +147,13 @@ public static class SiteDatabase
           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+        -- Query engine (node/Query): a quantity or coded-value filter is an index range scan too;
+        -- partial, so facts without a value cost nothing. attribute_name lists the attributes the
+        -- data carries (a filter on any other attribute is refused) by skipping, not scanning.
+        CREATE INDEX IF NOT EXISTS fact_quantity ON fact(sid, code, unit, value_num, pid, date) WHERE value_num IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS fact_concept ON fact(sid, code, value_sid, value_code, pid, date) WHERE value_code IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS attribute_name ON attribute(name);
         """;
 
     public static SqliteConnection Open(string path, bool readOnly = false)
