@@ -53,6 +53,6 @@ public static class DisclosureCommand
     }
 
     static string Describe(DisclosureSetting s) =>
-        (s.Exact ? "exact counts" : $"discrete Laplace noise ε {DisclosureSetting.Format(s.Epsilon)}, rounded to {s.Round}")
+        (s.Exact ? "exact counts" : $"discrete Laplace noise (epsilon {DisclosureSetting.Format(s.Epsilon)}), rounded to {s.Round}")
         + (s.Threshold > 0 ? $"; counts below {s.Threshold} released only as 'below threshold'" : "; no threshold");
 }
