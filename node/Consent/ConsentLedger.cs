@@ -12,6 +12,8 @@ namespace Midia.Node.Consent;
 /// at a large site) is kept across data versions as long as every bump since was a consent
 /// change made through <see cref="BumpForConsentChange"/>: a revocation costs the next query
 /// only the small network overlay, not a full recomputation.
+/// Thread-safe: every use of the connection is under one lock, so one long-lived ledger (with its
+/// own connection) can serve concurrent requests and keep its cache.
 /// </summary>
 public sealed class ConsentLedger(SqliteConnection connection)
 {
@@ -139,6 +141,11 @@ public sealed class ConsentLedger(SqliteConnection connection)
     /// <summary>Every provision that bears on the patient, of every policy.</summary>
     public IReadOnlyList<ConsentProvision> Provisions(long pid)
     {
+        lock (gate) return ReadProvisions(pid);
+    }
+
+    List<ConsentProvision> ReadProvisions(long pid)
+    {
         var result = new List<ConsentProvision>();
         using var command = connection.CreateCommand();
         command.CommandText = """
@@ -203,6 +210,11 @@ public sealed class ConsentLedger(SqliteConnection connection)
     /// force here at once, and waiting for the network submitter (issue 5).
     /// </summary>
     public long Record(long pid, string policy, bool permit, int? start, int? end)
+    {
+        lock (gate) return RecordChange(pid, policy, permit, start, end);
+    }
+
+    long RecordChange(long pid, string policy, bool permit, int? start, int? end)
     {
         using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();

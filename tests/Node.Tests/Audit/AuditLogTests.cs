@@ -43,4 +43,13 @@ public sealed class AuditLogTests
         using (var reader = command.ExecuteReader()) while (reader.Read()) columns.Add(reader.GetString(0));
         Assert.Equal(["id", "time", "user_name", "user_role", "project", "query_type", "query_hash", "outcome", "reason", "released"], columns);
     }
+
+    [Fact]
+    public void AnythingShapedLikeAKvnrIsMaskedBeforeItIsWritten()
+    {
+        using var site = new ScratchSite();
+        new AuditLog(site.Connection).Failed("u", "researcher", "P1", "patient-summary", "h", "no patient A123456789 here; see X12345678 and B1234567890");
+        var reason = Assert.Single(new AuditLog(site.Connection).Read()).Reason;
+        Assert.Equal("no patient [identifier removed] here; see X12345678 and B1234567890", reason);
+    }
 }
