@@ -3,6 +3,7 @@ return args.FirstOrDefault() switch
 {
     "import" => Midia.Bench.Node.ImportBench.Run(int.Parse(Option(args, "--patients") ?? "10000"), Option(args, "--keep")), // FHIR import resources/s
     "query" => Midia.Bench.Node.QueryBench.Run(args[1..]), // CCDL engine vs hand-written SQL: midia-bench query --patients 1000000
+    "consent" => Midia.Bench.Node.ConsentBench.Run(int.Parse(Option(args, "--patients") ?? "100000"), Option(args, "--keep")), // site-wide consent sets
     _ => Usage(),
 };
 
@@ -10,6 +11,6 @@ static string? Option(string[] args, string name) => Array.IndexOf(args, name) i
 
 static int Usage()
 {
-    Console.Error.WriteLine("error: usage: midia-bench import --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild]");
+    Console.Error.WriteLine("error: usage: midia-bench import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild]");
     return 2;
 }
