@@ -53,6 +53,7 @@ public sealed class FhirImporter : IDisposable
 
     public ImportReport ImportFile(string path, bool skipUnknown = false)
     {
+        DeferIndexesOnFirstLoad();
         var run = new FileRun(path, skipUnknown);
         long factsBefore = store.Facts;
         using (var transaction = db.BeginTransaction())
@@ -330,5 +331,52 @@ public sealed class FhirImporter : IDisposable
 
     static string Where(string jsonPath) => jsonPath.Length > 0 ? jsonPath.TrimEnd('.') + ": " : "";
 
-    public void Dispose() => store.Dispose();
+    /// <summary>
+    /// A first load into empty fact tables inserts into the base tables only and builds their
+    /// query indexes once at the end (Finish): one sort instead of millions of random index
+    /// inserts. The upsert indexes stay. Should the process die before, opening the database
+    /// creates the missing indexes from the schema.
+    /// </summary>
+    void DeferIndexesOnFirstLoad()
+    {
+        if (checkedFirstLoad) return;
+        checkedFirstLoad = true;
+        using var command = db.CreateCommand();
+        command.CommandText = "SELECT NOT EXISTS (SELECT 1 FROM fact) AND NOT EXISTS (SELECT 1 FROM attribute)";
+        if ((long)command.ExecuteScalar()! == 0) return;
+        command.CommandText = """
+            SELECT name, sql FROM sqlite_master
+            WHERE type = 'index' AND tbl_name IN ('fact', 'attribute') AND sql IS NOT NULL
+              AND name NOT IN ('fact_source', 'attribute_source')
+            ORDER BY name
+            """;
+        var indexes = new List<(string Name, string Sql)>();
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) indexes.Add((reader.GetString(0), reader.GetString(1)));
+        foreach (var (name, _) in indexes) SiteDatabase.Execute(db, $"DROP INDEX \"{name}\"");
+        deferredIndexes = [.. indexes.Select(i => i.Sql)];
+    }
+
+    bool checkedFirstLoad;
+    List<string>? deferredIndexes;
+
+    /// <summary>Builds the indexes a first load deferred. Part of the import's time; Dispose calls it too.</summary>
+    public void Finish()
+    {
+        if (deferredIndexes is null) return;
+        foreach (var sql in deferredIndexes) SiteDatabase.Execute(db, sql);
+        deferredIndexes = null;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Finish();
+        }
+        finally
+        {
+            store.Dispose();
+        }
+    }
 }
