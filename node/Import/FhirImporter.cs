@@ -56,30 +56,32 @@ public sealed class FhirImporter : IDisposable
         DeferIndexesOnFirstLoad();
         var run = new FileRun(path, skipUnknown);
         long factsBefore = store.Facts;
+        bool committed = false;
         using (var transaction = db.BeginTransaction())
         {
             try
             {
-                if (path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase)) ReadNdjson(run);
-                else ReadJson(run);
+                try
+                {
+                    if (path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase)) ReadNdjson(run);
+                    else ReadJson(run);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    run.Problems.Add(new ImportProblem(path, 0, $"cannot read: {e.Message}"));
+                }
+                if (run.Problems.Count == 0)
+                {
+                    SiteDatabase.BumpDataVersion(db, transaction);
+                    transaction.Commit();
+                    committed = true;
+                }
             }
-            catch (IOException e)
+            finally
             {
-                run.Problems.Add(new ImportProblem(path, 0, $"cannot read: {e.Message}"));
-            }
-            catch (UnauthorizedAccessException e)
-            {
-                run.Problems.Add(new ImportProblem(path, 0, $"cannot read: {e.Message}"));
-            }
-            if (run.Problems.Count == 0)
-            {
-                SiteDatabase.BumpDataVersion(db, transaction);
-                transaction.Commit();
-            }
-            else
-            {
-                transaction.Rollback();
-                store.ForgetCaches();
+                // Rolled back (a problem, or a database error on its way up): the caches may hold
+                // pids and sids that exist no more.
+                if (!committed) store.ForgetCaches();
             }
         }
         var facts = run.Problems.Count == 0 ? store.Facts - factsBefore : 0;
