@@ -294,6 +294,30 @@ public sealed class SynthTests(SynthExport export) : IClassFixture<SynthExport>
     }
 
     [Fact]
+    public void OnlyPre2020RecordsAtOddSitesUseTheDimdiUrisAndEveryIcdAndOpsCodingHasItsYear()
+    {
+        var dimdi = 0;
+        foreach (var type in new[] { "Condition", "Procedure", "MedicationStatement" })
+            foreach (var (site, resource) in export.All(type))
+            {
+                var date = DateOnly.Parse(type switch
+                {
+                    "Condition" => resource.GetProperty("recordedDate").GetString()!,
+                    "MedicationStatement" => resource.GetProperty("effectivePeriod").GetProperty("start").GetString()!,
+                    _ => resource.TryGetProperty("performedDateTime", out var d) ? d.GetString()! : resource.GetProperty("performedPeriod").GetProperty("start").GetString()!,
+                });
+                var coding = SynthExport.Codings(resource.GetProperty(type == "MedicationStatement" ? "medicationCodeableConcept" : "code")).First();
+                var system = coding.GetProperty("system").GetString()!;
+                var legacy = Array.IndexOf(SynthExport.Sites, site) % 2 == 1 && date < new DateOnly(2020, 1, 1);
+                Assert.Equal(legacy, system.StartsWith("http://fhir.de/CodeSystem/dimdi/"));
+                if (legacy) dimdi++;
+                if (system.EndsWith("/icd-10-gm") || system.EndsWith("/ops"))
+                    Assert.Equal(date.Year.ToString(), coding.GetProperty("version").GetString());
+            }
+        Assert.True(dimdi > 0);
+    }
+
+    [Fact]
     public void ConsentResourcesFollowTheMiiShape()
     {
         const string mii = "urn:oid:2.16.840.1.113883.3.1937.777.24.5.3";
