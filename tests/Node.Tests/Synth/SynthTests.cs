@@ -88,6 +88,35 @@ public sealed class SynthTests(SynthExport export) : IClassFixture<SynthExport>
     }
 
     [Fact]
+    public void EveryClinicalDateLiesBetweenBirthAndDeathOrTheExportDateAndPeriodsAreOrdered()
+    {
+        foreach (var site in SynthExport.Sites)
+        {
+            var lives = export.Resources[site]["Patient"].ToDictionary(
+                p => "Patient/" + p.GetProperty("id").GetString(),
+                p => (Birth: DateOnly.Parse(p.GetProperty("birthDate").GetString()!),
+                      End: p.TryGetProperty("deceasedDateTime", out var d) ? DateOnly.Parse(d.GetString()!) : Reference));
+            foreach (var type in SynthExport.Types.Skip(1))
+                foreach (var resource in export.Resources[site][type])
+                {
+                    var (birth, end) = lives[resource.GetProperty(type == "Consent" ? "patient" : "subject").GetProperty("reference").GetString()!];
+                    foreach (var property in resource.EnumerateObject())
+                    {
+                        var dates = property.Name switch
+                        {
+                            "onsetDateTime" or "recordedDate" or "effectiveDateTime" or "performedDateTime" or "started" or "dateTime" => [property.Value.GetString()!],
+                            "effectivePeriod" or "performedPeriod" => property.Value.EnumerateObject().Select(p => p.Value.GetString()!).ToArray(),
+                            _ => Array.Empty<string>(),
+                        };
+                        foreach (var date in dates.Select(DateOnly.Parse))
+                            Assert.True(birth <= date && date <= end, $"{site} {type}/{resource.GetProperty("id").GetString()}: {property.Name} {date} outside {birth}..{end}");
+                        if (dates.Length == 2) Assert.True(DateOnly.Parse(dates[0]) <= DateOnly.Parse(dates[1]));
+                    }
+                }
+        }
+    }
+
+    [Fact]
     public void KvnrsHaveTheShapeAndAValidGkvCheckDigit()
     {
         var kvnrs = export.All("Patient").Select(p => SynthExport.Kvnr(p.Resource)).OfType<string>().ToList();
