@@ -22,8 +22,6 @@ public sealed class SiteChart(Population population, int site, ResourceSinks sin
     public Person Person => person;
     public string PatientId { get; private set; } = "";
     public string PatientReference { get; private set; } = "";
-    public ulong Seed => population.Seed;
-    public int Site => site;
 
     /// <summary>Which of several equivalent local conventions this site follows (e.g. which LOINC for a receptor).</summary>
     public int Variant => site & 1;
