@@ -47,6 +47,7 @@ public sealed class AdminCommandTests
         using var site = new ScratchSite();
         AssertOneLineError(ScratchSite.Run("admin", "approve", "--db", site.Path, "cohort-cont"), "unknown query type 'cohort-cont'");
         AssertOneLineError(ScratchSite.Run("admin", "approve", "--db", site.Path, "cohort-count", "--until", "31.12.2026"), "--until: expected a date YYYY-MM-DD");
+        AssertOneLineError(ScratchSite.Run("admin", "approve", "--db", site.Path, "cohort-count", "--until", "2001-01-01"), "--until 2001-01-01 is in the past");
         AssertOneLineError(ScratchSite.Run("admin", "list", "--db", site.Path + ".missing"), "does not exist");
         AssertOneLineError(ScratchSite.Run("admin", "disclosure", "--db", site.Path, "cohort-count", "--epsilon", "-1"), "--epsilon");
         AssertOneLineError(ScratchSite.Run("admin", "disclosure", "--db", site.Path, "cohort-count", "--round", "0"), "--round");
@@ -76,7 +77,7 @@ public sealed class AdminCommandTests
         Assert.True(control.Setting(QueryTypes.StratifiedCount).Exact);
         Assert.Equal(0, ScratchSite.Run("admin", "disclosure", "--db", site.Path, "stratified-count", "--exact", "false").Exit);
         Assert.False(control.Setting(QueryTypes.StratifiedCount).Exact);
-        Assert.Contains("ε 0.25, rounded to 10", ScratchSite.Run("admin", "disclosure", "--db", site.Path, "cohort-count").Out);
+        Assert.Contains("(epsilon 0.25), rounded to 10", ScratchSite.Run("admin", "disclosure", "--db", site.Path, "cohort-count").Out);
     }
 
     [Fact]
