@@ -1,12 +1,16 @@
-// midia-bench: the figures BENCHMARKS.md reports. One case per benchmark.
+// midia-bench: the figures BENCHMARKS.md reports (never timed assertions in tests). One case per benchmark.
 return args.FirstOrDefault() switch
 {
+    "import" => Midia.Bench.Node.ImportBench.Run(int.Parse(Option(args, "--patients") ?? "10000"), Option(args, "--keep")), // FHIR import resources/s
     "query" => Midia.Bench.Node.QueryBench.Run(args[1..]), // CCDL engine vs hand-written SQL: midia-bench query --patients 1000000
+    "consent" => Midia.Bench.Node.ConsentBench.Run(int.Parse(Option(args, "--patients") ?? "100000"), Option(args, "--keep")), // site-wide consent sets
     _ => Usage(),
 };
 
+static string? Option(string[] args, string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+
 static int Usage()
 {
-    Console.Error.WriteLine("error: usage: midia-bench query [--patients N] [--runs N] [--db path] [--rebuild]");
+    Console.Error.WriteLine("error: usage: midia-bench import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild]");
     return 2;
 }
