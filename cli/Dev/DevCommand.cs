@@ -9,6 +9,8 @@ public static class DevCommand
     {
         var dev = new Command("dev", "Developer tools: dev certificates, synthetic data, the demo network (never for production)");
         // one line per dev tool:
+        dev.Subcommands.Add(CertsCommands.Certs());
+        dev.Subcommands.Add(CertsCommands.IssueCert());
         return dev;
     }
 }

@@ -1,0 +1,44 @@
+using System.Formats.Asn1;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Midia.Rpc.Tls;
+
+/// <summary>
+/// Who is on the other end of a mutual-TLS connection, read from their certificate:
+/// Name = subject CN, Role = subject OU, Site = the SAN URI <c>urn:midia:site:&lt;id&gt;</c> (if any).
+/// </summary>
+public sealed record PeerIdentity(string Name, string Role, string? Site)
+{
+    public const string SiteUriPrefix = "urn:midia:site:";
+
+    public static PeerIdentity FromCertificate(X509Certificate2 certificate)
+    {
+        string name = "", role = "";
+        foreach (var rdn in certificate.SubjectName.EnumerateRelativeDistinguishedNames())
+        {
+            var oid = rdn.GetSingleElementType().Value;
+            var value = rdn.GetSingleElementValue() ?? "";
+            if (oid == "2.5.4.3" && name == "") name = value;        // CN
+            else if (oid == "2.5.4.11" && role == "") role = value;  // OU
+        }
+        var site = SubjectUris(certificate).FirstOrDefault(u => u.StartsWith(SiteUriPrefix, StringComparison.Ordinal))?[SiteUriPrefix.Length..];
+        return new PeerIdentity(name, role, string.IsNullOrEmpty(site) ? null : site);
+    }
+
+    public override string ToString() => Site is null ? $"{Name} ({Role})" : $"{Name} ({Role}, site {Site})";
+
+    /// <summary>URI entries of the subject alternative name ([6] IA5String in GeneralNames).</summary>
+    static IEnumerable<string> SubjectUris(X509Certificate2 certificate)
+    {
+        var san = certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().FirstOrDefault();
+        if (san is null) yield break;
+        var names = new AsnReader(san.RawData, AsnEncodingRules.DER).ReadSequence();
+        var uriTag = new Asn1Tag(TagClass.ContextSpecific, 6);
+        while (names.HasData)
+        {
+            var tag = names.PeekTag();
+            if (tag.HasSameClassAndValue(uriTag)) yield return names.ReadCharacterString(UniversalTagNumber.IA5String, uriTag);
+            else names.ReadEncodedValue();
+        }
+    }
+}
