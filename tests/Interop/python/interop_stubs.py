@@ -17,6 +17,7 @@ import tempfile
 PREFIX = "interop_pb"
 HERE = os.path.dirname(os.path.abspath(__file__))
 INTEROP_PROTOS = os.path.join(HERE, "..", "protos")
+RPC_PROTOS = os.path.join(HERE, "..", "..", "..", "rpc", "Protos")  # health and reflection, as rpc/ serves them
 PLUGIN = "/usr/bin/grpc_python_plugin"
 
 _INSTALL_HINT = (
@@ -66,3 +67,7 @@ def load(roots_and_files):
 
 def load_interop():
     return load([(INTEROP_PROTOS, ["grpc/testing/empty.proto", "grpc/testing/messages.proto", "grpc/testing/test.proto"])])
+
+
+def load_standard_services():
+    return load([(RPC_PROTOS, ["grpc/health/v1/health.proto", "grpc/reflection/v1/reflection.proto"])])
