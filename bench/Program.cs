@@ -1,13 +1,17 @@
-// midia-bench: micro-benchmarks that print figures (never timed assertions). One case per line.
-var benchmark = args.Length > 0 ? args[0] : "";
-return benchmark switch
-{
-    "rpc-unary" => await Midia.Bench.Rpc.UnaryBench.RunAsync(args[1..]),
-    _ => Usage(),
-};
+using Midia.Bench.Node;
 
-static int Usage()
+// midia-bench: throughput and latency figures (never timed assertions in tests).
+//   midia-bench import --patients N [--keep DIR]
+//   midia-bench rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES]
+static string? Option(string[] args, string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+
+switch (args.FirstOrDefault())
 {
-    Console.Error.WriteLine("error: name a benchmark: rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES]");
-    return 2;
+    case "import":
+        return ImportBench.Run(int.Parse(Option(args, "--patients") ?? "10000"), Option(args, "--keep"));
+    case "rpc-unary":
+        return await Midia.Bench.Rpc.UnaryBench.RunAsync(args[1..]);
+    default:
+        Console.Error.WriteLine("usage: midia-bench import --patients N [--keep DIR] | rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES]");
+        return 2;
 }
