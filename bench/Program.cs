@@ -2,7 +2,7 @@ using Midia.Bench.Node;
 
 // midia-bench: throughput and latency figures (never timed assertions in tests).
 //   midia-bench import --patients N [--keep DIR]
-//   midia-bench rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES]
+//   midia-bench rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES] [--rounds N]
 static string? Option(string[] args, string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
 switch (args.FirstOrDefault())
@@ -12,6 +12,6 @@ switch (args.FirstOrDefault())
     case "rpc-unary":
         return await Midia.Bench.Rpc.UnaryBench.RunAsync(args[1..]);
     default:
-        Console.Error.WriteLine("usage: midia-bench import --patients N [--keep DIR] | rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES]");
+        Console.Error.WriteLine("usage: midia-bench import --patients N [--keep DIR] | rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES] [--rounds N]");
         return 2;
 }

@@ -17,6 +17,8 @@ namespace Midia.Bench.Rpc;
 /// client/server pair the interop proof has: our client and grpcio (Python, C-core) against our
 /// server and against the grpc-js server. Per pair: sequential calls (one in flight) for latency
 /// p50/p99 and calls/s, then --concurrency calls in flight for throughput. Bounded in count.
+/// The machine is shared, so every pair runs in each of --rounds interleaved rounds and each
+/// figure is the median over the rounds.
 /// </summary>
 public static class UnaryBench
 {
@@ -28,9 +30,10 @@ public static class UnaryBench
         var warmup = Option(args, "--warmup", 500);
         var concurrency = Option(args, "--concurrency", 16);
         var payload = Option(args, "--payload", 64);
-        if (calls is < 1 or > 1_000_000 || warmup is < 0 or > 100_000 || concurrency is < 1 or > 256 || payload is < 0 or > 1_000_000)
+        var rounds = Option(args, "--rounds", 3);
+        if (calls is < 1 or > 1_000_000 || warmup is < 0 or > 100_000 || concurrency is < 1 or > 256 || payload is < 0 or > 1_000_000 || rounds is < 1 or > 20)
         {
-            Console.Error.WriteLine("error: --calls 1..1000000, --warmup 0..100000, --concurrency 1..256, --payload 0..1000000");
+            Console.Error.WriteLine("error: --calls 1..1000000, --warmup 0..100000, --concurrency 1..256, --payload 0..1000000, --rounds 1..20");
             return 2;
         }
         foreach (var problem in new[] { InteropPeers.PythonProblem(), InteropPeers.NodeProblem() })
@@ -41,19 +44,24 @@ public static class UnaryBench
             }
 
         Console.WriteLine($"unary round trips over mTLS on loopback: {calls} sequential calls and {calls} with {concurrency} in flight per pair, " +
-                          $"{payload}-byte payloads both ways, {warmup} warm-up calls; {Environment.ProcessorCount} cores");
+                          $"{payload}-byte payloads both ways, {warmup} warm-up calls, median of {rounds} rounds; {Environment.ProcessorCount} cores");
         using var pki = ThrowAwayPki.Create();
-        var results = new List<Result>();
+        var measured = new List<Result>();
         await using (var host = await InteropTestHost.StartAsync(pki.ServerTls()))
-        {
-            results.Add(await OurClient("our server", host.Port, pki, calls, warmup, concurrency, payload));
-            results.Add(Grpcio("our server", host.Port, pki, calls, warmup, concurrency, payload));
-        }
         using (var grpcJs = NodeTestServer.Start(pki))
         {
-            results.Add(Grpcio("grpc-js server", grpcJs.Port, pki, calls, warmup, concurrency, payload));
-            results.Add(await OurClient("grpc-js server", grpcJs.Port, pki, calls, warmup, concurrency, payload));
+            for (var round = 1; round <= rounds; round++)
+            {
+                measured.Add(await OurClient("our server", host.Port, pki, calls, warmup, concurrency, payload));
+                measured.Add(Grpcio("our server", host.Port, pki, calls, warmup, concurrency, payload));
+                measured.Add(Grpcio("grpc-js server", grpcJs.Port, pki, calls, warmup, concurrency, payload));
+                measured.Add(await OurClient("grpc-js server", grpcJs.Port, pki, calls, warmup, concurrency, payload));
+                Console.Error.WriteLine($"round {round} of {rounds} done");
+            }
         }
+        var results = measured.GroupBy(r => (r.Client, r.Server)).Select(g => new Result(g.Key.Client, g.Key.Server, calls,
+            Median(g.Select(r => r.P50Us)), Median(g.Select(r => r.P99Us)), Median(g.Select(r => r.SequentialPerS)),
+            concurrency, Median(g.Select(r => r.ConcurrentPerS)))).ToList();
 
         Console.WriteLine();
         Console.WriteLine("| client | server | p50 µs | p99 µs | sequential calls/s | calls/s, " + concurrency + " in flight |");
@@ -122,6 +130,12 @@ public static class UnaryBench
         return new Result("grpcio", server, json.GetProperty("calls").GetInt32(), json.GetProperty("p50_us").GetDouble(),
             json.GetProperty("p99_us").GetDouble(), json.GetProperty("sequential_calls_per_s").GetDouble(), concurrency,
             json.GetProperty("concurrent_calls_per_s").GetDouble());
+    }
+
+    static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     // Nearest-rank percentile, the same rule as bench_unary.py.
