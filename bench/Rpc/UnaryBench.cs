@@ -84,7 +84,7 @@ public static class UnaryBench
     {
         using var tls = pki.ClientTls();
         using var channel = InteropChannel.ToLoopback(port, tls);
-        var invoker = new CallInvoker(channel);
+        var invoker = channel.CreateCallInvoker();
         var method = Method<SimpleRequest, SimpleResponse>.From(InteropTestService.Descriptor, "UnaryCall");
         var request = new SimpleRequest { ResponseSize = payload, Payload = new Payload { Body = ByteString.CopyFrom(new byte[payload]) } };
 

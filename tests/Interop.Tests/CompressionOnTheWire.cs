@@ -43,6 +43,8 @@ public sealed class CompressionOnTheWire(InteropFixture fixture)
         Assert.Equal(92653, StreamingOutputCallResponse.Parser.ParseFrom(response.Frames[1].Bytes).Payload.Body.Length);
     }
 
+    // grpc.io compression guide: a message the server is asked to compress with an algorithm the
+    // client's grpc-accept-encoding does not list goes uncompressed.
     [Fact]
     public async Task OurServerDoesNotCompressForAClientThatOnlyAcceptsIdentity()
     {

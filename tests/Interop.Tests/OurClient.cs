@@ -18,7 +18,7 @@ public sealed class OurClientAgainstGrpcJsServer(InteropFixture fixture)
     {
         using var tls = fixture.Pki.ClientTls();
         using var channel = InteropChannel.ToLoopback(fixture.GrpcJsServer.Port, tls);
-        if (await new InteropClient(new CallInvoker(channel)).TryRunAsync(interopCase) is { } failure)
+        if (await new InteropClient(channel.CreateCallInvoker()).TryRunAsync(interopCase) is { } failure)
             Assert.Fail($"our client against grpc-js: {failure}");
     }
 }
@@ -33,7 +33,7 @@ public sealed class OurClientAgainstOurServer(InteropFixture fixture)
     {
         using var tls = fixture.Pki.ClientTls();
         using var channel = InteropChannel.ToLoopback(fixture.Host.Port, tls);
-        if (await new InteropClient(new CallInvoker(channel)).TryRunAsync(interopCase) is { } failure)
+        if (await new InteropClient(channel.CreateCallInvoker()).TryRunAsync(interopCase) is { } failure)
             Assert.Fail($"our client against our server: {failure}");
     }
 }
