@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Midia.Cli.Dev.Synth;
+
+/// <summary>A coded concept (system, code, display), encoded once so writing it costs a copy.</summary>
+public sealed class Concept(string system, string code, string display)
+{
+    public string System { get; } = system;
+    public string Code { get; } = code;
+    public string Display { get; } = display;
+    public readonly JsonEncodedText SystemJson = JsonEncodedText.Encode(system, NdjsonSink.Encoder);
+    public readonly JsonEncodedText CodeJson = JsonEncodedText.Encode(code, NdjsonSink.Encoder);
+    public readonly JsonEncodedText DisplayJson = JsonEncodedText.Encode(display, NdjsonSink.Encoder);
+}
+
+/// <summary>FHIR R4 element names and the small pieces every resource is built from.</summary>
+public static class Fhir
+{
+    static JsonEncodedText N(string name) => JsonEncodedText.Encode(name, NdjsonSink.Encoder);
+
+    public static readonly JsonEncodedText ResourceType = N("resourceType"), Id = N("id"), Meta = N("meta"), Profile = N("profile"),
+        Identifier = N("identifier"), Use = N("use"), Type = N("type"), System = N("system"), Value = N("value"),
+        Name = N("name"), Family = N("family"), Given = N("given"), Gender = N("gender"), BirthDate = N("birthDate"),
+        DeceasedDateTime = N("deceasedDateTime"), Coding = N("coding"), Code = N("code"), Display = N("display"),
+        Reference = N("reference"), Subject = N("subject"), Patient = N("patient"), Status = N("status"),
+        Category = N("category"), ClinicalStatus = N("clinicalStatus"), VerificationStatus = N("verificationStatus"),
+        OnsetDateTime = N("onsetDateTime"), RecordedDate = N("recordedDate"), BodySite = N("bodySite"),
+        EffectiveDateTime = N("effectiveDateTime"), EffectivePeriod = N("effectivePeriod"), Start = N("start"), End = N("end"),
+        ValueQuantity = N("valueQuantity"), ValueCodeableConcept = N("valueCodeableConcept"), Unit = N("unit"),
+        Component = N("component"), DerivedFrom = N("derivedFrom"), MedicationCodeableConcept = N("medicationCodeableConcept"),
+        PerformedDateTime = N("performedDateTime"), PerformedPeriod = N("performedPeriod"), Started = N("started"),
+        Modality = N("modality"), Description = N("description"), NumberOfSeries = N("numberOfSeries"),
+        NumberOfInstances = N("numberOfInstances"), Series = N("series"), Uid = N("uid"), Number = N("number"),
+        Scope = N("scope"), DateTime = N("dateTime"), Policy = N("policy"), Uri = N("uri"), Provision = N("provision"),
+        Period = N("period"), Version = N("version"), Text = N("text"), Note = N("note");
+
+    public static readonly JsonEncodedText PatientType = N("Patient"), ConditionType = N("Condition"), ObservationType = N("Observation"),
+        MedicationStatementType = N("MedicationStatement"), ProcedureType = N("Procedure"), ImagingStudyType = N("ImagingStudy"),
+        ConsentType = N("Consent");
+
+    public static readonly JsonEncodedText Final = N("final"), Active = N("active"), Completed = N("completed"), Available = N("available"),
+        Official = N("official"), Usual = N("usual"), Female = N("female"), Male = N("male"), Permit = N("permit"), Deny = N("deny");
+
+    public static void WriteDate(this Utf8JsonWriter json, JsonEncodedText name, int day)
+    {
+        Span<byte> text = stackalloc byte[10];
+        Days.ToDate(day).TryFormat(text, out var written, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        json.WriteString(name, text[..written]);
+    }
+
+    public static void WritePeriod(this Utf8JsonWriter json, JsonEncodedText name, int start, int? end)
+    {
+        json.WriteStartObject(name);
+        json.WriteDate(Start, start);
+        if (end is { } e) json.WriteDate(End, e);
+        json.WriteEndObject();
+    }
+
+    public static void WriteProfile(this Utf8JsonWriter json, JsonEncodedText profile)
+    {
+        json.WriteStartObject(Meta);
+        json.WriteStartArray(Profile);
+        json.WriteStringValue(profile);
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    public static void WriteCodingValue(this Utf8JsonWriter json, Concept concept)
+    {
+        json.WriteStartObject();
+        json.WriteString(System, concept.SystemJson);
+        json.WriteString(Code, concept.CodeJson);
+        if (concept.Display.Length > 0) json.WriteString(Display, concept.DisplayJson);
+        json.WriteEndObject();
+    }
+
+    /// <summary>"name": {"coding": [ ... ]} with one or two codings of the same meaning.</summary>
+    public static void WriteConcept(this Utf8JsonWriter json, JsonEncodedText name, Concept concept, Concept? alsoCodedAs = null)
+    {
+        json.WriteStartObject(name);
+        WriteCodings(json, concept, alsoCodedAs);
+        json.WriteEndObject();
+    }
+
+    /// <summary>"name": [{"coding": [ ... ]}] — for the 0..* CodeableConcept elements (category, bodySite).</summary>
+    public static void WriteConceptList(this Utf8JsonWriter json, JsonEncodedText name, Concept concept)
+    {
+        json.WriteStartArray(name);
+        json.WriteStartObject();
+        WriteCodings(json, concept, null);
+        json.WriteEndObject();
+        json.WriteEndArray();
+    }
+
+    static void WriteCodings(Utf8JsonWriter json, Concept concept, Concept? alsoCodedAs)
+    {
+        json.WriteStartArray(Coding);
+        json.WriteCodingValue(concept);
+        if (alsoCodedAs is not null) json.WriteCodingValue(alsoCodedAs);
+        json.WriteEndArray();
+    }
+
+    public static void WriteReference(this Utf8JsonWriter json, JsonEncodedText name, string reference)
+    {
+        json.WriteStartObject(name);
+        json.WriteString(Reference, reference);
+        json.WriteEndObject();
+    }
+
+    /// <summary>valueQuantity with a UCUM unit: the unit's code is both the display unit and the code.</summary>
+    public static void WriteQuantity(this Utf8JsonWriter json, JsonEncodedText name, double value, Concept ucum)
+    {
+        json.WriteStartObject(name);
+        json.WriteNumber(Value, value);
+        json.WriteString(Unit, ucum.CodeJson);
+        json.WriteString(System, ucum.SystemJson);
+        json.WriteString(Code, ucum.CodeJson);
+        json.WriteEndObject();
+    }
+}
+
+/// <summary>Calendar dates as whole days since 1970-01-01 (the node's Days unit).</summary>
+public static class Days
+{
+    static readonly int Epoch = new DateOnly(1970, 1, 1).DayNumber;
+    public static int From(int year, int month, int day) => new DateOnly(year, month, day).DayNumber - Epoch;
+    public static DateOnly ToDate(int days) => DateOnly.FromDayNumber(days + Epoch);
+    public const int Year = 365;
+}

@@ -1,0 +1,78 @@
+using Microsoft.Data.Sqlite;
+using Midia.Node.Store;
+
+namespace Midia.Node.Query;
+
+/// <summary>
+/// What the engine keeps in memory per data version: every patient's sex and birth date (so sex
+/// and age criteria are array scans, never a table scan per query), the code-system ids and the
+/// attribute names the data carries. Reloaded when SiteDatabase.DataVersion or MAX(pid) changes.
+/// </summary>
+sealed class SiteSnapshot
+{
+    public const byte NoPatient = 255;
+    public const int NoBirthDate = int.MinValue;
+
+    public required long Version { get; init; }
+    public required long MaxPid { get; init; }
+    public required PatientSet All { get; init; }
+    /// <summary>Index into PatientCodes.Genders by pid; NoPatient where no patient has that pid.</summary>
+    public required byte[] Sex { get; init; }
+    /// <summary>Days by pid; NoBirthDate where unknown.</summary>
+    public required int[] Birth { get; init; }
+    public required Dictionary<string, long> Sids { get; init; }
+    public required HashSet<string> AttributeNames { get; init; }
+
+    public static (long Version, long MaxPid) Key(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT IFNULL(MAX(pid), 0) FROM patient";
+        return (SiteDatabase.DataVersion(connection), (long)command.ExecuteScalar()!);
+    }
+
+    public static SiteSnapshot Load(SqliteConnection connection, (long Version, long MaxPid) key)
+    {
+        var maxPid = key.MaxPid;
+        var all = new PatientSet(maxPid);
+        var sex = new byte[maxPid + 1];
+        var birth = new int[maxPid + 1];
+        Array.Fill(sex, NoPatient);
+        Array.Fill(birth, NoBirthDate);
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT pid, sex, birth_date FROM patient";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var pid = reader.GetInt64(0);
+                if (pid < 0 || pid > maxPid) continue;
+                all.Add(pid);
+                var gender = Array.IndexOf(PatientCodes.Genders, reader.GetString(1));
+                sex[pid] = (byte)(gender < 0 ? Array.IndexOf(PatientCodes.Genders, "unknown") : gender);
+                if (!reader.IsDBNull(2)) birth[pid] = checked((int)reader.GetInt64(2));
+            }
+        }
+
+        var sids = new Dictionary<string, long>(StringComparer.Ordinal);
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT sid, uri FROM code_system";
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) sids[reader.GetString(1)] = reader.GetInt64(0);
+        }
+
+        // Distinct names by skipping through the attribute_name index: one seek per name, not a scan.
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT MIN(name) FROM attribute WHERE name > $after";
+            var after = command.Parameters.AddWithValue("$after", "");
+            while (command.ExecuteScalar() is string name)
+            {
+                names.Add(name);
+                after.Value = name;
+            }
+        }
+        return new SiteSnapshot { Version = key.Version, MaxPid = maxPid, All = all, Sex = sex, Birth = birth, Sids = sids, AttributeNames = names };
+    }
+}
