@@ -1,17 +1,17 @@
-using Midia.Bench.Node;
+// midia-bench: the figures BENCHMARKS.md reports (never timed assertions in tests). One case per benchmark.
+return args.FirstOrDefault() switch
+{
+    "import" => Midia.Bench.Node.ImportBench.Run(int.Parse(Option(args, "--patients") ?? "10000"), Option(args, "--keep")), // FHIR import resources/s
+    "query" => Midia.Bench.Node.QueryBench.Run(args[1..]), // CCDL engine vs hand-written SQL: midia-bench query --patients 1000000
+    "consent" => Midia.Bench.Node.ConsentBench.Run(int.Parse(Option(args, "--patients") ?? "100000"), Option(args, "--keep")), // site-wide consent sets
+    "fanout" => Midia.Bench.Coordinator.FanOutBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "300")).GetAwaiter().GetResult(), // federated count latency (3 and 10 nodes) vs one node, counts/s
+    _ => Usage(),
+};
 
-// midia-bench: throughput and latency figures (never timed assertions in tests).
-//   midia-bench import --patients N [--keep DIR]
-//   midia-bench fanout [--iterations N]
 static string? Option(string[] args, string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
-switch (args.FirstOrDefault())
+static int Usage()
 {
-    case "fanout":
-        return await Midia.Bench.Coordinator.FanOutBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "300"));
-    case "import":
-        return ImportBench.Run(int.Parse(Option(args, "--patients") ?? "10000"), Option(args, "--keep"));
-    default:
-        Console.Error.WriteLine("usage: midia-bench import --patients N [--keep DIR] | fanout [--iterations N]");
-        return 2;
+    Console.Error.WriteLine("error: usage: midia-bench import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild] | fanout [--iterations N]");
+    return 2;
 }

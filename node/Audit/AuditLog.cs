@@ -44,14 +44,14 @@ public sealed class AuditLog(SqliteConnection connection)
             VALUES ($time, $user, $role, $project, $type, $hash, $outcome, $reason, $released)
             """;
         command.Parameters.AddWithValue("$time", entry.Time.ToUniversalTime().ToString(TimeFormat, CultureInfo.InvariantCulture));
-        command.Parameters.AddWithValue("$user", (object?)entry.UserName ?? DBNull.Value);
-        command.Parameters.AddWithValue("$role", (object?)entry.UserRole ?? DBNull.Value);
-        command.Parameters.AddWithValue("$project", (object?)entry.Project ?? DBNull.Value);
+        command.Parameters.AddWithValue("$user", (object?)AuditText.Mask(entry.UserName) ?? DBNull.Value);
+        command.Parameters.AddWithValue("$role", (object?)AuditText.Mask(entry.UserRole) ?? DBNull.Value);
+        command.Parameters.AddWithValue("$project", (object?)AuditText.Mask(entry.Project) ?? DBNull.Value);
         command.Parameters.AddWithValue("$type", entry.QueryType);
-        command.Parameters.AddWithValue("$hash", (object?)entry.QueryHash ?? DBNull.Value);
+        command.Parameters.AddWithValue("$hash", (object?)AuditText.Mask(entry.QueryHash) ?? DBNull.Value);
         command.Parameters.AddWithValue("$outcome", entry.Outcome);
-        command.Parameters.AddWithValue("$reason", (object?)entry.Reason ?? DBNull.Value);
-        command.Parameters.AddWithValue("$released", (object?)entry.Released ?? DBNull.Value);
+        command.Parameters.AddWithValue("$reason", (object?)AuditText.Mask(entry.Reason) ?? DBNull.Value);
+        command.Parameters.AddWithValue("$released", (object?)AuditText.Mask(entry.Released) ?? DBNull.Value);
         command.ExecuteNonQuery();
     }
 

@@ -8,37 +8,83 @@ namespace Midia.Node.Consent;
 /// The site's consent state: its own Consent documents (rows with pid, seq NULL) merged by the MII
 /// rule, with network changes (rows with linkage and seq) and this site's not-yet-logged
 /// `consent set` changes (consent_change, seq NULL) on top, later wins. See ConsentRule.
-/// Site-wide sets are cached per (policy, day, data version): nothing is recomputed until an
-/// import or consent change bumps the data version.
+/// Site-wide sets are cached per (policy, day, data version). The documents part (a million rows
+/// at a large site) is kept across data versions as long as every bump since was a consent
+/// change made through <see cref="BumpForConsentChange"/>: a revocation costs the next query
+/// only the small network overlay, not a full recomputation.
+/// Thread-safe: every use of the connection is under one lock, so one long-lived ledger (with its
+/// own connection) can serve concurrent requests and keep its cache.
 /// </summary>
 public sealed class ConsentLedger(SqliteConnection connection)
 {
+    const string ConsentBumps = "consent_change_bumps";
+
     readonly Lock gate = new();
-    readonly Dictionary<(string Policy, int Day), PatientSet> cache = [];
-    long cachedVersion = -1;
+    readonly Dictionary<(string Policy, int Day), (PatientSet Set, long MaxPid)> documents = [];
+    readonly Dictionary<(string Policy, int Day), PatientSet> permitted = [];
+    long cachedVersion = -1, documentsVersion = -1, documentsBumps = -1;
+
+    /// <summary>
+    /// Bumps the data version for a change to network or desk consent only (no document, no
+    /// patient): what `consent set` and the network consent sync call in their transaction.
+    /// </summary>
+    public static void BumpForConsentChange(SqliteConnection connection, SqliteTransaction? transaction)
+    {
+        SiteDatabase.BumpDataVersion(connection, transaction);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"""
+            INSERT INTO meta(key, value) VALUES ('{ConsentBumps}', '1')
+            ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
+            """;
+        command.ExecuteNonQuery();
+    }
 
     /// <summary>Every patient of the site for whom the policy is permitted at the day. The caller owns the set.</summary>
     public PatientSet Permitted(string policy, int day)
     {
         lock (gate)
         {
-            var version = SiteDatabase.DataVersion(connection);
+            var (version, bumps) = Versions();
             if (version != cachedVersion)
             {
-                cache.Clear();
+                permitted.Clear();
+                // Only consent changes since the documents were read: they still hold.
+                if (documentsVersion < 0 || version - documentsVersion != bumps - documentsBumps || documents.Count >= 32)
+                {
+                    documents.Clear();
+                    (documentsVersion, documentsBumps) = (version, bumps);
+                }
                 cachedVersion = version;
             }
-            if (!cache.TryGetValue((policy, day), out var set))
+            if (!permitted.TryGetValue((policy, day), out var set))
             {
-                if (cache.Count >= 32) cache.Clear();
-                set = Evaluate(policy, day);
-                cache[(policy, day)] = set;
+                if (!documents.TryGetValue((policy, day), out var local))
+                    documents[(policy, day)] = local = Documents(policy, day);
+                if (permitted.Count >= 32) permitted.Clear();
+                permitted[(policy, day)] = set = WithChanges(local.Set, local.MaxPid, policy, day);
             }
             return set.Clone();
         }
     }
 
-    PatientSet Evaluate(string policy, int day)
+    (long Version, long Bumps) Versions()
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT key, value FROM meta WHERE key IN ('data_version', '{ConsentBumps}')";
+        using var reader = command.ExecuteReader();
+        long version = 0, bumps = 0;
+        while (reader.Read())
+        {
+            var value = long.Parse(reader.GetString(1), CultureInfo.InvariantCulture);
+            if (reader.GetString(0) == ConsentBumps) bumps = value;
+            else version = value;
+        }
+        return (version, bumps);
+    }
+
+    /// <summary>The MII rule over the site's own documents: some permit covers the day, no deny does.</summary>
+    (PatientSet Set, long MaxPid) Documents(string policy, int day)
     {
         var maxPid = Scalar("SELECT IFNULL(MAX(pid), 0) FROM patient");
         PatientSet permits = new(maxPid), denies = new(maxPid);
@@ -54,8 +100,12 @@ public sealed class ConsentLedger(SqliteConnection connection)
                 if (pid <= maxPid) (reader.GetInt64(1) != 0 ? permits : denies).Add(pid);
             }
         permits.ExceptWith(denies);
+        return (permits, maxPid);
+    }
 
-        // Network changes, then pending ones, each in order: the last one covering the day wins.
+    /// <summary>Network changes, then pending desk changes, each in order: the last one covering the day wins.</summary>
+    PatientSet WithChanges(PatientSet documentsPermitted, long maxPid, string policy, int day)
+    {
         var latest = new Dictionary<long, bool>();
         foreach (var sql in new[]
         {
@@ -77,12 +127,12 @@ public sealed class ConsentLedger(SqliteConnection connection)
             using var reader = command.ExecuteReader();
             while (reader.Read()) latest[reader.GetInt64(0)] = reader.GetInt64(1) != 0;
         }
-        PatientSet networkPermits = new(maxPid), networkDenies = new(maxPid);
+        PatientSet result = documentsPermitted.Clone(), denied = new(maxPid);
         foreach (var (pid, permit) in latest)
-            if (pid <= maxPid) (permit ? networkPermits : networkDenies).Add(pid);
-        permits.ExceptWith(networkDenies);
-        permits.UnionWith(networkPermits);
-        return permits;
+            if (pid <= maxPid && permit) result.Add(pid);
+            else if (pid <= maxPid) denied.Add(pid);
+        result.ExceptWith(denied);
+        return result;
     }
 
     public bool IsPermitted(long pid, string policy, int day) =>
@@ -90,6 +140,11 @@ public sealed class ConsentLedger(SqliteConnection connection)
 
     /// <summary>Every provision that bears on the patient, of every policy.</summary>
     public IReadOnlyList<ConsentProvision> Provisions(long pid)
+    {
+        lock (gate) return ReadProvisions(pid);
+    }
+
+    List<ConsentProvision> ReadProvisions(long pid)
     {
         var result = new List<ConsentProvision>();
         using var command = connection.CreateCommand();
@@ -156,6 +211,11 @@ public sealed class ConsentLedger(SqliteConnection connection)
     /// </summary>
     public long Record(long pid, string policy, bool permit, int? start, int? end)
     {
+        lock (gate) return RecordChange(pid, policy, permit, start, end);
+    }
+
+    long RecordChange(long pid, string policy, bool permit, int? start, int? end)
+    {
         using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -171,7 +231,7 @@ public sealed class ConsentLedger(SqliteConnection connection)
         command.Parameters.AddWithValue("$end", (object?)end ?? DBNull.Value);
         command.Parameters.AddWithValue("$created", DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
         var id = command.ExecuteScalar() is long l ? l : throw new InvalidOperationException($"patient {pid} does not exist");
-        SiteDatabase.BumpDataVersion(connection, transaction);
+        BumpForConsentChange(connection, transaction);
         transaction.Commit();
         return id;
     }

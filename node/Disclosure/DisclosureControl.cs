@@ -66,15 +66,15 @@ public sealed class DisclosureControl(SqliteConnection connection)
     public static ReleasedCount Release(long trueCount, DisclosureSetting setting, NoiseStream noise)
     {
         if (trueCount < setting.Threshold)
-            return new ReleasedCount(null, false, true, $"fewer than {setting.Threshold}");
+            return new ReleasedCount(null, false, true, $"fewer than {setting.Threshold}", setting.Threshold);
         if (setting.Exact)
-            return new ReleasedCount(trueCount, false, false, "exact");
+            return new ReleasedCount(trueCount, false, false, "exact", setting.Threshold);
         var (s, t) = setting.EpsilonFraction;
         var value = Math.Max(0, trueCount + DiscreteLaplace.Sample(noise, s, t));
         var round = setting.Round;
         if (round > 1) value = (value + round / 2) / round * round;
-        var treatment = $"discrete Laplace noise (ε {DisclosureSetting.Format(setting.Epsilon)})" + (round > 1 ? $", rounded to {round}" : "");
-        return new ReleasedCount(value, true, false, treatment);
+        var treatment = $"discrete Laplace noise (epsilon {DisclosureSetting.Format(setting.Epsilon)})" + (round > 1 ? $", rounded to {round}" : "");
+        return new ReleasedCount(value, true, false, treatment, setting.Threshold);
     }
 
     /// <summary>HMAC-SHA256(site secret, each part length-prefixed): a distinct key per distinct question.</summary>

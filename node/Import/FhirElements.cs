@@ -92,18 +92,37 @@ abstract class FhirElements
         int i = 0;
         foreach (var coding in codings.EnumerateArray())
         {
-            if (coding.ValueKind == JsonValueKind.Object) AddCoding(coding, $"{path}.coding[{i}]", into);
+            if (coding.ValueKind == JsonValueKind.Object) AddCoding(coding, path, i, into);
             else Problem($"{path}.coding[{i}]", "expected a Coding object");
             i++;
         }
     }
 
-    protected void AddCoding(JsonElement coding, string path, List<Coding> into, string? defaultSystem = null)
+    /// <summary>
+    /// One Coding (of a CodeableConcept at <paramref name="path"/>.coding[index], or with index -1
+    /// at path itself). The hot path of every import: its JSON path is built only for a problem.
+    /// </summary>
+    protected void AddCoding(JsonElement coding, string path, int index, List<Coding> into, string? defaultSystem = null)
     {
-        var system = String(coding, "system", path + ".system") ?? defaultSystem;
-        var code = String(coding, "code", path + ".code");
-        if (system is null || code is null) return;
-        into.Add(new Coding(system, code, String(coding, "display", path + ".display")));
+        if (Text(coding, "system", out var system) & Text(coding, "code", out var code) & Text(coding, "display", out var display))
+        {
+            system ??= defaultSystem;
+            if (system is not null && code is not null) into.Add(new Coding(system, code, display));
+            return;
+        }
+        var at = index < 0 ? path : $"{path}.coding[{index}]";
+        String(coding, "system", at + ".system");
+        String(coding, "code", at + ".code");
+        String(coding, "display", at + ".display");
+    }
+
+    /// <summary>A string property; false only when it is there with another JSON type.</summary>
+    static bool Text(JsonElement parent, string name, out string? value)
+    {
+        value = null;
+        if (!parent.TryGetProperty(name, out var element)) return true;
+        if (element.ValueKind == JsonValueKind.String) value = element.GetString();
+        return element.ValueKind is JsonValueKind.String or JsonValueKind.Null;
     }
 }
 

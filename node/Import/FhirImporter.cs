@@ -58,7 +58,6 @@ public sealed class FhirImporter : IDisposable
         long factsBefore = store.Facts;
         using (var transaction = db.BeginTransaction())
         {
-            store.Transaction = transaction;
             try
             {
                 if (path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase)) ReadNdjson(run);
@@ -82,7 +81,6 @@ public sealed class FhirImporter : IDisposable
                 transaction.Rollback();
                 store.ForgetCaches();
             }
-            store.Transaction = null;
         }
         var facts = run.Problems.Count == 0 ? store.Facts - factsBefore : 0;
         return new ImportReport(path, run.Problems.Count == 0 ? run.Resources : 0, facts, run.Skipped, run.Problems, run.Warnings);

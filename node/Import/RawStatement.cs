@@ -22,6 +22,8 @@ sealed class RawStatement : IDisposable
     // SQLite numbers parameters from 1.
     public void Bind(int index, long value) => raw.sqlite3_bind_int64(statement, index, value);
 
+    public void Bind(int index, int? value) => Bind(index, (long?)value);
+
     public void Bind(int index, long? value)
     {
         if (value is long v) raw.sqlite3_bind_int64(statement, index, v);
@@ -46,6 +48,18 @@ sealed class RawStatement : IDisposable
         var rc = raw.sqlite3_step(statement);
         raw.sqlite3_reset(statement);
         if (rc != raw.SQLITE_DONE) Check(rc);
+    }
+
+    /// <summary>Runs the statement and returns the first column of its first row (RETURNING, SELECT), or null.</summary>
+    public long? RunScalar()
+    {
+        var rc = raw.sqlite3_step(statement);
+        long? value = rc == raw.SQLITE_ROW && raw.sqlite3_column_type(statement, 0) != raw.SQLITE_NULL ? raw.sqlite3_column_int64(statement, 0) : null;
+        // Step a RETURNING statement to its end so that its write completes before the reset.
+        while (rc == raw.SQLITE_ROW) rc = raw.sqlite3_step(statement);
+        raw.sqlite3_reset(statement);
+        if (rc != raw.SQLITE_DONE) Check(rc);
+        return value;
     }
 
     void Check(int rc)

@@ -22,7 +22,7 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
     string file = "";
     int line;
     string pathPrefix = "";
-    string label = "";
+    string type = "", id = "";
 
     /// <summary>Within a Bundle: fullUrl (urn:uuid:...) of each Patient entry to its resource id.</summary>
     public Dictionary<string, string>? BundlePatients { get; set; }
@@ -33,7 +33,7 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
     readonly List<(string Policy, bool Permit, int? Start, int? End)> provisions = [];
 
     protected override void Problem(string path, string message) =>
-        problems.Add(new ImportProblem(file, line, $"{label}{(path.Length > 0 || pathPrefix.Length > 0 ? " " + (pathPrefix + path).TrimEnd('.') : "")}: {message}"));
+        problems.Add(new ImportProblem(file, line, $"{type}{(id.Length > 0 ? "/" + id : "")}{(path.Length > 0 || pathPrefix.Length > 0 ? " " + (pathPrefix + path).TrimEnd('.') : "")}: {message}"));
 
     public static bool IsSupported(string resourceType) => Supported.Contains(resourceType);
 
@@ -47,7 +47,8 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
         file = fileName;
         line = lineNumber;
         pathPrefix = jsonPath;
-        label = type;
+        this.type = type;
+        this.id = "";
         int before = into.Count;
         facts.Clear();
         attributes.Clear();
@@ -58,7 +59,7 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
             Problem("id", "missing: a resource needs an id so that re-importing it replaces it");
             return false;
         }
-        label = $"{type}/{id}";
+        this.id = id;
         switch (type)
         {
             case "Patient": Patient(resource, id); break;
@@ -142,20 +143,21 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
             Problem(element, "expected a Reference object");
             return null;
         }
-        var text = String(reference, "reference", element + ".reference");
+        var referencePath = element == "subject" ? "subject.reference" : "patient.reference";
+        var text = String(reference, "reference", referencePath);
         if (text is null)
         {
-            Problem(element + ".reference", "missing: the resource must name its patient by reference");
+            Problem(referencePath, "missing: the resource must name its patient by reference");
             return null;
         }
         var patientId = PatientId(text);
         if (patientId is null)
         {
-            Problem(element + ".reference", $"'{text}' is not a Patient reference (Patient/<id>, a URL ending in Patient/<id>, or a urn:uuid of a Patient entry in the same Bundle)");
+            Problem(referencePath, $"'{text}' is not a Patient reference (Patient/<id>, a URL ending in Patient/<id>, or a urn:uuid of a Patient entry in the same Bundle)");
             return null;
         }
         var pid = store.FindPatient(patientId);
-        if (pid is null) Problem(element + ".reference", $"Patient/{patientId} is neither in the site database nor earlier in this file");
+        if (pid is null) Problem(referencePath, $"Patient/{patientId} is neither in the site database nor earlier in this file");
         return pid;
     }
 
@@ -312,7 +314,7 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
             int i = 0;
             foreach (var modality in modalities.EnumerateArray())
             {
-                if (modality.ValueKind == JsonValueKind.Object) AddCoding(modality, $"modality[{i}]", codes, CodeSystems.Dicom);
+                if (modality.ValueKind == JsonValueKind.Object) AddCoding(modality, $"modality[{i}]", -1, codes, CodeSystems.Dicom);
                 else Problem($"modality[{i}]", "expected a Coding object");
                 i++;
             }
@@ -323,7 +325,7 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
             foreach (var s in series.EnumerateArray())
             {
                 if (s.ValueKind != JsonValueKind.Object) Problem($"series[{i}]", "expected an object");
-                else if (Object(s, "modality", $"series[{i}].modality", out var modality)) AddCoding(modality, $"series[{i}].modality", codes, CodeSystems.Dicom);
+                else if (Object(s, "modality", $"series[{i}].modality", out var modality)) AddCoding(modality, $"series[{i}].modality", -1, codes, CodeSystems.Dicom);
                 i++;
             }
         }
@@ -360,7 +362,7 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
         if (Object(r, "provision", "provision", out var provision)) Provision(provision, "provision", null, null);
         if (pid is not long p) return;
         var source = $"Consent/{id}";
-        store.ReplaceConsent(source);
+        store.ReplaceConsent(id, source);
         // Only an active document is in force; a re-imported inactive one just loses its old provisions.
         if (status == "active")
             foreach (var (policy, permit, start, end) in provisions) store.Provision(p, policy, permit, start, end, source);

@@ -4,69 +4,71 @@ using Midia.Node.Store;
 namespace Midia.Node.Import;
 
 /// <summary>
-/// The import's writes to the site database as prepared statements reused for every resource,
-/// with caches for code-system ids and patient pids (a fact insert is then one statement).
+/// The import's writes to the site database: statements prepared once and reused for every
+/// resource, caches for code-system ids and patient pids, and no upsert deletes for resources
+/// that cannot be in the database yet (a first import of a type does none).
 /// </summary>
 sealed class SiteWrites : IDisposable
 {
-    readonly SqliteConnection db;
-    readonly List<SqliteCommand> commands = [];
-    readonly SqliteCommand upsertPatient, findPatient, findSystem, insertSystem;
+    readonly RawStatement upsertPatient, findPatient, findSystem, insertSystem;
     readonly RawStatement deleteFacts, deleteAttributes, insertFact, insertAttribute;
-    readonly SqliteCommand deleteProvisions, insertProvision;
+    readonly RawStatement deleteProvisions, insertProvision;
+    readonly RawStatement typeHasFacts, anyConsent;
     readonly Dictionary<string, long> systems = new(StringComparer.Ordinal);
     readonly Dictionary<string, long> patients = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Per resource type that had no rows when this importer first met it: hash codes of the ids
+    /// written since. An id whose hash is new cannot have old rows, so its upsert skips the deletes
+    /// (a hash collision only costs a needless delete). Null for a type that already had rows.
+    /// </summary>
+    readonly Dictionary<string, HashSet<int>?> freshTypes = new(StringComparer.Ordinal);
+
     public SiteWrites(SqliteConnection db)
     {
-        this.db = db;
-        upsertPatient = Prepare("""
+        upsertPatient = new(db, """
             INSERT INTO patient(resource_id, sex, birth_date, deceased, deceased_date, kvnr, family, given)
-            VALUES ($id, $sex, $birth, $deceased, $deceased_date, $kvnr, $family, $given)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
             ON CONFLICT(resource_id) DO UPDATE SET
               sex = excluded.sex, birth_date = excluded.birth_date,
               deceased = excluded.deceased, deceased_date = excluded.deceased_date,
-              -- the linkage pseudonym derives from identifying data: recompute (serve) when it changed
+              -- the linkage pseudonym derives from identifying data: serve recomputes it when that changed
               linkage = CASE WHEN kvnr IS excluded.kvnr AND family IS excluded.family AND given IS excluded.given
                               AND birth_date IS excluded.birth_date AND sex IS excluded.sex THEN linkage END,
               kvnr = excluded.kvnr, family = excluded.family, given = excluded.given
             RETURNING pid
-            """, "$id", "$sex", "$birth", "$deceased", "$deceased_date", "$kvnr", "$family", "$given");
-        findPatient = Prepare("SELECT pid FROM patient WHERE resource_id = $id", "$id");
-        findSystem = Prepare("SELECT sid FROM code_system WHERE uri = $uri", "$uri");
-        insertSystem = Prepare("INSERT INTO code_system(uri) VALUES ($uri) RETURNING sid", "$uri");
-        deleteFacts = new RawStatement(db, "DELETE FROM fact WHERE resource_type = ?1 AND resource_id = ?2");
-        deleteAttributes = new RawStatement(db, "DELETE FROM attribute WHERE resource_type = ?1 AND resource_id = ?2");
-        insertFact = new RawStatement(db, """
+            """);
+        findPatient = new(db, "SELECT pid FROM patient WHERE resource_id = ?1");
+        findSystem = new(db, "SELECT sid FROM code_system WHERE uri = ?1");
+        insertSystem = new(db, "INSERT INTO code_system(uri) VALUES (?1) RETURNING sid");
+        deleteFacts = new(db, "DELETE FROM fact WHERE resource_type = ?1 AND resource_id = ?2");
+        deleteAttributes = new(db, "DELETE FROM attribute WHERE resource_type = ?1 AND resource_id = ?2");
+        insertFact = new(db, """
             INSERT INTO fact(pid, sid, code, kind, date, end_date, value_num, unit, value_sid, value_code, display, resource_type, resource_id)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
             """);
-        insertAttribute = new RawStatement(db, """
+        insertAttribute = new(db, """
             INSERT INTO attribute(resource_type, resource_id, name, sid, code, value_num, unit)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
             """);
-        deleteProvisions = Prepare("DELETE FROM consent_provision WHERE source = $source", "$source");
-        insertProvision = Prepare("""
-            INSERT INTO consent_provision(pid, policy, permit, start, end, source)
-            VALUES ($pid, $policy, $permit, $start, $end, $source)
-            """, "$pid", "$policy", "$permit", "$start", "$end", "$source");
+        deleteProvisions = new(db, "DELETE FROM consent_provision WHERE source = ?1");
+        insertProvision = new(db, """
+            INSERT INTO consent_provision(pid, policy, permit, start, "end", source)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            """);
+        typeHasFacts = new(db, """
+            SELECT EXISTS (SELECT 1 FROM fact WHERE resource_type = ?1) OR EXISTS (SELECT 1 FROM attribute WHERE resource_type = ?1)
+            """);
+        anyConsent = new(db, "SELECT EXISTS (SELECT 1 FROM consent_provision WHERE source >= 'Consent/' AND source < 'Consent0')");
     }
 
-    SqliteCommand Prepare(string sql, params string[] names)
-    {
-        var command = db.CreateCommand();
-        command.CommandText = sql;
-        foreach (var name in names) command.Parameters.Add(new SqliteParameter(name, DBNull.Value));
-        commands.Add(command);
-        return command;
-    }
+    RawStatement[] Statements =>
+    [
+        upsertPatient, findPatient, findSystem, insertSystem, deleteFacts, deleteAttributes, insertFact, insertAttribute,
+        deleteProvisions, insertProvision, typeHasFacts, anyConsent,
+    ];
 
-    public SqliteTransaction? Transaction
-    {
-        set { foreach (var c in commands) c.Transaction = value; }
-    }
-
-    public long Facts { get; set; }
+    public long Facts { get; private set; }
 
     /// <summary>A rolled-back file may have added pids and sids the database no longer has.</summary>
     public void ForgetCaches()
@@ -75,17 +77,18 @@ sealed class SiteWrites : IDisposable
         patients.Clear();
     }
 
-    static object Value(object? v) => v ?? DBNull.Value;
-
-    static void Bind(SqliteCommand command, params object?[] values)
-    {
-        for (int i = 0; i < values.Length; i++) command.Parameters[i].Value = Value(values[i]);
-    }
-
     public long UpsertPatient(string id, string sex, int? birth, bool deceased, int? deceasedDate, string? kvnr, string? family, string? given)
     {
-        Bind(upsertPatient, id, sex, birth, deceased ? 1 : 0, deceasedDate, kvnr, family, given);
-        var pid = (long)upsertPatient.ExecuteScalar()!;
+        var s = upsertPatient;
+        s.Bind(1, id);
+        s.Bind(2, sex);
+        s.Bind(3, birth);
+        s.Bind(4, deceased ? 1L : 0L);
+        s.Bind(5, deceasedDate);
+        s.Bind(6, kvnr);
+        s.Bind(7, family);
+        s.Bind(8, given);
+        var pid = s.RunScalar()!.Value;
         patients[id] = pid;
         return pid;
     }
@@ -93,13 +96,10 @@ sealed class SiteWrites : IDisposable
     public long? FindPatient(string id)
     {
         if (patients.TryGetValue(id, out var pid)) return pid;
-        findPatient.Parameters[0].Value = id;
-        if (findPatient.ExecuteScalar() is long found)
-        {
-            patients[id] = found;
-            return found;
-        }
-        return null;
+        findPatient.Bind(1, id);
+        if (findPatient.RunScalar() is not long found) return null;
+        patients[id] = found;
+        return found;
     }
 
     /// <summary>The sid of a code system, by any spelling of its URI (aliases fold to one sid).</summary>
@@ -109,12 +109,12 @@ sealed class SiteWrites : IDisposable
         var canonical = CodeSystems.Canonical(uri);
         if (!systems.TryGetValue(canonical, out sid))
         {
-            findSystem.Parameters[0].Value = canonical;
-            if (findSystem.ExecuteScalar() is long found) sid = found;
+            findSystem.Bind(1, canonical);
+            if (findSystem.RunScalar() is long found) sid = found;
             else
             {
-                insertSystem.Parameters[0].Value = canonical;
-                sid = (long)insertSystem.ExecuteScalar()!;
+                insertSystem.Bind(1, canonical);
+                sid = insertSystem.RunScalar()!.Value;
             }
             systems[canonical] = sid;
         }
@@ -122,9 +122,27 @@ sealed class SiteWrites : IDisposable
         return sid;
     }
 
+    bool MayExist(string type, string id)
+    {
+        if (!freshTypes.TryGetValue(type, out var written))
+        {
+            RawStatement probe;
+            if (type == "Consent") probe = anyConsent;
+            else
+            {
+                probe = typeHasFacts;
+                probe.Bind(1, type);
+            }
+            written = probe.RunScalar() == 0 ? [] : null;
+            freshTypes[type] = written;
+        }
+        return written is null || !written.Add(id.GetHashCode());
+    }
+
     /// <summary>Upsert: a re-imported resource first loses what its previous version wrote.</summary>
     public void ReplaceResource(string type, string id)
     {
+        if (!MayExist(type, id)) return;
         deleteFacts.Bind(1, type);
         deleteFacts.Bind(2, id);
         deleteFacts.Run();
@@ -167,21 +185,27 @@ sealed class SiteWrites : IDisposable
         a.Run();
     }
 
-    public void ReplaceConsent(string source)
+    public void ReplaceConsent(string id, string source)
     {
-        deleteProvisions.Parameters[0].Value = source;
-        deleteProvisions.ExecuteNonQuery();
+        if (!MayExist("Consent", id)) return;
+        deleteProvisions.Bind(1, source);
+        deleteProvisions.Run();
     }
 
     public void Provision(long pid, string policy, bool permit, int? start, int? end, string source)
     {
-        Bind(insertProvision, pid, policy, permit ? 1 : 0, start, end, source);
-        insertProvision.ExecuteNonQuery();
+        var s = insertProvision;
+        s.Bind(1, pid);
+        s.Bind(2, policy);
+        s.Bind(3, permit ? 1L : 0L);
+        s.Bind(4, start);
+        s.Bind(5, end);
+        s.Bind(6, source);
+        s.Run();
     }
 
     public void Dispose()
     {
-        foreach (var c in commands) c.Dispose();
-        foreach (var s in new[] { deleteFacts, deleteAttributes, insertFact, insertAttribute }) s.Dispose();
+        foreach (var s in Statements) s.Dispose();
     }
 }

@@ -22,7 +22,7 @@ public static class AdminCommands
         return admin;
     }
 
-    static Option<string> Db() => new("--db") { Description = "The site's database file", Required = true };
+    static Option<string> Db() => new("--db") { HelpName = "FILE", Description = "The site's database file (also MIDIA_DB)" };
     static Argument<string> Type() => new("TYPE") { Description = $"Query type: {string.Join(", ", QueryTypes.All)}" };
     static Option<string> Project(string what) => new("--project") { Description = what };
 
@@ -37,7 +37,7 @@ public static class AdminCommands
         {
             var queryType = QueryTypes.Parse(parse.GetValue(type)!);
             var day = DateFlag.Parse(parse.GetValue(until), "--until");
-            using var connection = SiteDatabase.OpenExisting(parse.GetValue(db)!);
+            using var connection = SiteDatabase.OpenExisting(parse.GetValue(db));
             new QueryApproval(connection).Approve(queryType, parse.GetValue(project), day);
             Console.Out.WriteLine($"approved {queryType} for {Scope(parse.GetValue(project))}{(day is null ? "" : " until " + DateFlag.Format(day))}");
             return 0;
@@ -54,7 +54,7 @@ public static class AdminCommands
         command.SetAction(parse =>
         {
             var queryType = QueryTypes.Parse(parse.GetValue(type)!);
-            using var connection = SiteDatabase.OpenExisting(parse.GetValue(db)!);
+            using var connection = SiteDatabase.OpenExisting(parse.GetValue(db));
             new QueryApproval(connection).Revoke(queryType, parse.GetValue(project));
             Console.Out.WriteLine($"revoked {queryType} for {Scope(parse.GetValue(project))}");
             return 0;
@@ -69,7 +69,7 @@ public static class AdminCommands
         var command = new Command("list", "Query types: approved, pending requests, denied") { db, json };
         command.SetAction(parse =>
         {
-            using var connection = SiteDatabase.OpenExisting(parse.GetValue(db)!);
+            using var connection = SiteDatabase.OpenExisting(parse.GetValue(db));
             var overview = new QueryApproval(connection).Overview(Days.Today());
             if (parse.GetValue(json))
             {

@@ -5,15 +5,27 @@ using Midia.Node.Store;
 namespace Midia.Node.Query;
 
 /// <summary>
-/// Evaluates a CohortQuery over the site database into a PatientSet. Each fact criterion is one
-/// index range scan per term code on fact (fact_code, fact_quantity or fact_concept) whose pids
-/// set bits; sex and age are scans of in-memory arrays; the boolean structure is bitmap algebra.
-/// Calls are serialised: a SqliteConnection is not thread-safe.
+/// Evaluates a CohortQuery over the site database into a PatientSet. Groups are taken smallest
+/// first (by the cached row count of each criterion's index range). The first is scanned: one index
+/// range scan per term code on fact (fact_code, fact_quantity or fact_concept) setting bits. Each
+/// later group is either scanned and intersected, or — when few candidates are left — checked per
+/// candidate with an index seek on (sid, code, pid), whichever the cost estimate says is cheaper.
+/// Sex and age come from in-memory arrays. Calls are serialised: a SqliteConnection is not thread-safe.
 /// </summary>
 public sealed class CohortEvaluator(SqliteConnection connection)
 {
     readonly Lock gate = new();
+    readonly Dictionary<string, SqliteCommand> statements = new(StringComparer.Ordinal);
     SiteSnapshot? snapshot;
+
+    // Cost model in microseconds, measured on the benchmark machine: reading one row of a range
+    // scan into C#, one seek statement per candidate, statement overhead.
+    const double RowCost = 0.2, SeekCost = 3.0, StatementCost = 20;
+
+    /// <summary>How groups after the first are evaluated; tests force Scan or Probe to cover both paths.</summary>
+    internal enum Strategy { Auto, Scan, Probe }
+
+    internal Strategy Mode { get; set; } = Strategy.Auto;
 
     /// <summary>Inclusion (AND of ORs) minus exclusion (OR of ANDs); no inclusion criteria = every
     /// patient. today (Days) is the reference date of age criteria.</summary>
@@ -23,15 +35,29 @@ public sealed class CohortEvaluator(SqliteConnection connection)
         {
             var site = Current();
             CheckAttributes(query, site);
+            var probes = new Probes(this, site);
             var result = site.All.Clone();
-            foreach (var group in query.Inclusion)
+            bool narrowed = false;
+            var ordered = query.Inclusion.Select(g => (Group: g, Size: g.Sum(c => EstimatedSize(c, site)))).OrderBy(g => g.Size).ToList();
+            foreach (var (group, _) in ordered)
             {
-                var any = new PatientSet(site.MaxPid);
-                foreach (var criterion in group) Match(criterion, site, today, any);
-                result.IntersectWith(any);
+                if (narrowed && Probing(group, result, site))
+                    result = Filter(result, pid => group.Any(c => probes.Matches(c, pid, today)));
+                else
+                {
+                    var any = new PatientSet(site.MaxPid);
+                    foreach (var criterion in group) Match(criterion, site, today, any);
+                    result.IntersectWith(any);
+                }
+                narrowed = true;
             }
             foreach (var group in query.Exclusion)
             {
+                if (Probing(group, result, site))
+                {
+                    result = Filter(result, pid => !group.All(c => probes.Matches(c, pid, today)));
+                    continue;
+                }
                 PatientSet? every = null;
                 foreach (var criterion in group)
                 {
@@ -44,6 +70,58 @@ public sealed class CohortEvaluator(SqliteConnection connection)
             }
             return result;
         }
+    }
+
+    /// <summary>Whether checking each remaining candidate is cheaper than scanning the group.</summary>
+    bool Probing(IReadOnlyList<Criterion> group, PatientSet candidates, SiteSnapshot site)
+    {
+        if (Mode != Strategy.Auto) return Mode == Strategy.Probe;
+        double scan = 0, seek = 0;
+        foreach (var criterion in group)
+        {
+            var statements = Statements(criterion, site);
+            switch (criterion.Kind)
+            {
+                case CriterionKind.Sex: scan += site.MaxPid / 64.0 * 0.01; seek += 0.01; break;
+                case CriterionKind.Age: scan += site.MaxPid * 0.003; seek += 0.01; break;
+                default: scan += RowCount(criterion, site) * RowCost + statements * StatementCost; seek += statements * SeekCost; break;
+            }
+        }
+        return candidates.Count() * seek < scan;
+    }
+
+    /// <summary>Rough number of patients a criterion selects, for ordering groups: the rows of its
+    /// scans for facts (an upper bound), the gender counts for sex, half the site for age.</summary>
+    double EstimatedSize(Criterion criterion, SiteSnapshot site) => criterion.Kind switch
+    {
+        CriterionKind.Sex => ((ConceptFilter)criterion.Value!).Concepts
+            .Select(c => Array.IndexOf(PatientCodes.Genders, c.Code)).Where(i => i >= 0).Distinct().Sum(i => (double)site.BySex[i].Count()),
+        CriterionKind.Age => site.MaxPid / 2.0,
+        _ => RowCount(criterion, site),
+    };
+
+    long RowCount(Criterion criterion, SiteSnapshot site)
+    {
+        var key = CanonicalForm.WriteCriterion(criterion);
+        if (site.RowCounts.TryGetValue(key, out var rows)) return rows;
+        rows = 0;
+        foreach (var (code, sid, concept) in Targets(criterion, site))
+        {
+            var spec = new SqliteCommand();
+            if (!Build(spec, criterion, code, sid, concept, site, Shape.Count)) continue;
+            rows += (long)Bound(spec).ExecuteScalar()!;
+        }
+        return site.RowCounts[key] = rows;
+    }
+
+    int Statements(Criterion criterion, SiteSnapshot site) => criterion.Kind == CriterionKind.Facts ? Targets(criterion, site).Count() : 0;
+
+    static PatientSet Filter(PatientSet candidates, Func<long, bool> keep)
+    {
+        var kept = new PatientSet(candidates.Capacity - 1);
+        foreach (var pid in candidates.Members())
+            if (keep(pid)) kept.Add(pid);
+        return kept;
     }
 
     /// <summary>
@@ -134,7 +212,7 @@ public sealed class CohortEvaluator(SqliteConnection connection)
                     (long, string)? concept = criterion.Value is ConceptFilter c && c.Concepts.FirstOrDefault(x => site.Sids.ContainsKey(x.System)) is { } first
                         ? (site.Sids[first.System], first.Code) : null;
                     using var command = connection.CreateCommand();
-                    if (!Build(command, criterion, code, sid, concept, site, withDate: false)) continue;
+                    if (!Build(command, criterion, code, sid, concept, site, Shape.Pids)) continue;
                     command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
                     using var reader = command.ExecuteReader();
                     var lines = new List<string>();
@@ -147,9 +225,16 @@ public sealed class CohortEvaluator(SqliteConnection connection)
 
     SiteSnapshot Current()
     {
-        var key = SiteSnapshot.Key(connection);
-        if (snapshot is null || snapshot.Version != key.Version || snapshot.MaxPid != key.MaxPid)
-            snapshot = SiteSnapshot.Load(connection, key);
+        var probe = new SqliteCommand("SELECT (SELECT value FROM meta WHERE key = 'data_version'), (SELECT IFNULL(MAX(pid), 0) FROM patient)");
+        long version, maxPid;
+        using (var reader = Bound(probe).ExecuteReader())
+        {
+            reader.Read();
+            version = reader.IsDBNull(0) ? 0 : Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture);
+            maxPid = reader.GetInt64(1);
+        }
+        if (snapshot is null || snapshot.Version != version || snapshot.MaxPid != maxPid)
+            snapshot = SiteSnapshot.Load(connection, (version, maxPid));
         return snapshot;
     }
 
@@ -167,18 +252,9 @@ public sealed class CohortEvaluator(SqliteConnection connection)
         switch (criterion.Kind)
         {
             case CriterionKind.Sex:
-            {
-                var wanted = new bool[PatientCodes.Genders.Length];
                 foreach (var concept in ((ConceptFilter)criterion.Value!).Concepts)
-                {
-                    var index = Array.IndexOf(PatientCodes.Genders, concept.Code);
-                    if (index >= 0) wanted[index] = true;
-                }
-                var sex = site.Sex;
-                for (long pid = 0; pid < sex.Length; pid++)
-                    if (sex[pid] != SiteSnapshot.NoPatient && wanted[sex[pid]]) into.Add(pid);
+                    if (Array.IndexOf(PatientCodes.Genders, concept.Code) is var index and >= 0) into.UnionWith(site.BySex[index]);
                 break;
-            }
             case CriterionKind.Age:
             {
                 var intervals = BirthIntervals(criterion.Value!, Days.ToDate(today));
@@ -229,37 +305,58 @@ public sealed class CohortEvaluator(SqliteConnection connection)
     /// concept, so each is an equality seek on fact_concept).</summary>
     void Scan(Criterion criterion, SiteSnapshot site, bool withDate, Action<long, int> row)
     {
-        foreach (var code in criterion.TermCodes)
+        foreach (var (code, sid, concept) in Targets(criterion, site))
         {
-            if (!site.Sids.TryGetValue(code.System, out var sid)) continue; // a system the site never saw: no match
-            IEnumerable<(long Sid, string Code)?> concepts = criterion.Value is ConceptFilter conceptFilter
-                ? conceptFilter.Concepts.Where(c => site.Sids.ContainsKey(c.System)).Select(c => ((long, string)?)(site.Sids[c.System], c.Code))
-                : [null];
-            foreach (var concept in concepts)
+            var spec = new SqliteCommand();
+            if (!Build(spec, criterion, code, sid, concept, site, withDate ? Shape.PidsAndDates : Shape.Pids)) continue;
+            using var reader = Bound(spec).ExecuteReader();
+            while (reader.Read())
             {
-                using var command = connection.CreateCommand();
-                if (!Build(command, criterion, code, sid, concept, site, withDate)) continue;
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
+                var pid = reader.GetInt64(0);
+                if (pid < 0 || pid > site.MaxPid) continue;
+                if (withDate)
                 {
-                    var pid = reader.GetInt64(0);
-                    if (pid < 0 || pid > site.MaxPid) continue;
-                    if (withDate)
-                    {
-                        if (reader.IsDBNull(1)) continue;
-                        row(pid, checked((int)reader.GetInt64(1)));
-                    }
-                    else row(pid, 0);
+                    if (reader.IsDBNull(1)) continue;
+                    row(pid, checked((int)reader.GetInt64(1)));
                 }
+                else row(pid, 0);
             }
         }
     }
 
-    /// <summary>The SQL of one scan; false when a part can match nothing (every concept of an
-    /// attribute filter in a system the site never saw).</summary>
-    static bool Build(SqliteCommand command, Criterion criterion, TermCode code, long sid, (long Sid, string Code)? concept, SiteSnapshot site, bool withDate)
+    /// <summary>One statement per (term code, selected concept) in systems the site knows; a system
+    /// the site never saw matches nothing.</summary>
+    static IEnumerable<(TermCode Code, long Sid, (long Sid, string Code)? Concept)> Targets(Criterion criterion, SiteSnapshot site)
     {
-        var sql = new StringBuilder(withDate ? "SELECT f.pid, f.date FROM fact f WHERE f.sid = $sid" : "SELECT f.pid FROM fact f WHERE f.sid = $sid");
+        foreach (var code in criterion.TermCodes)
+        {
+            if (!site.Sids.TryGetValue(code.System, out var sid)) continue;
+            if (criterion.Value is ConceptFilter concepts)
+            {
+                foreach (var concept in concepts.Concepts)
+                    if (site.Sids.TryGetValue(concept.System, out var valueSid)) yield return (code, sid, (valueSid, concept.Code));
+            }
+            else yield return (code, sid, null);
+        }
+    }
+
+    enum Shape { Pids, PidsAndDates, Count, Probe }
+
+    /// <summary>The SQL of one statement; false when it can match nothing (every concept of an
+    /// attribute filter in an unknown system, or no code under a prefix). A probe tests one patient
+    /// ($pid) by seeking (sid, code, pid) for each code — under a prefix, each distinct code there.</summary>
+    static bool Build(SqliteCommand command, Criterion criterion, TermCode code, long sid, (long Sid, string Code)? concept, SiteSnapshot site,
+        Shape shape, IReadOnlyList<string>? codesUnderPrefix = null)
+    {
+        bool hierarchical = CodeSystems.IsHierarchical(code.System);
+        var sql = new StringBuilder(shape switch
+        {
+            Shape.Pids => "SELECT f.pid FROM fact f",
+            Shape.PidsAndDates => "SELECT f.pid, f.date FROM fact f",
+            Shape.Count => "SELECT COUNT(*) FROM fact f",
+            _ => hierarchical && codesUnderPrefix is null ? "SELECT 1 FROM fact f INDEXED BY fact_patient" : "SELECT 1 FROM fact f INDEXED BY fact_code",
+        });
+        sql.Append(" WHERE f.sid = $sid");
         command.Parameters.AddWithValue("$sid", sid);
         int next = 0;
         string Parameter(object value)
@@ -269,12 +366,22 @@ public sealed class CohortEvaluator(SqliteConnection connection)
             return name;
         }
 
-        if (CodeSystems.IsHierarchical(code.System) && Successor(code.Code) is { } upper)
+        if (shape == Shape.Probe && hierarchical && codesUnderPrefix is not null)
+        {
+            if (codesUnderPrefix.Count == 0) return false;
+            sql.Append(" AND f.code IN (").AppendJoin(", ", codesUnderPrefix.Select(c => Parameter(c))).Append(')');
+        }
+        else if (hierarchical && Successor(code.Code) is { } upper)
             sql.Append($" AND f.code >= {Parameter(code.Code)} AND f.code < {Parameter(upper)}");
-        else if (CodeSystems.IsHierarchical(code.System))
+        else if (hierarchical)
             sql.Append($" AND f.code >= {Parameter(code.Code)}");
         else
             sql.Append($" AND f.code = {Parameter(code.Code)}");
+        if (shape == Shape.Probe)
+        {
+            sql.Append(" AND f.pid = $pid");
+            command.Parameters.AddWithValue("$pid", 0L);
+        }
 
         switch (criterion.Value)
         {
@@ -300,6 +407,7 @@ public sealed class CohortEvaluator(SqliteConnection connection)
             else sql.Append(Quantity("a", attribute.Filter, Parameter));
             sql.Append(')');
         }
+        if (shape == Shape.Probe) sql.Append(" LIMIT 1");
         command.CommandText = sql.ToString();
         return true;
     }
@@ -327,6 +435,105 @@ public sealed class CohortEvaluator(SqliteConnection connection)
         Comparator.Eq => "=", Comparator.Ne => "<>", Comparator.Lt => "<",
         Comparator.Le => "<=", Comparator.Gt => ">", _ => ">=",
     };
+
+    /// <summary>Distinct codes stored under a prefix, found by skipping through fact_code (one seek
+    /// each); null when there are too many to seek one by one.</summary>
+    List<string>? CodesUnder(SiteSnapshot site, long sid, string prefix)
+    {
+        if (site.CodesUnder.TryGetValue((sid, prefix), out var cached)) return cached;
+        var codes = new List<string>();
+        using var command = connection.CreateCommand();
+        var upper = Successor(prefix);
+        command.CommandText = upper is null
+            ? "SELECT MIN(code) FROM fact WHERE sid = $sid AND code > $after"
+            : "SELECT MIN(code) FROM fact WHERE sid = $sid AND code > $after AND code < $upper";
+        command.Parameters.AddWithValue("$sid", sid);
+        if (upper is not null) command.Parameters.AddWithValue("$upper", upper);
+        var after = command.Parameters.AddWithValue("$after", prefix);
+        if (Exists(sid, prefix)) codes.Add(prefix);
+        while (command.ExecuteScalar() is string code)
+        {
+            if (codes.Count == 64) return site.CodesUnder[(sid, prefix)] = null;
+            codes.Add(code);
+            after.Value = code;
+        }
+        return site.CodesUnder[(sid, prefix)] = codes;
+    }
+
+    bool Exists(long sid, string code)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM fact WHERE sid = $sid AND code = $code LIMIT 1";
+        command.Parameters.AddWithValue("$sid", sid);
+        command.Parameters.AddWithValue("$code", code);
+        return command.ExecuteScalar() is not null;
+    }
+
+    /// <summary>Per-candidate checks for one evaluation: a seek statement per term code, bound
+    /// again for every candidate; sex and age from the snapshot arrays.</summary>
+    sealed class Probes(CohortEvaluator evaluator, SiteSnapshot site)
+    {
+        readonly Dictionary<Criterion, List<SqliteCommand>> specs = new(ReferenceEqualityComparer.Instance);
+        readonly Dictionary<Criterion, List<(long Low, long High)>> ages = new(ReferenceEqualityComparer.Instance);
+
+        public bool Matches(Criterion criterion, long pid, int today)
+        {
+            switch (criterion.Kind)
+            {
+                case CriterionKind.Sex:
+                    return site.Sex[pid] != SiteSnapshot.NoPatient
+                        && ((ConceptFilter)criterion.Value!).Concepts.Any(c => c.Code == PatientCodes.Genders[site.Sex[pid]]);
+                case CriterionKind.Age:
+                {
+                    if (!ages.TryGetValue(criterion, out var intervals))
+                        ages[criterion] = intervals = BirthIntervals(criterion.Value!, Days.ToDate(today));
+                    var birth = site.Birth[pid];
+                    return birth != SiteSnapshot.NoBirthDate && intervals.Any(i => birth >= i.Low && birth <= i.High);
+                }
+                default:
+                    foreach (var spec in For(criterion))
+                    {
+                        var command = evaluator.Bound(spec);
+                        command.Parameters["$pid"].Value = pid;
+                        if (command.ExecuteScalar() is not null) return true;
+                    }
+                    return false;
+            }
+        }
+
+        List<SqliteCommand> For(Criterion criterion)
+        {
+            if (specs.TryGetValue(criterion, out var list)) return list;
+            list = [];
+            foreach (var (code, sid, concept) in Targets(criterion, site))
+            {
+                var codes = CodeSystems.IsHierarchical(code.System) ? evaluator.CodesUnder(site, sid, code.Code) : null;
+                var spec = new SqliteCommand();
+                if (Build(spec, criterion, code, sid, concept, site, Shape.Probe, codes)) list.Add(spec);
+            }
+            return specs[criterion] = list;
+        }
+    }
+
+    /// <summary>The connection's command for a statement's SQL, with the statement's values bound.
+    /// Each SQL text is prepared once and reused: preparing costs more than a small seek.</summary>
+    SqliteCommand Bound(SqliteCommand spec)
+    {
+        if (!statements.TryGetValue(spec.CommandText, out var command))
+        {
+            if (statements.Count >= 512)
+            {
+                foreach (var old in statements.Values) old.Dispose();
+                statements.Clear();
+            }
+            command = connection.CreateCommand();
+            command.CommandText = spec.CommandText;
+            foreach (SqliteParameter parameter in spec.Parameters) command.Parameters.Add(new SqliteParameter(parameter.ParameterName, null));
+            statements[spec.CommandText] = command;
+        }
+        for (int i = 0; i < spec.Parameters.Count; i++) command.Parameters[i].Value = spec.Parameters[i].Value;
+        return command;
+    }
 
     /// <summary>The least string greater than every string starting with prefix (C50 -> C51), or
     /// null if there is none; [prefix, successor) is then exactly the codes starting with prefix.</summary>

@@ -22,13 +22,15 @@ sealed class SiteSnapshot
     public required int[] Birth { get; init; }
     public required Dictionary<string, long> Sids { get; init; }
     public required HashSet<string> AttributeNames { get; init; }
+    /// <summary>The patients of each gender (index as in PatientCodes.Genders).</summary>
+    public required PatientSet[] BySex { get; init; }
 
-    public static (long Version, long MaxPid) Key(SqliteConnection connection)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT IFNULL(MAX(pid), 0) FROM patient";
-        return (SiteDatabase.DataVersion(connection), (long)command.ExecuteScalar()!);
-    }
+    /// <summary>Rows each fact criterion's scans return, by canonical criterion JSON: what the
+    /// planner orders groups by. Filled on first use, dropped with the snapshot.</summary>
+    public Dictionary<string, long> RowCounts { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The distinct codes under a hierarchical prefix, by (sid, prefix): probes seek each.</summary>
+    public Dictionary<(long Sid, string Prefix), List<string>?> CodesUnder { get; } = [];
 
     public static SiteSnapshot Load(SqliteConnection connection, (long Version, long MaxPid) key)
     {
@@ -73,6 +75,9 @@ sealed class SiteSnapshot
                 after.Value = name;
             }
         }
-        return new SiteSnapshot { Version = key.Version, MaxPid = maxPid, All = all, Sex = sex, Birth = birth, Sids = sids, AttributeNames = names };
+        var bySex = PatientCodes.Genders.Select(_ => new PatientSet(maxPid)).ToArray();
+        for (long pid = 0; pid <= maxPid; pid++)
+            if (sex[pid] != NoPatient) bySex[sex[pid]].Add(pid);
+        return new SiteSnapshot { Version = key.Version, MaxPid = maxPid, All = all, Sex = sex, Birth = birth, Sids = sids, AttributeNames = names, BySex = bySex };
     }
 }

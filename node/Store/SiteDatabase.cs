@@ -171,9 +171,15 @@ public static class SiteDatabase
         return connection;
     }
 
-    /// <summary>For the admin and consent verbs: a mistyped path must not quietly create an empty site.</summary>
-    public static SqliteConnection OpenExisting(string path) =>
-        File.Exists(path) ? Open(path) : throw new Midia.Rpc.Hosting.CommandException($"database {path} does not exist");
+    /// <summary>
+    /// For the admin and consent verbs: --db, else MIDIA_DB; a mistyped path must not quietly
+    /// create an empty site.
+    /// </summary>
+    public static SqliteConnection OpenExisting(string? path)
+    {
+        path ??= Environment.GetEnvironmentVariable("MIDIA_DB") ?? throw new Midia.Rpc.Hosting.CommandException("--db is required (or MIDIA_DB)");
+        return File.Exists(path) ? Open(path) : throw new Midia.Rpc.Hosting.CommandException($"database {path} does not exist");
+    }
 
     public static void Execute(SqliteConnection connection, string sql)
     {

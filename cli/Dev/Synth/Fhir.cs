@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 
 namespace Midia.Cli.Dev.Synth;
@@ -44,9 +43,20 @@ public static class Fhir
 
     public static void WriteDate(this Utf8JsonWriter json, JsonEncodedText name, int day)
     {
+        // by hand: a consent alone carries some twenty dates, and format-string parsing per date shows in a profile
+        Days.ToDate(day).Deconstruct(out var year, out var month, out var dayOfMonth);
         Span<byte> text = stackalloc byte[10];
-        Days.ToDate(day).TryFormat(text, out var written, "yyyy-MM-dd", CultureInfo.InvariantCulture);
-        json.WriteString(name, text[..written]);
+        text[0] = (byte)('0' + year / 1000);
+        text[1] = (byte)('0' + year / 100 % 10);
+        text[2] = (byte)('0' + year / 10 % 10);
+        text[3] = (byte)('0' + year % 10);
+        text[4] = (byte)'-';
+        text[5] = (byte)('0' + month / 10);
+        text[6] = (byte)('0' + month % 10);
+        text[7] = (byte)'-';
+        text[8] = (byte)('0' + dayOfMonth / 10);
+        text[9] = (byte)('0' + dayOfMonth % 10);
+        json.WriteString(name, text);
     }
 
     public static void WritePeriod(this Utf8JsonWriter json, JsonEncodedText name, int start, int? end)

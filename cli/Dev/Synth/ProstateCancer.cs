@@ -62,9 +62,10 @@ public static class ProstateCancer
             case 1:
                 var rtEnd = therapyDay + r.Between(49, 60);
                 var rtCode = r.Pick(Radiotherapy);
-                var adtEnd = therapyDay - 60 + r.Between(180, 2 * Days.Year);
+                var adtStart = Math.Max(dx + 7, therapyDay - 60); // neoadjuvant: ADT starts up to two months before radiotherapy
+                var adtEnd = adtStart + r.Between(180, 2 * Days.Year);
                 if (c.Holds(EventKind.Radiotherapy)) c.Procedure(rtCode, therapyDay, rtEnd);
-                if (c.Holds(EventKind.Medication)) c.Medication(adt, therapyDay - 60, adtEnd);
+                if (c.Holds(EventKind.Medication)) c.Medication(adt, adtStart, adtEnd);
                 break;
             case 3:
                 var partner = r.Unit();

@@ -44,9 +44,11 @@ public sealed class SiteExport(Population population, int site)
             {
                 var following = batch + 1;
                 var next = following < batches ? Task.Run(() => Generate(following)) : Task.CompletedTask;
-                foreach (var sinks in sets[batch % 2])
-                    for (var type = 0; type < files.Length; type++)
-                        sinks[type].DrainTo(files[type]);
+                var written = sets[batch % 2];
+                Parallel.For(0, files.Length, type =>
+                {
+                    foreach (var sinks in written) sinks[type].DrainTo(files[type]);
+                });
                 next.GetAwaiter().GetResult();
             }
             var all = sets[0].Concat(sets[1]).ToArray();

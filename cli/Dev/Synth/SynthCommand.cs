@@ -41,6 +41,7 @@ public static class SynthCommand
     public static SynthSummary Generate(Population population, string directory)
     {
         var clock = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         Directory.CreateDirectory(directory);
         var totals = new long[ResourceSinks.Types.Length];
         for (var site = 0; site < population.Sites.Count; site++)
@@ -54,11 +55,12 @@ public static class SynthCommand
             Directory.Move(partial, final);
             for (var type = 0; type < totals.Length; type++) totals[type] += counts[type];
         }
-        return new SynthSummary(Path.GetFullPath(directory), population.Sites.Count, totals, population.Sites.Count * ResourceSinks.Types.Length, clock.Elapsed.TotalSeconds, population.Seed);
+        return new SynthSummary(Path.GetFullPath(directory), population.Sites.Count, totals, population.Sites.Count * ResourceSinks.Types.Length, clock.Elapsed.TotalSeconds,
+            (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds, population.Seed);
     }
 }
 
-public sealed record SynthSummary(string Directory, int Sites, long[] Resources, int Files, double Seconds, ulong Seed)
+public sealed record SynthSummary(string Directory, int Sites, long[] Resources, int Files, double Seconds, double CpuSeconds, ulong Seed)
 {
     public long Patients => Resources[0];
     public long Total => Resources.Sum();
@@ -68,7 +70,7 @@ public sealed record SynthSummary(string Directory, int Sites, long[] Resources,
         var c = CultureInfo.InvariantCulture;
         var perType = string.Join(", ", ResourceSinks.Types.Select((t, i) => string.Create(c, $"{t} {Resources[i]:N0}")));
         return string.Create(c,
-            $"synth: {Patients:N0} patients at {Sites} sites (seed {Seed}), {Total:N0} resources ({perType}) in {Files} files under {Directory}; {Seconds:F1} s, {Patients / Math.Max(Seconds, 1e-9):N0} patients/s");
+            $"synth: {Patients:N0} patients at {Sites} sites (seed {Seed}), {Total:N0} resources ({perType}) in {Files} files under {Directory}; {Seconds:F1} s ({CpuSeconds:F1} s CPU), {Patients / Math.Max(Seconds, 1e-9):N0} patients/s");
     }
 
     public string ToJson()
@@ -86,6 +88,7 @@ public sealed record SynthSummary(string Directory, int Sites, long[] Resources,
             json.WriteEndObject();
             json.WriteNumber("files", Files);
             json.WriteNumber("seconds", Math.Round(Seconds, 3));
+            json.WriteNumber("cpuSeconds", Math.Round(CpuSeconds, 3));
             json.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());

@@ -81,6 +81,26 @@ public sealed class ConsentLedgerTests
     }
 
     [Fact]
+    public void AConsentChangeReusesTheDocumentsAndAnImportRereadsThem()
+    {
+        using var site = new ScratchSite();
+        site.AddPatient(1);
+        site.AddPatient(2);
+        site.AddPatient(3);
+        site.AddDocument(1, Research, true, null, null);
+        site.AddDocument(2, Research, true, null, null);
+        site.BumpDataVersion();
+        var ledger = new ConsentLedger(site.Connection);
+        Assert.Equal([1L, 2L], ledger.Permitted(Research, 5).Members());
+        // A document row that no import announced: a consent change alone must not re-read documents.
+        site.AddDocument(3, Research, true, null, null);
+        ledger.Record(2, Research, permit: false, start: null, end: null);
+        Assert.Equal([1L], ledger.Permitted(Research, 5).Members());
+        site.BumpDataVersion(); // what an import does
+        Assert.Equal([1L, 3L], ledger.Permitted(Research, 5).Members());
+    }
+
+    [Fact]
     public void AConsentSetHereIsInForceAtOnceAndCountsOnceAfterTheNetworkLoggedIt()
     {
         using var site = new ScratchSite();

@@ -153,7 +153,7 @@ public sealed class DisclosureControlTests
                 Assert.Equal(expected, released.Value);
                 Assert.True(released.Obfuscated);
                 Assert.False(released.BelowThreshold);
-                Assert.Equal(round > 1 ? $"discrete Laplace noise (ε 0.2), rounded to {round}" : "discrete Laplace noise (ε 0.2)", released.Treatment);
+                Assert.Equal(round > 1 ? $"discrete Laplace noise (epsilon 0.2), rounded to {round}" : "discrete Laplace noise (epsilon 0.2)", released.Treatment);
             }
     }
 
@@ -163,12 +163,12 @@ public sealed class DisclosureControlTests
         var setting = new DisclosureSetting(QueryTypes.CohortCount, null, null, null, false);
         using var stream = new NoiseStream(Secret);
         var below = DisclosureControl.Release(9, setting, stream);
-        Assert.Equal(new ReleasedCount(null, false, true, "fewer than 10"), below);
+        Assert.Equal(new ReleasedCount(null, false, true, "fewer than 10", 10), below);
         Assert.Equal("below threshold (fewer than 10)", below.Summary);
         var at = DisclosureControl.Release(10, setting, stream);
         Assert.False(at.BelowThreshold);
         Assert.NotNull(at.Value);
-        Assert.StartsWith("≈", at.Summary);
+        Assert.Equal($"≈{at.Value}: discrete Laplace noise (epsilon 0.5), rounded to 10", at.Summary);
     }
 
     [Fact]
@@ -176,8 +176,8 @@ public sealed class DisclosureControlTests
     {
         using var stream = new NoiseStream(Secret);
         var exact = new DisclosureSetting(QueryTypes.CohortCount, null, null, null, true);
-        Assert.Equal(new ReleasedCount(0, false, false, "exact"), DisclosureControl.Release(0, exact, stream));
-        Assert.Equal(new ReleasedCount(3, false, false, "exact"), DisclosureControl.Release(3, exact, stream));
+        Assert.Equal(new ReleasedCount(0, false, false, "exact", 0), DisclosureControl.Release(0, exact, stream));
+        Assert.Equal(new ReleasedCount(3, false, false, "exact", 0), DisclosureControl.Release(3, exact, stream));
         var exactWithThreshold = exact with { ThresholdSet = 5 };
         Assert.True(DisclosureControl.Release(4, exactWithThreshold, stream).BelowThreshold);
         Assert.Equal(5, DisclosureControl.Release(5, exactWithThreshold, stream).Value);

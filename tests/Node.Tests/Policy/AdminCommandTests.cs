@@ -76,7 +76,7 @@ public sealed class AdminCommandTests
         Assert.True(control.Setting(QueryTypes.StratifiedCount).Exact);
         Assert.Equal(0, ScratchSite.Run("admin", "disclosure", "--db", site.Path, "stratified-count", "--exact", "false").Exit);
         Assert.False(control.Setting(QueryTypes.StratifiedCount).Exact);
-        Assert.Contains("ε 0.25, rounded to 10", ScratchSite.Run("admin", "disclosure", "--db", site.Path, "cohort-count").Out);
+        Assert.Contains("(epsilon 0.25), rounded to 10", ScratchSite.Run("admin", "disclosure", "--db", site.Path, "cohort-count").Out);
     }
 
     [Fact]

@@ -30,8 +30,18 @@ public sealed class CohortPropertyTests : IClassFixture<CohortPropertyTests.Rand
 
     public CohortPropertyTests(RandomSiteFixture fixture) => this.fixture = fixture;
 
-    [Fact]
-    public void EngineFindsExactlyTheBruteForcePatientsOnFiveHundredRandomQueries()
+    [Theory]
+    [InlineData("Auto")]
+    [InlineData("Scan")]
+    [InlineData("Probe")]
+    public void EngineFindsExactlyTheBruteForcePatientsOnFiveHundredRandomQueries(string strategy)
+    {
+        fixture.Site.Evaluator.Mode = Enum.Parse<CohortEvaluator.Strategy>(strategy);
+        try { CompareOnRandomQueries(); }
+        finally { fixture.Site.Evaluator.Mode = CohortEvaluator.Strategy.Auto; }
+    }
+
+    void CompareOnRandomQueries()
     {
         var random = new Random(4711);
         int discriminating = 0;
