@@ -11,6 +11,8 @@ public static class DevCommand
         // one line per dev tool:
         dev.Subcommands.Add(CertsCommands.Certs());
         dev.Subcommands.Add(CertsCommands.IssueCert());
+        dev.Subcommands.Add(Synth.SynthCommand.Command());
+        dev.Subcommands.Add(DevUp.Command());
         return dev;
     }
 }

@@ -81,6 +81,79 @@ public static class SiteDatabase
         CREATE INDEX IF NOT EXISTS consent_pid ON consent_provision(pid) WHERE pid IS NOT NULL;
         CREATE INDEX IF NOT EXISTS consent_linkage ON consent_provision(linkage) WHERE linkage IS NOT NULL;
         CREATE INDEX IF NOT EXISTS consent_source ON consent_provision(source);
+        -- Site-wide consent evaluation scans one policy's provisions in one index range.
+        CREATE INDEX IF NOT EXISTS consent_policy ON consent_provision(policy, seq, pid, permit, start, end);
+
+        -- Consent changes made here with `consent set`: the outbox the network submitter sends to
+        -- the coordinator. Until the coordinator's sequence number comes back (seq), the ledger
+        -- applies the change itself, after every network change it already holds.
+        CREATE TABLE IF NOT EXISTS consent_change (
+          id            INTEGER PRIMARY KEY,
+          pid           INTEGER NOT NULL,
+          linkage       TEXT,              -- the patient's linkage pseudonym when known
+          policy        TEXT NOT NULL,
+          permit        INTEGER NOT NULL,
+          start         INTEGER,           -- Days, inclusive; NULL = open
+          end           INTEGER,           -- Days, inclusive; NULL = open
+          created       TEXT NOT NULL,     -- UTC, ISO 8601
+          seq           INTEGER            -- the coordinator's sequence number, once logged there
+        );
+        CREATE INDEX IF NOT EXISTS consent_change_pending ON consent_change(policy, pid) WHERE seq IS NULL;
+
+        -- Disclosure control per query type; NULL = the PRIVACY.md default.
+        CREATE TABLE IF NOT EXISTS disclosure_setting (
+          query_type    TEXT PRIMARY KEY,
+          epsilon       TEXT,              -- decimal as typed, read as an exact rational
+          round         INTEGER,
+          threshold     INTEGER,
+          exact         INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+
+        -- Query-type approvals by the site admin; project '' = every project. Revoked rows stay as denials.
+        CREATE TABLE IF NOT EXISTS query_approval (
+          query_type    TEXT NOT NULL,
+          project       TEXT NOT NULL,
+          approved      INTEGER NOT NULL,  -- 1 approved, 0 revoked
+          until         INTEGER,           -- Days, inclusive; NULL = no end
+          changed       TEXT NOT NULL,     -- UTC, ISO 8601
+          PRIMARY KEY (query_type, project)
+        ) WITHOUT ROWID;
+
+        -- What was asked for and refused, so the admin sees pending requests.
+        CREATE TABLE IF NOT EXISTS query_request (
+          query_type    TEXT NOT NULL,
+          project       TEXT NOT NULL,
+          first_seen    TEXT NOT NULL,
+          last_seen     TEXT NOT NULL,
+          count         INTEGER NOT NULL,
+          PRIMARY KEY (query_type, project)
+        ) WITHOUT ROWID;
+
+        -- Every request, answered or refused. Append-only; never a patient identifier.
+        CREATE TABLE IF NOT EXISTS audit (
+          id            INTEGER PRIMARY KEY,
+          time          TEXT NOT NULL,     -- UTC, ISO 8601
+          user_name     TEXT,              -- end user as asserted by the coordinator
+          user_role     TEXT,
+          project       TEXT,
+          query_type    TEXT NOT NULL,
+          query_hash    TEXT,              -- canonical hash of the question
+          outcome       TEXT NOT NULL,     -- answered | refused | error
+          reason        TEXT,
+          released      TEXT               -- e.g. '≈140 (noise, rounded to 10)', 'below threshold'
+        );
+        CREATE INDEX IF NOT EXISTS audit_time ON audit(time);
+        CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+          BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+          BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+        -- Query engine (node/Query): a quantity or coded-value filter is an index range scan too;
+        -- partial, so facts without a value cost nothing. attribute_name lists the attributes the
+        -- data carries (a filter on any other attribute is refused) by skipping, not scanning.
+        CREATE INDEX IF NOT EXISTS fact_quantity ON fact(sid, code, unit, value_num, pid, date) WHERE value_num IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS fact_concept ON fact(sid, code, value_sid, value_code, pid, date) WHERE value_code IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS attribute_name ON attribute(name);
         """;
 
     public static SqliteConnection Open(string path, bool readOnly = false)
@@ -96,6 +169,16 @@ public static class SiteDatabase
         Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=OFF;");
         if (!readOnly) Execute(connection, Schema);
         return connection;
+    }
+
+    /// <summary>
+    /// For the admin and consent verbs: --db, else MIDIA_DB; a mistyped path must not quietly
+    /// create an empty site.
+    /// </summary>
+    public static SqliteConnection OpenExisting(string? path)
+    {
+        path ??= Environment.GetEnvironmentVariable("MIDIA_DB") ?? throw new Midia.Rpc.Hosting.CommandException("--db is required (or MIDIA_DB)");
+        return File.Exists(path) ? Open(path) : throw new Midia.Rpc.Hosting.CommandException($"database {path} does not exist");
     }
 
     public static void Execute(SqliteConnection connection, string sql)

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Midia.Node.Query;
+using Midia.Node.Store;
+
+namespace Midia.Bench.Node;
+
+/// <summary>
+/// `midia-bench query --patients 1000000 [--runs 15] [--db path] [--rebuild]`: builds (or reuses) a
+/// site database of N synthetic patients by direct bulk inserts, then runs a fixed set of CCDL
+/// queries through the engine and, beside each, the best hand-written SQL for the same question;
+/// checks both give the same count and prints a markdown table of warm p50/p95 latencies.
+/// </summary>
+public static class QueryBench
+{
+    static readonly DateOnly Today = new(2025, 6, 30);
+
+    public static int Run(string[] args)
+    {
+        int patients = 1_000_000, runs = 15;
+        string? db = null;
+        bool rebuild = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--patients": patients = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--db": db = args[++i]; break;
+                case "--rebuild": rebuild = true; break;
+                default:
+                    Console.Error.WriteLine($"error: unknown option {args[i]} (use --patients N --runs N --db path --rebuild)");
+                    return 2;
+            }
+        }
+        db ??= Path.Combine(Path.GetTempPath(), $"midia-bench-query-{patients}.db");
+        if (rebuild || !File.Exists(db) || !Complete(db, patients))
+        {
+            foreach (var file in new[] { db, db + "-wal", db + "-shm" }) File.Delete(file);
+            var watch = Stopwatch.StartNew();
+            var facts = SyntheticSite.Build(db, patients);
+            Console.WriteLine($"built {db}: {patients:N0} patients, {facts:N0} facts in {watch.Elapsed.TotalSeconds:F1} s ({new FileInfo(db).Length / 1e6:F0} MB)");
+        }
+        else Console.WriteLine($"reusing {db}");
+
+        using var connection = SiteDatabase.Open(db, readOnly: true);
+        var sids = Sids(connection);
+        var evaluator = new CohortEvaluator(connection);
+        int today = Days.From(Today);
+        var load = Stopwatch.StartNew();
+        evaluator.Evaluate(CohortQuery.Parse("""{"version":"2"}"""), today);
+        Console.WriteLine($"demographics snapshot loaded in {load.ElapsedMilliseconds} ms; today = {Today:yyyy-MM-dd}; {runs} warm runs each");
+        Console.WriteLine();
+        Console.WriteLine("| # | query | count | engine first run | engine p50 | engine p95 | SQL first run | SQL p50 | SQL p95 | engine / SQL (p50) |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        bool allEqual = true;
+        int n = 0;
+        foreach (var (name, ccdl, sql) in BenchQueries.All(sids, Today))
+        {
+            n++;
+            long engineCount = 0, sqlCount = 0;
+            var engine = Time(runs, () => engineCount = evaluator.Evaluate(CohortQuery.Parse(ccdl), today).Count());
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            var hand = Time(runs, () => sqlCount = (long)command.ExecuteScalar()!);
+            var same = engineCount == sqlCount;
+            allEqual &= same;
+            Console.WriteLine($"| {n} | {name} | {engineCount:N0}{(same ? "" : $" (SQL {sqlCount:N0}!)")} | {engine.First:F1} ms | {engine.P50:F1} ms | {engine.P95:F1} ms | {hand.First:F1} ms | {hand.P50:F1} ms | {hand.P95:F1} ms | {engine.P50 / hand.P50:F2} |");
+        }
+        Console.WriteLine();
+        Console.WriteLine(allEqual ? "engine and hand-written SQL agree on every count" : "MISMATCH between engine and hand-written SQL");
+        return allEqual ? 0 : 1;
+    }
+
+    /// <summary>First run (cold statement and row-count caches; the page cache is whatever the
+    /// previous queries left), then p50/p95 of warm runs.</summary>
+    static (double First, double P50, double P95) Time(int runs, Action action)
+    {
+        var first = Stopwatch.StartNew();
+        action();
+        var firstRun = first.Elapsed.TotalMilliseconds;
+        action();
+        var times = new double[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            action();
+            times[i] = watch.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return (firstRun, times[(runs - 1) / 2], times[Math.Min(runs - 1, (int)Math.Ceiling(runs * 0.95) - 1)]);
+    }
+
+    static bool Complete(string db, int patients)
+    {
+        using var connection = SiteDatabase.Open(db, readOnly: true);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM meta WHERE key = 'bench_patients'";
+        try { return command.ExecuteScalar() is string s && s == patients.ToString(CultureInfo.InvariantCulture); }
+        catch (SqliteException) { return false; }
+    }
+
+    static Dictionary<string, long> Sids(SqliteConnection connection)
+    {
+        var sids = new Dictionary<string, long>();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT uri, sid FROM code_system";
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) sids[reader.GetString(0)] = reader.GetInt64(1);
+        return sids;
+    }
+}

@@ -1,0 +1,15 @@
+using System.Text.RegularExpressions;
+
+namespace Midia.Node.Audit;
+
+/// <summary>
+/// Last line of defence for the audit: free text (reasons, error messages, user names) may quote
+/// something it should not; anything shaped like a KVNR is masked before it is written.
+/// </summary>
+public static partial class AuditText
+{
+    [GeneratedRegex(@"(?<![A-Za-z0-9])[A-Z][0-9]{9}(?![A-Za-z0-9])")]
+    private static partial Regex KvnrShape();
+
+    public static string? Mask(string? text) => text is null ? null : KvnrShape().Replace(text, "[identifier removed]");
+}

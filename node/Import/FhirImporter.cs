@@ -1,0 +1,384 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Midia.Node.Store;
+
+namespace Midia.Node.Import;
+
+/// <summary>
+/// Loads a site's FHIR R4 export (Bulk Data NDJSON or Bundle JSON) into the site database.
+/// Each file is one transaction: a file with any problem is reported completely and applied not
+/// at all; a good file is applied and bumps the data version. Resources are upserted by type + id.
+/// </summary>
+public sealed class FhirImporter : IDisposable
+{
+    static readonly HashSet<string> BundleTypes = ["collection", "transaction", "batch", "searchset"];
+
+    readonly SqliteConnection db;
+    readonly SiteWrites store;
+    readonly ResourceMapping mapping;
+    long resourcesSoFar;
+
+    public FhirImporter(SqliteConnection db)
+    {
+        this.db = db;
+        // A large import is write-bound: a big page cache keeps the fact indexes in memory.
+        SiteDatabase.Execute(db, "PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;");
+        store = new SiteWrites(db);
+        mapping = new ResourceMapping();
+    }
+
+    /// <summary>Called every few thousand resources with the total imported by this importer so far.</summary>
+    public Action<long>? Progress { get; set; }
+
+    /// <summary>The import files under the given files and folders (recursive), Patient files first.</summary>
+    public static IReadOnlyList<string> CollectFiles(IEnumerable<string> paths)
+    {
+        var files = new List<string>();
+        foreach (var path in paths)
+        {
+            if (Directory.Exists(path))
+                files.AddRange(Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+                    .Where(IsImportFile)
+                    .Order(StringComparer.Ordinal));
+            else if (File.Exists(path)) files.Add(path);
+            else throw new FileNotFoundException($"no such file or folder: {path}", path);
+        }
+        // Other resources refer to patients, so patients come first (the sort is stable).
+        return [.. files.OrderBy(f => Path.GetFileName(f).StartsWith("Patient", StringComparison.OrdinalIgnoreCase) ? 0 : 1)];
+    }
+
+    static bool IsImportFile(string path) =>
+        path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+
+    public ImportReport ImportFile(string path, bool skipUnknown = false)
+    {
+        DeferIndexesOnFirstLoad();
+        var run = new FileRun(path, skipUnknown);
+        long factsBefore = store.Facts;
+        bool committed = false;
+        using (var transaction = db.BeginTransaction())
+        {
+            try
+            {
+                try
+                {
+                    if (path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase)) ReadNdjson(run);
+                    else ReadJson(run);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    run.Problems.Add(new ImportProblem(path, 0, $"cannot read: {e.Message}"));
+                }
+                if (run.Problems.Count == 0)
+                {
+                    SiteDatabase.BumpDataVersion(db, transaction);
+                    transaction.Commit();
+                    committed = true;
+                }
+            }
+            finally
+            {
+                // Rolled back (a problem, or a database error on its way up): the caches may hold
+                // pids and sids that exist no more.
+                if (!committed) store.ForgetCaches();
+            }
+        }
+        var facts = run.Problems.Count == 0 ? store.Facts - factsBefore : 0;
+        return new ImportReport(path, run.Problems.Count == 0 ? run.Resources : 0, facts, run.Skipped, run.Problems, run.Warnings);
+    }
+
+    sealed class FileRun(string path, bool skipUnknown)
+    {
+        public readonly string Path = path;
+        public readonly bool SkipUnknown = skipUnknown;
+        public readonly List<ImportProblem> Problems = [];
+        public readonly List<ImportProblem> Warnings = [];
+        public long Resources, Skipped;
+    }
+
+    /// <summary>
+    /// Bulk Data NDJSON: one resource per line, read as bytes and parsed in place. This thread
+    /// reads and maps; a second one writes to SQLite, in file order, batch by batch.
+    /// </summary>
+    void ReadNdjson(FileRun run)
+    {
+        mapping.BundlePatients = null;
+        using var batches = new BlockingCollection<List<MappedResource>>(boundedCapacity: 4);
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(() =>
+        {
+            try
+            {
+                foreach (var batch in batches.GetConsumingEnumerable())
+                    foreach (var resource in batch) Apply(run, resource);
+            }
+            catch
+            {
+                stop.Cancel();
+                throw;
+            }
+        });
+        try
+        {
+            var batch = new List<MappedResource>(BatchSize);
+            foreach (var (line, number) in Lines(run.Path))
+            {
+                if (ReadLine(run, line, number) is { } mapped) batch.Add(mapped);
+                if (batch.Count == BatchSize)
+                {
+                    batches.Add(batch, stop.Token);
+                    batch = new List<MappedResource>(BatchSize);
+                }
+            }
+            if (batch.Count > 0) batches.Add(batch, stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // the writer failed: its exception follows
+        }
+        finally
+        {
+            batches.CompleteAdding();
+            writer.GetAwaiter().GetResult();
+        }
+    }
+
+    const int BatchSize = 256;
+
+    /// <summary>The lines of a file (without the newline), with their 1-based numbers.</summary>
+    static IEnumerable<(ReadOnlyMemory<byte> Line, int Number)> Lines(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        var buffer = new byte[1 << 20];
+        int filled = 0, number = 0;
+        bool eof = false;
+        while (!eof)
+        {
+            if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2); // a line longer than the buffer
+            int read = stream.Read(buffer, filled, buffer.Length - filled);
+            if (read == 0) eof = true;
+            filled += read;
+            int start = 0;
+            while (true)
+            {
+                int newline = Array.IndexOf(buffer, (byte)'\n', start, filled - start);
+                if (newline < 0)
+                {
+                    if (eof && start < filled) yield return (buffer.AsMemory(start, filled - start), ++number);
+                    if (eof) start = filled;
+                    break;
+                }
+                // The caller is done with a line before asking for the next: the buffer can be reused.
+                yield return (buffer.AsMemory(start, newline - start), ++number);
+                start = newline + 1;
+            }
+            Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
+            filled -= start;
+        }
+    }
+
+    MappedResource? ReadLine(FileRun run, ReadOnlyMemory<byte> line, int number)
+    {
+        if (number == 1 && line.Span.StartsWith("\uFEFF"u8)) line = line[3..];
+        if (line.Span.Trim(" \t\r"u8).IsEmpty) return null;
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(line);
+        }
+        catch (JsonException e)
+        {
+            return MappedResource.Unreadable(new ImportProblem(run.Path, number, $"malformed JSON at column {e.BytePositionInLine + 1}: {FirstSentence(e.Message)}"));
+        }
+        using (document) return Map(run, document.RootElement, number, "", null);
+    }
+
+    static string FirstSentence(string message)
+    {
+        var at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return (at > 0 ? message[..at] : message).TrimEnd(' ', '.');
+    }
+
+    /// <summary>A Bundle (collection, transaction, batch, searchset) or a single resource.</summary>
+    void ReadJson(FileRun run)
+    {
+        mapping.BundlePatients = null;
+        var bytes = File.ReadAllBytes(run.Path);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(bytes);
+        }
+        catch (JsonException e)
+        {
+            run.Problems.Add(new ImportProblem(run.Path, (int)(e.LineNumber ?? 0) + 1, $"malformed JSON at column {e.BytePositionInLine + 1}: {FirstSentence(e.Message)}"));
+            return;
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("resourceType", out var rt) && rt.ValueKind == JsonValueKind.String && rt.ValueEquals("Bundle"))
+                Bundle(run, root);
+            else Apply(run, Map(run, root, 0, "", null));
+        }
+    }
+
+    void Bundle(FileRun run, JsonElement bundle)
+    {
+        var type = bundle.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+        if (type is null || !BundleTypes.Contains(type))
+        {
+            run.Problems.Add(new ImportProblem(run.Path, 0, $"Bundle type: '{type}' is not importable (collection, transaction, batch or searchset)"));
+            return;
+        }
+        if (!bundle.TryGetProperty("entry", out var entries) || entries.ValueKind != JsonValueKind.Array)
+        {
+            if (entries.ValueKind != JsonValueKind.Undefined) run.Problems.Add(new ImportProblem(run.Path, 0, "entry: expected an array"));
+            return;
+        }
+        var patients = new Dictionary<string, string>(StringComparer.Ordinal);
+        mapping.BundlePatients = patients;
+        // Patients first: a transaction's entries may refer to a patient that comes later.
+        for (int pass = 0; pass < 2; pass++)
+        {
+            int i = 0;
+            foreach (var entry in entries.EnumerateArray())
+            {
+                var path = $"entry[{i++}]";
+                if (entry.ValueKind != JsonValueKind.Object)
+                {
+                    if (pass == 0) run.Problems.Add(new ImportProblem(run.Path, 0, $"{path}: expected an object"));
+                    continue;
+                }
+                if (!entry.TryGetProperty("resource", out var resource)) continue; // e.g. a DELETE request
+                bool isPatient = resource.ValueKind == JsonValueKind.Object && resource.TryGetProperty("resourceType", out var rt)
+                    && rt.ValueKind == JsonValueKind.String && rt.ValueEquals("Patient");
+                if (isPatient != (pass == 0)) continue;
+                var fullUrl = entry.TryGetProperty("fullUrl", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+                var fallbackId = fullUrl is not null && fullUrl.StartsWith("urn:uuid:", StringComparison.Ordinal) ? fullUrl["urn:uuid:".Length..] : null;
+                var mapped = Map(run, resource, 0, path + ".resource.", fallbackId);
+                if (isPatient && fullUrl is not null && mapped.Id.Length > 0) patients[fullUrl] = mapped.Id;
+                Apply(run, mapped);
+            }
+        }
+        mapping.BundlePatients = null;
+    }
+
+    /// <summary>Reads one resource (no database involved).</summary>
+    MappedResource Map(FileRun run, JsonElement resource, int line, string jsonPath, string? fallbackId)
+    {
+        if (resource.ValueKind != JsonValueKind.Object)
+            return MappedResource.Unreadable(new ImportProblem(run.Path, line, $"{Where(jsonPath)}expected a FHIR resource (a JSON object)"));
+        if (!resource.TryGetProperty("resourceType", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
+            return MappedResource.Unreadable(new ImportProblem(run.Path, line, $"{Where(jsonPath + "resourceType")}missing or not a string"));
+        var type = typeElement.GetString()!;
+        if (!ResourceMapping.IsSupported(type))
+        {
+            var id = resource.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String ? idElement.GetString() : fallbackId;
+            var problem = new ImportProblem(run.Path, line, $"{type}{(id is null ? "" : "/" + id)}{(jsonPath.Length > 0 ? " " + jsonPath.TrimEnd('.') : "")}: unsupported resource type {type}{(run.SkipUnknown ? ", skipped" : " (--skip-unknown skips it)")}");
+            return run.SkipUnknown ? MappedResource.Skipped(problem) : MappedResource.Unreadable(problem);
+        }
+        return mapping.Map(resource, type, fallbackId, run.Path, line, jsonPath);
+    }
+
+    /// <summary>Writes one mapped resource: resolves its patient, then upserts it (in file order).</summary>
+    void Apply(FileRun run, MappedResource m)
+    {
+        if (m.Warning is { } warning)
+        {
+            run.Warnings.Add(warning);
+            run.Skipped++;
+            return;
+        }
+        if (m.Type.Length == 0)
+        {
+            run.Problems.AddRange(m.Problems!);
+            return;
+        }
+        run.Resources++;
+        if ((++resourcesSoFar & 4095) == 0) Progress?.Invoke(resourcesSoFar);
+        if (m.Id.Length == 0)
+        {
+            run.Problems.AddRange(m.Problems!);
+            return;
+        }
+        long? pid = null;
+        if (m.Patient is PatientRow p)
+            // Upserted even with problems, so that later lines do not report it missing as well.
+            pid = store.UpsertPatient(m.Id, p.Sex, p.Birth, p.Deceased, p.DeceasedDate, p.Kvnr, p.Family, p.Given);
+        else if (m.PatientId is not null)
+        {
+            pid = store.FindPatient(m.PatientId);
+            if (pid is null) m.Problem(m.PatientPath, $"Patient/{m.PatientId} is neither in the site database nor earlier in this file");
+        }
+        if (m.Problems is not null) run.Problems.AddRange(m.Problems);
+        // Once the file has a problem, nothing of it will be kept: only patients (above) still matter.
+        if (pid is not long patient || m.Patient is not null || run.Problems.Count > 0) return;
+
+        if (m.Type == "Consent")
+        {
+            var source = $"Consent/{m.Id}";
+            store.ReplaceConsent(m.Id, source);
+            if (m.ConsentActive)
+                foreach (var (policy, permit, start, end) in m.Provisions) store.Provision(patient, policy, permit, start, end, source);
+            return;
+        }
+        store.ReplaceResource(m.Type, m.Id);
+        foreach (var f in m.Facts)
+            store.Fact(patient, store.SystemId(f.Code.System), f.Code.Code, f.Kind, f.Date, f.End, f.Number, f.Unit,
+                f.Value is Coding v ? store.SystemId(v.System) : null, f.Value?.Code, f.Display, m.Type, m.Id);
+        foreach (var (name, c) in m.Attributes) store.Attribute(m.Type, m.Id, name, store.SystemId(c.System), c.Code);
+    }
+
+    static string Where(string jsonPath) => jsonPath.Length > 0 ? jsonPath.TrimEnd('.') + ": " : "";
+
+    /// <summary>
+    /// A first load into empty fact tables inserts into the base tables only and builds their
+    /// query indexes once at the end (Finish): one sort instead of millions of random index
+    /// inserts. The upsert indexes stay. Should the process die before, opening the database
+    /// creates the missing indexes from the schema.
+    /// </summary>
+    void DeferIndexesOnFirstLoad()
+    {
+        if (checkedFirstLoad) return;
+        checkedFirstLoad = true;
+        using var command = db.CreateCommand();
+        command.CommandText = "SELECT NOT EXISTS (SELECT 1 FROM fact) AND NOT EXISTS (SELECT 1 FROM attribute)";
+        if ((long)command.ExecuteScalar()! == 0) return;
+        command.CommandText = """
+            SELECT name, sql FROM sqlite_master
+            WHERE type = 'index' AND tbl_name IN ('fact', 'attribute') AND sql IS NOT NULL
+              AND name NOT IN ('fact_source', 'attribute_source')
+            ORDER BY name
+            """;
+        var indexes = new List<(string Name, string Sql)>();
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) indexes.Add((reader.GetString(0), reader.GetString(1)));
+        foreach (var (name, _) in indexes) SiteDatabase.Execute(db, $"DROP INDEX \"{name}\"");
+        deferredIndexes = [.. indexes.Select(i => i.Sql)];
+    }
+
+    bool checkedFirstLoad;
+    List<string>? deferredIndexes;
+
+    /// <summary>Builds the indexes a first load deferred. Part of the import's time; Dispose calls it too.</summary>
+    public void Finish()
+    {
+        if (deferredIndexes is null) return;
+        foreach (var sql in deferredIndexes) SiteDatabase.Execute(db, sql);
+        deferredIndexes = null;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Finish();
+        }
+        finally
+        {
+            store.Dispose();
+        }
+    }
+}

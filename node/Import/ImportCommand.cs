@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Midia.Node.Store;
+using Midia.Rpc.Hosting;
+
+namespace Midia.Node.Import;
+
+/// <summary>`midia-node import --db FILE PATH... [--skip-unknown]`: load a FHIR R4 export.</summary>
+public static class ImportCommand
+{
+    public static Command Command()
+    {
+        var db = new Option<string>("--db") { HelpName = "FILE", Description = "The site database (SQLite file; created if missing). Also MIDIA_DB." };
+        var skipUnknown = new Option<bool>("--skip-unknown") { Description = "Skip resources of unsupported types with a warning instead of rejecting their file" };
+        var paths = new Argument<string[]>("PATH") { Description = "FHIR R4 NDJSON (*.ndjson) or Bundle JSON (*.json) files, or folders of them", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("import", "Import a FHIR R4 export (Bulk Data NDJSON or Bundle JSON): each file completely or not at all; resources are upserted by type and id")
+        {
+            db, skipUnknown, paths,
+        };
+        command.SetAction(parse => Run(
+            parse.GetValue(db) ?? Environment.GetEnvironmentVariable("MIDIA_DB") ?? throw new CommandException("--db is required (or MIDIA_DB)"),
+            parse.GetValue(paths) ?? [], parse.GetValue(skipUnknown), Console.Out, Console.Error));
+        return command;
+    }
+
+    /// <summary>
+    /// Imports every file; problems go to <paramref name="error"/> as `file:line: message`, then
+    /// one `error:` line (thrown as a CommandException) if any file was rejected.
+    /// </summary>
+    public static int Run(string dbPath, IReadOnlyList<string> paths, bool skipUnknown, TextWriter output, TextWriter error)
+    {
+        IReadOnlyList<string> files;
+        try
+        {
+            files = FhirImporter.CollectFiles(paths);
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new CommandException(e.Message);
+        }
+        if (files.Count == 0) throw new CommandException("no *.ndjson or *.json files found in " + string.Join(", ", paths));
+
+        using var connection = SiteDatabase.Open(dbPath);
+        using var importer = new FhirImporter(connection);
+        var clock = Stopwatch.StartNew();
+        var lastProgress = TimeSpan.Zero;
+        importer.Progress = total =>
+        {
+            if (clock.Elapsed - lastProgress < TimeSpan.FromSeconds(1)) return;
+            lastProgress = clock.Elapsed;
+            error.WriteLine($"import: {total:N0} resources, {total / clock.Elapsed.TotalSeconds:N0} resources/s");
+        };
+
+        long resources = 0, facts = 0, skipped = 0, problems = 0;
+        int rejected = 0;
+        foreach (var file in files)
+        {
+            var report = importer.ImportFile(file, skipUnknown);
+            foreach (var warning in report.Warnings) error.WriteLine($"warning: {warning}");
+            foreach (var problem in report.Problems) error.WriteLine(problem);
+            resources += report.Resources;
+            facts += report.Facts;
+            skipped += report.Skipped;
+            problems += report.Problems.Count;
+            if (!report.Applied) rejected++;
+        }
+        importer.Finish();
+        var seconds = clock.Elapsed.TotalSeconds;
+        output.WriteLine($"imported {resources:N0} resources ({facts:N0} facts) from {files.Count - rejected} of {files.Count} files in {seconds:N1} s ({resources / Math.Max(seconds, 1e-3):N0} resources/s)"
+            + (skipped > 0 ? $"; skipped {skipped:N0} of unsupported types" : ""));
+        if (rejected > 0)
+            throw new CommandException($"{rejected} of {files.Count} files rejected with {problems} problems; nothing of those files was applied");
+        return 0;
+    }
+}

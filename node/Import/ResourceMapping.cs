@@ -1,0 +1,378 @@
+using System.Text.Json;
+using Midia.Node.Store;
+
+namespace Midia.Node.Import;
+
+/// <summary>
+/// Maps one FHIR R4 resource (MII profiles) onto what the site database keeps: a Patient row,
+/// facts with their attributes, consent provisions. Every problem is noted with its JSON path;
+/// the caller decides (per file) whether anything is kept.
+/// </summary>
+sealed class ResourceMapping : FhirElements
+{
+    public const string ObservationStatusSystem = "http://hl7.org/fhir/observation-status";
+
+    static readonly HashSet<string> Supported =
+        ["Patient", "Condition", "Observation", "MedicationStatement", "MedicationAdministration", "Procedure", "ImagingStudy", "Consent"];
+
+    static readonly HashSet<string> Genders = ["male", "female", "other", "unknown"];
+
+    MappedResource current = null!;
+
+    /// <summary>Within a Bundle: fullUrl (urn:uuid:...) of each Patient entry to its resource id.</summary>
+    public Dictionary<string, string>? BundlePatients { get; set; }
+
+    readonly List<Coding> codes = [], values = [], scratch = [];
+    List<PendingFact> facts = [];
+    List<(string Name, Coding Code)> attributes = [];
+
+    protected override void Problem(string path, string message) => current.Problem(path, message);
+
+    public static bool IsSupported(string resourceType) => Supported.Contains(resourceType);
+
+    /// <summary>
+    /// Maps one resource. <paramref name="fallbackId"/> serves transaction bundles whose entries
+    /// carry no id (the entry's urn:uuid).
+    /// </summary>
+    public MappedResource Map(JsonElement resource, string type, string? fallbackId, string file, int line, string jsonPath)
+    {
+        current = new MappedResource(file, line, jsonPath, type);
+        facts = current.Facts;
+        attributes = current.Attributes;
+        var id = String(resource, "id", "id") ?? fallbackId;
+        if (id is null)
+        {
+            Problem("id", "missing: a resource needs an id so that re-importing it replaces it");
+            return current;
+        }
+        current.Id = id;
+        switch (type)
+        {
+            case "Patient": Patient(resource, id); break;
+            case "Condition": Condition(resource, id); break;
+            case "Observation": Observation(resource, id); break;
+            case "MedicationStatement":
+            case "MedicationAdministration": Medication(resource, type, id); break;
+            case "Procedure": Procedure(resource, id); break;
+            case "ImagingStudy": ImagingStudy(resource, id); break;
+            case "Consent": Consent(resource, id); break;
+            default: throw new ArgumentException($"unsupported resource type {type}", nameof(type));
+        }
+        return current;
+    }
+
+    void Patient(JsonElement r, string id)
+    {
+        var sex = String(r, "gender", "gender") ?? "unknown";
+        if (!Genders.Contains(sex))
+        {
+            Problem("gender", $"'{sex}' is not a FHIR administrative gender (male, female, other, unknown)");
+            sex = "unknown";
+        }
+        var birth = Date(r, "birthDate", "birthDate");
+        bool deceased = Boolean(r, "deceasedBoolean", "deceasedBoolean") ?? false;
+        var deceasedDate = Date(r, "deceasedDateTime", "deceasedDateTime");
+        if (deceasedDate is not null) deceased = true;
+
+        string? kvnr = null;
+        if (Array(r, "identifier", "identifier", out var identifiers))
+        {
+            int i = 0;
+            foreach (var identifier in identifiers.EnumerateArray())
+            {
+                var path = $"identifier[{i++}]";
+                if (identifier.ValueKind != JsonValueKind.Object) { Problem(path, "expected an Identifier object"); continue; }
+                if (String(identifier, "system", path + ".system") != CodeSystems.Kvnr) continue;
+                var value = String(identifier, "value", path + ".value");
+                // The value itself is an identifier: never echo it in a message.
+                if (value is null) Problem(path + ".value", "missing KVNR value");
+                else if (!IsKvnrShape(value)) Problem(path + ".value", "a KVNR is one capital letter followed by 9 digits");
+                else kvnr = value;
+            }
+        }
+
+        string? family = null, given = null;
+        if (Array(r, "name", "name", out var names) && names.GetArrayLength() > 0)
+        {
+            var name = names[0];
+            if (name.ValueKind != JsonValueKind.Object) Problem("name[0]", "expected a HumanName object");
+            else
+            {
+                family = String(name, "family", "name[0].family");
+                if (Array(name, "given", "name[0].given", out var givens) && givens.GetArrayLength() > 0)
+                {
+                    if (givens[0].ValueKind == JsonValueKind.String) given = givens[0].GetString();
+                    else Problem("name[0].given[0]", "expected a string");
+                }
+            }
+        }
+        current.Patient = new PatientRow(sex, birth, deceased, deceasedDate, kvnr, family, given);
+    }
+
+    public static bool IsKvnrShape(string value)
+    {
+        if (value.Length != 10 || value[0] is < 'A' or > 'Z') return false;
+        for (int i = 1; i < 10; i++) if (value[i] is < '0' or > '9') return false;
+        return true;
+    }
+
+    /// <summary>The patient a resource is about: 'Patient/id', an absolute URL ending so, or a Bundle's urn:uuid.</summary>
+    void PatientOf(JsonElement r, string element)
+    {
+        if (!r.TryGetProperty(element, out var reference) || reference.ValueKind == JsonValueKind.Null)
+        {
+            Problem(element, "missing: the resource must name its patient");
+            return;
+        }
+        if (reference.ValueKind != JsonValueKind.Object)
+        {
+            Problem(element, "expected a Reference object");
+            return;
+        }
+        var referencePath = element == "subject" ? "subject.reference" : "patient.reference";
+        current.PatientPath = referencePath;
+        var text = String(reference, "reference", referencePath);
+        if (text is null)
+        {
+            Problem(referencePath, "missing: the resource must name its patient by reference");
+            return;
+        }
+        current.PatientId = PatientId(text);
+        if (current.PatientId is null)
+            Problem(referencePath, $"'{text}' is not a Patient reference (Patient/<id>, a URL ending in Patient/<id>, or a urn:uuid of a Patient entry in the same Bundle)");
+    }
+
+    string? PatientId(string reference)
+    {
+        if (reference.StartsWith("urn:", StringComparison.Ordinal))
+            return BundlePatients is not null && BundlePatients.TryGetValue(reference, out var bundled) ? bundled : null;
+        var history = reference.IndexOf("/_history/", StringComparison.Ordinal);
+        if (history >= 0) reference = reference[..history];
+        var at = reference.LastIndexOf("Patient/", StringComparison.Ordinal);
+        if (at < 0 || (at > 0 && reference[at - 1] != '/')) return null;
+        var id = reference[(at + "Patient/".Length)..];
+        return id.Length == 0 || id.Contains('/') ? null : id;
+    }
+
+    void Condition(JsonElement r, string id)
+    {
+        PatientOf(r, "subject");
+        var date = Date(r, "onsetDateTime", "onsetDateTime") ?? PeriodDate(r, "onsetPeriod", "onsetPeriod") ?? Date(r, "recordedDate", "recordedDate");
+        codes.Clear();
+        Codings(r, "code", "code", codes);
+        foreach (var c in codes) facts.Add(new PendingFact(c, FactKind.Condition, date, null, null, null, null, c.Display));
+        ConceptAttribute(r, "clinicalStatus", "clinicalstatus");
+        ConceptAttribute(r, "verificationStatus", "verificationstatus");
+        ConceptAttribute(r, "severity", "severity");
+        ConceptArrayAttribute(r, "bodySite", "bodysite");
+        ConceptArrayAttribute(r, "category", "category");
+        if (Array(r, "stage", "stage", out var stages))
+        {
+            int i = 0;
+            foreach (var stage in stages.EnumerateArray())
+            {
+                scratch.Clear();
+                if (stage.ValueKind == JsonValueKind.Object) Codings(stage, "summary", $"stage[{i}].summary", scratch);
+                else Problem($"stage[{i}]", "expected an object");
+                foreach (var c in scratch) attributes.Add(("stage", c));
+                i++;
+            }
+        }
+    }
+
+    void Observation(JsonElement r, string id)
+    {
+        PatientOf(r, "subject");
+        var date = Date(r, "effectiveDateTime", "effectiveDateTime") ?? Date(r, "effectiveInstant", "effectiveInstant")
+            ?? PeriodDate(r, "effectivePeriod", "effectivePeriod") ?? Date(r, "issued", "issued");
+        ObservationFacts(r, "", date);
+        if (Array(r, "component", "component", out var components))
+        {
+            int i = 0;
+            foreach (var component in components.EnumerateArray())
+            {
+                if (component.ValueKind == JsonValueKind.Object) ObservationFacts(component, $"component[{i}].", date);
+                else Problem($"component[{i}]", "expected an object");
+                i++;
+            }
+        }
+        ConceptAttribute(r, "method", "method");
+        ConceptArrayAttribute(r, "interpretation", "interpretation");
+        ConceptAttribute(r, "bodySite", "bodysite");
+        ConceptArrayAttribute(r, "category", "category");
+        var status = String(r, "status", "status");
+        if (status is not null) attributes.Add(("status", new Coding(ObservationStatusSystem, status, null)));
+    }
+
+    /// <summary>One fact per code coding × value coding of an Observation or one of its components.</summary>
+    void ObservationFacts(JsonElement x, string path, int? date)
+    {
+        codes.Clear();
+        values.Clear();
+        Codings(x, "code", path + "code", codes);
+        double? number = null;
+        string? unit = null;
+        if (Object(x, "valueQuantity", path + "valueQuantity", out var quantity))
+        {
+            number = Number(quantity, "value", path + "valueQuantity.value");
+            unit = String(quantity, "code", path + "valueQuantity.code") ?? String(quantity, "unit", path + "valueQuantity.unit");
+        }
+        else if (x.TryGetProperty("valueInteger", out _)) number = Number(x, "valueInteger", path + "valueInteger");
+        else if (x.TryGetProperty("valueDecimal", out _)) number = Number(x, "valueDecimal", path + "valueDecimal");
+        else Codings(x, "valueCodeableConcept", path + "valueCodeableConcept", values);
+
+        foreach (var c in codes)
+        {
+            if (values.Count == 0) facts.Add(new PendingFact(c, FactKind.Observation, date, null, number, unit, null, c.Display));
+            else foreach (var v in values) facts.Add(new PendingFact(c, FactKind.Observation, date, null, null, null, v, c.Display));
+        }
+    }
+
+    void Medication(JsonElement r, string type, string id)
+    {
+        PatientOf(r, "subject");
+        var date = PeriodDate(r, "effectivePeriod", "effectivePeriod") ?? Date(r, "effectiveDateTime", "effectiveDateTime") ?? Date(r, "dateAsserted", "dateAsserted");
+        var end = PeriodDate(r, "effectivePeriod", "effectivePeriod", end: true);
+        codes.Clear();
+        if (r.TryGetProperty("medicationCodeableConcept", out _)) Codings(r, "medicationCodeableConcept", "medicationCodeableConcept", codes);
+        else if (Object(r, "medicationReference", "medicationReference", out var reference))
+            ContainedMedication(r, String(reference, "reference", "medicationReference.reference"));
+        else Problem("medication[x]", "missing: medicationCodeableConcept or medicationReference");
+        foreach (var c in codes) facts.Add(new PendingFact(c, FactKind.Medication, date, end, null, null, null, c.Display));
+    }
+
+    void ContainedMedication(JsonElement r, string? reference)
+    {
+        const string path = "medicationReference.reference";
+        if (reference is null) { Problem(path, "missing"); return; }
+        if (!reference.StartsWith('#'))
+        {
+            Problem(path, $"'{reference}' points outside the resource; only a contained Medication ('#id') can be imported");
+            return;
+        }
+        if (Array(r, "contained", "contained", out var contained))
+        {
+            int i = 0;
+            foreach (var resource in contained.EnumerateArray())
+            {
+                if (resource.ValueKind == JsonValueKind.Object
+                    && resource.TryGetProperty("id", out var cid) && cid.ValueKind == JsonValueKind.String && cid.ValueEquals(reference.AsSpan(1))
+                    && resource.TryGetProperty("resourceType", out var ct) && ct.ValueKind == JsonValueKind.String && ct.ValueEquals("Medication"))
+                {
+                    Codings(resource, "code", $"contained[{i}].code", codes);
+                    return;
+                }
+                i++;
+            }
+        }
+        Problem(path, $"no contained Medication with id '{reference[1..]}'");
+    }
+
+    void Procedure(JsonElement r, string id)
+    {
+        PatientOf(r, "subject");
+        var date = Date(r, "performedDateTime", "performedDateTime") ?? PeriodDate(r, "performedPeriod", "performedPeriod");
+        var end = PeriodDate(r, "performedPeriod", "performedPeriod", end: true);
+        codes.Clear();
+        Codings(r, "code", "code", codes);
+        foreach (var c in codes) facts.Add(new PendingFact(c, FactKind.Procedure, date, end, null, null, null, c.Display));
+        ConceptAttribute(r, "category", "category");
+        ConceptArrayAttribute(r, "bodySite", "bodysite");
+    }
+
+    void ImagingStudy(JsonElement r, string id)
+    {
+        PatientOf(r, "subject");
+        var date = Date(r, "started", "started");
+        var description = String(r, "description", "description");
+        codes.Clear();
+        if (Array(r, "modality", "modality", out var modalities))
+        {
+            int i = 0;
+            foreach (var modality in modalities.EnumerateArray())
+            {
+                if (modality.ValueKind == JsonValueKind.Object) AddCoding(modality, $"modality[{i}]", -1, codes, CodeSystems.Dicom);
+                else Problem($"modality[{i}]", "expected a Coding object");
+                i++;
+            }
+        }
+        if (Array(r, "series", "series", out var series))
+        {
+            int i = 0;
+            foreach (var s in series.EnumerateArray())
+            {
+                if (s.ValueKind != JsonValueKind.Object) Problem($"series[{i}]", "expected an object");
+                else if (Object(s, "modality", $"series[{i}].modality", out var modality)) AddCoding(modality, $"series[{i}].modality", -1, codes, CodeSystems.Dicom);
+                i++;
+            }
+        }
+        foreach (var c in codes)
+        {
+            var canonical = CodeSystems.Canonical(c.System);
+            if (!facts.Exists(f => CodeSystems.Canonical(f.Code.System) == canonical && f.Code.Code == c.Code))
+                facts.Add(new PendingFact(c, FactKind.Imaging, date, null, null, null, null, description));
+        }
+    }
+
+    void Consent(JsonElement r, string id)
+    {
+        PatientOf(r, "patient");
+        var status = String(r, "status", "status");
+        if (status is null) Problem("status", "missing");
+        // Only an active document is in force; a re-imported inactive one just loses its old provisions.
+        current.ConsentActive = status == "active";
+        if (Object(r, "provision", "provision", out var provision)) Provision(provision, "provision", null, null);
+    }
+
+    void Provision(JsonElement provision, string path, int? inheritedStart, int? inheritedEnd)
+    {
+        int? start = inheritedStart, end = inheritedEnd;
+        if (Object(provision, "period", path + ".period", out var period))
+        {
+            start = Date(period, "start", path + ".period.start") ?? inheritedStart;
+            end = Date(period, "end", path + ".period.end") ?? inheritedEnd;
+        }
+        var type = String(provision, "type", path + ".type");
+        if (type is not null and not "permit" and not "deny") Problem(path + ".type", $"'{type}' is neither permit nor deny");
+        scratch.Clear();
+        CodingsOfArray(provision, "code", path + ".code", scratch);
+        if (type is "permit" or "deny")
+            foreach (var c in scratch)
+                if (PolicyCode(c) is string policy) current.Provisions.Add((policy, type == "permit", start, end));
+        if (Array(provision, "provision", path + ".provision", out var nested))
+        {
+            int i = 0;
+            foreach (var child in nested.EnumerateArray())
+            {
+                if (child.ValueKind == JsonValueKind.Object) Provision(child, $"{path}.provision[{i}]", start, end);
+                else Problem($"{path}.provision[{i}]", "expected an object");
+                i++;
+            }
+        }
+    }
+
+    /// <summary>MII policy codes are full OIDs (a bare suffix is completed); the network's own codes are kept as they are.</summary>
+    static string? PolicyCode(Coding c)
+    {
+        if (c.System == CodeSystems.MiiConsentPolicy)
+        {
+            const string oid = "2.16.840.1.113883.3.1937.777.24.5.3";
+            return c.Code.StartsWith(oid + ".", StringComparison.Ordinal) ? c.Code : $"{oid}.{c.Code.TrimStart('.')}";
+        }
+        return c.System == CodeSystems.MidiaConsentPolicy ? c.Code : null;
+    }
+
+    void ConceptAttribute(JsonElement r, string element, string name)
+    {
+        scratch.Clear();
+        Codings(r, element, element, scratch);
+        foreach (var c in scratch) attributes.Add((name, c));
+    }
+
+    void ConceptArrayAttribute(JsonElement r, string element, string name)
+    {
+        scratch.Clear();
+        CodingsOfArray(r, element, element, scratch);
+        foreach (var c in scratch) attributes.Add((name, c));
+    }
+}

@@ -1,0 +1,38 @@
+using Microsoft.Data.Sqlite;
+using Midia.Rpc.Hosting;
+
+namespace Midia.Node.Store;
+
+/// <summary>Finds a patient of this site by KVNR or local Patient id, for the site's own desks.</summary>
+public static class LocalPatient
+{
+    /// <summary>The pid; an unknown patient is a CommandException that does not repeat the KVNR.</summary>
+    public static long Find(SqliteConnection connection, string? kvnr, string? localId)
+    {
+        if ((kvnr is null) == (localId is null)) throw new CommandException("give exactly one of --kvnr or --patient");
+        using var command = connection.CreateCommand();
+        if (kvnr is not null)
+        {
+            command.CommandText = "SELECT pid FROM patient WHERE kvnr = $k";
+            command.Parameters.AddWithValue("$k", kvnr.Trim().ToUpperInvariant());
+        }
+        else
+        {
+            // Either spelling of a local id: "123" or "Patient/123".
+            var id = localId!.Trim();
+            var bare = id.StartsWith("Patient/", StringComparison.Ordinal) ? id["Patient/".Length..] : id;
+            command.CommandText = "SELECT pid FROM patient WHERE resource_id IN ($a, $b)";
+            command.Parameters.AddWithValue("$a", bare);
+            command.Parameters.AddWithValue("$b", "Patient/" + bare);
+        }
+        var pids = new List<long>();
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) pids.Add(reader.GetInt64(0));
+        return pids.Count switch
+        {
+            1 => pids[0],
+            0 => throw new CommandException(kvnr is not null ? "no patient with that KVNR at this site" : $"no patient '{localId}' at this site"),
+            _ => throw new CommandException($"{pids.Count} patients at this site carry that KVNR: use --patient"),
+        };
+    }
+}
