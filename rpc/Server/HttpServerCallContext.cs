@@ -41,6 +41,11 @@ sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposable
     }
 
     public override string? RequestEncoding => requestEncoding;
+    public override bool? RequestMessageCompressed => requestMessageCompressed;
+    bool? requestMessageCompressed;
+    /// <summary>Given to the message reader so the handler can see each request message's compressed flag.</summary>
+    public Action<bool> OnRequestMessage => onRequestMessage ??= flag => requestMessageCompressed = flag;
+    Action<bool>? onRequestMessage;
     string? requestEncoding;
     public string? ResponseEncoding { get; private set; }
     public RpcServerOptions Options => options;

@@ -184,6 +184,19 @@ public sealed class ClientCallTests(TestNetwork network)
     }
 
     [Fact]
+    public async Task TheHandlerSeesEachRequestMessagesCompressedFlag()
+    {
+        using var channel = network.Channel();
+        using var call = channel.CreateCallInvoker().AsyncClientStreamingCall(EchoMethods.ClientStream, new(Headers: new Metadata { { "grpc-internal-encoding-request", "gzip" } }));
+        call.RequestStream.WriteOptions = new WriteOptions(WriteFlags.NoCompress);
+        await call.RequestStream.WriteAsync(new EchoRequest { Text = "flag?" });
+        call.RequestStream.WriteOptions = null;
+        await call.RequestStream.WriteAsync(new EchoRequest { Text = "flag?" });
+        await call.RequestStream.CompleteAsync();
+        Assert.Equal("plain,compressed", (await call).Text);
+    }
+
+    [Fact]
     public async Task NoServerListeningIsUnavailable()
     {
         using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
