@@ -162,6 +162,17 @@ public sealed class ProtocolBehaviourTests(TestNetwork network)
     }
 
     [Fact]
+    public async Task AResponseIsNotCompressedForAClientThatDoesNotAcceptGzip()
+    {
+        using var raw = new RawGrpc(network);
+        var response = await raw.SendAsync(Unary, RawGrpc.Frame(new EchoRequest { Text = "compress-response", Count = 1000 }), [("grpc-accept-encoding", "identity")]);
+        Assert.Equal("0", response.GrpcStatus);
+        Assert.False(response.Headers.ContainsKey("grpc-encoding"));
+        Assert.Equal(0, response.Body[0]);
+        Assert.Equal(1000, EchoReply.Parser.ParseFrom(response.Body.AsSpan(5).ToArray()).Payload.Length);
+    }
+
+    [Fact]
     public async Task AnUncaughtHandlerExceptionIsUnknownWithoutItsDetails()
     {
         using var raw = new RawGrpc(network);
