@@ -100,6 +100,16 @@ public sealed class ProtocolBehaviourTests(TestNetwork network)
     }
 
     [Fact]
+    public async Task TheDeadlineAnswersEvenWhenTheHandlerIgnoresItsToken()
+    {
+        using var raw = new RawGrpc(network);
+        var key = Guid.NewGuid().ToString();
+        var response = await raw.SendAsync("/midia.rpc.test.Echo/Sleep", RawGrpc.Frame(new EchoRequest { Text = key, Count = 3000 }), [("grpc-timeout", "100m")]);
+        Assert.Equal("4", response.GrpcStatus);
+        Assert.False(network.Echo.Finished.ContainsKey(key));
+    }
+
+    [Fact]
     public async Task TheServerSeesTheDeadlineOfGrpcTimeout()
     {
         using var raw = new RawGrpc(network);
