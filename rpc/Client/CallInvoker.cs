@@ -56,7 +56,7 @@ public sealed class CallInvoker(RpcChannel channel)
         }
         catch (RpcException e)
         {
-            call.Finish(e.Status);
+            call.Fail(e.Status);
             return null;
         }
     }

@@ -104,8 +104,7 @@ sealed class ClientCall<TRequest, TResponse> : IDisposable
             responseEncoding = response.Headers.TryGetValues(GrpcHeaders.Encoding, out var enc) ? enc.FirstOrDefault() : null;
             if (responseEncoding is not null && responseEncoding != MessageCompression.Identity && !MessageCompression.IsSupported(responseEncoding))
             {
-                Finish(new Status(StatusCode.Internal, $"Unsupported grpc-encoding '{responseEncoding}' in the response."));
-                headers.TrySetException(new RpcException(GetStatus()));
+                Fail(new Status(StatusCode.Internal, $"Unsupported grpc-encoding '{responseEncoding}' in the response."));
                 return;
             }
             body = PipeReader.Create(await response.Content.ReadAsStreamAsync(callCts.Token).ConfigureAwait(false));
@@ -113,9 +112,15 @@ sealed class ClientCall<TRequest, TResponse> : IDisposable
         }
         catch (Exception e)
         {
-            Finish(StatusFrom(e));
-            headers.TrySetException(new RpcException(GetStatus(), trailers));
+            Fail(StatusFrom(e));
         }
+    }
+
+    /// <summary>The call failed before response headers arrived: ResponseHeadersAsync throws, as in grpc-dotnet.</summary>
+    public void Fail(Status status)
+    {
+        if (headers.TrySetException(new RpcException(status, trailers))) _ = headers.Task.Exception; // observed: nobody has to await it
+        Finish(status);
     }
 
     HttpRequestMessage BuildRequest(HttpContent content)
@@ -284,7 +289,7 @@ sealed class ClientCall<TRequest, TResponse> : IDisposable
         if (Interlocked.Exchange(ref disposed, 1) == 1) return;
         if (!finished.Task.IsCompleted)
         {
-            Finish(new Status(StatusCode.Cancelled, "Call disposed."));
+            Fail(new Status(StatusCode.Cancelled, "Call disposed."));
             Abort();
         }
         userCancellation.Dispose();

@@ -33,6 +33,7 @@ public sealed class ClientCallTests(TestNetwork network)
         using var channel = network.Channel();
         var call = channel.CreateCallInvoker().AsyncUnaryCall(EchoMethods.Unary, new(Deadline: DateTime.UtcNow.AddSeconds(-1)), new EchoRequest());
         Assert.Equal(StatusCode.DeadlineExceeded, (await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync)).StatusCode);
+        Assert.Equal(StatusCode.DeadlineExceeded, (await Assert.ThrowsAsync<RpcException>(() => call.ResponseHeadersAsync)).StatusCode);
     }
 
     [Fact]
