@@ -31,6 +31,10 @@ sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposable
     PeerIdentity? peer;
     bool headersSent, messageWritten, completed;
     volatile bool deadlineExceeded;
+    DateTime deadline = DateTime.MaxValue;
+    string? requestEncoding;
+    bool? requestMessageCompressed;
+    Action<bool>? onRequestMessage;
 
     public HttpServerCallContext(HttpContext http, RpcServerOptions options, ILogger logger)
     {
@@ -42,11 +46,8 @@ sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposable
 
     public override string? RequestEncoding => requestEncoding;
     public override bool? RequestMessageCompressed => requestMessageCompressed;
-    bool? requestMessageCompressed;
     /// <summary>Given to the message reader so the handler can see each request message's compressed flag.</summary>
     public Action<bool> OnRequestMessage => onRequestMessage ??= flag => requestMessageCompressed = flag;
-    Action<bool>? onRequestMessage;
-    string? requestEncoding;
     public string? ResponseEncoding { get; private set; }
     public RpcServerOptions Options => options;
     public HttpContext HttpContext => http;
@@ -78,7 +79,6 @@ sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposable
     public override WriteOptions? WriteOptions { get; set; }
     public override IDictionary<object, object?> UserState => http.Items;
 
-    DateTime deadline = DateTime.MaxValue;
 
     /// <summary>Reads the protocol headers; a status means "refuse the call with it" (nothing was sent yet).</summary>
     public Status? Initialize()
