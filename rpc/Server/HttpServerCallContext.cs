@@ -41,6 +41,11 @@ sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposable
     }
 
     public override string? RequestEncoding => requestEncoding;
+    public override bool? RequestMessageCompressed => requestMessageCompressed;
+    bool? requestMessageCompressed;
+    /// <summary>Given to the message reader so the handler can see each request message's compressed flag.</summary>
+    public Action<bool> OnRequestMessage => onRequestMessage ??= flag => requestMessageCompressed = flag;
+    Action<bool>? onRequestMessage;
     string? requestEncoding;
     public string? ResponseEncoding { get; private set; }
     public RpcServerOptions Options => options;
@@ -212,7 +217,11 @@ sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposable
             ? new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded")
             : ErrorStatus.From(exception, callCts.IsCancellationRequested);
         if (exception is not RpcException && !(exception is OperationCanceledException && callCts.IsCancellationRequested))
-            ServerLog.HandlerFailed(logger, Method, exception.GetType().Name, exception);
+        {
+            // The message may hold data from the request: only the type at Error, the rest at Debug.
+            ServerLog.HandlerFailed(logger, Method, exception.GetType().Name);
+            ServerLog.HandlerFailedDetail(logger, Method, exception);
+        }
         if (exception is RpcException rpc)
             foreach (var entry in rpc.Trailers) ResponseTrailers.Add(entry);
         Status = status;
@@ -222,8 +231,8 @@ sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposable
             completed = true;
             return;
         }
+        // After a deadline, Kestrel itself resets the stream (NO_ERROR) once the handler returns with the body unread.
         await EndCallAsync().ConfigureAwait(false);
-        if (deadlineExceeded) Reset();
     }
 
     /// <summary>Refuses the call before any handler runs (always trailers-only).</summary>

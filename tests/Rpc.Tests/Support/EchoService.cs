@@ -57,7 +57,7 @@ public sealed class EchoService
         await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
         {
             FailIfAsked(request);
-            texts.Add(request.Text);
+            texts.Add(request.Text == "flag?" ? (context.RequestMessageCompressed == true ? "compressed" : "plain") : request.Text);
             bytes += request.Payload.Length;
         }
         return new EchoReply { Text = string.Join(",", texts), Index = (int)bytes };
