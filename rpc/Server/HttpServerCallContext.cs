@@ -174,8 +174,12 @@ sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposable
             {
                 // grpc-dotnet convention: a handler picks its response compression with this pseudo-header.
                 if (!MessageCompression.IsSupported(entry.Value)) throw new InvalidOperationException($"unsupported response compression '{entry.Value}'");
-                ResponseEncoding = entry.Value == MessageCompression.Identity ? null : entry.Value;
-                http.Response.Headers[GrpcHeaders.Encoding] = entry.Value;
+                // Never compress with an encoding the client did not list in grpc-accept-encoding (grpc.io compression guide).
+                var accepted = entry.Value != MessageCompression.Identity
+                    && MessageCompression.Accepts(http.Request.Headers[GrpcHeaders.AcceptEncoding].ToString(), entry.Value);
+                ResponseEncoding = accepted ? entry.Value : null;
+                if (accepted) http.Response.Headers[GrpcHeaders.Encoding] = entry.Value;
+                else http.Response.Headers.Remove(GrpcHeaders.Encoding);
             }
             else http.Response.Headers.Append(entry.Key, entry.IsBinary ? BinaryHeader.Encode(entry.ValueBytes) : entry.Value);
         }

@@ -39,6 +39,7 @@ public sealed class AuthorizationTests(TestNetwork network)
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
             await channel.CreateCallInvoker().AsyncUnaryCall(EchoMethods.WhoAmI, new(), new EchoRequest()));
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains(network.Log.Lines, line => line.Contains("CN=impostor") && line.Contains("not issued by the network CA"));
     }
 
     [Fact]
@@ -46,11 +47,12 @@ public sealed class AuthorizationTests(TestNetwork network)
     {
         using var channel = Midia.Rpc.Client.RpcChannel.ForAddress(network.Server.Address, new Midia.Rpc.Client.RpcChannelOptions
         {
-            Tls = network.Material("coordinator", "old", notBefore: DateTimeOffset.UtcNow.AddDays(-10), notAfter: DateTimeOffset.UtcNow.AddDays(-1)),
+            Tls = network.Material("coordinator", "expired-one", notBefore: DateTimeOffset.UtcNow.AddDays(-10), notAfter: DateTimeOffset.UtcNow.AddDays(-1)),
         });
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
             await channel.CreateCallInvoker().AsyncUnaryCall(EchoMethods.WhoAmI, new(), new EchoRequest()));
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains(network.Log.Lines, line => line.Contains("CN=expired-one") && line.Contains("expired"));
     }
 
     [Fact]
@@ -83,12 +85,15 @@ public sealed class AuthorizationTests(TestNetwork network)
     [Fact]
     public async Task TheServerNameIsCheckedByTheClient()
     {
-        // The server certificate names localhost and the loopback addresses, not this name.
-        var address = new UriBuilder(network.Server.Address) { Host = "127.0.0.2" }.Uri;
-        using var channel = Midia.Rpc.Client.RpcChannel.ForAddress(address, new Midia.Rpc.Client.RpcChannelOptions { Tls = network.Material("researcher", "r") });
+        // A server of the network whose certificate names another host than the one dialled.
+        using var elsewhere = network.Material("node", "node-elsewhere", "elsewhere", dnsNames: ["elsewhere.example"], ipAddresses: []);
+        await using var server = new RpcServer(new RpcServerOptions { Listen = new(System.Net.IPAddress.Loopback, 0), Tls = elsewhere }, NullLoggerFactory.Instance);
+        await server.StartAsync();
+        using var channel = Midia.Rpc.Client.RpcChannel.ForAddress($"https://127.0.0.1:{server.Port}", new Midia.Rpc.Client.RpcChannelOptions { Tls = network.Material("researcher", "r") });
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
             await channel.CreateCallInvoker().AsyncUnaryCall(EchoMethods.WhoAmI, new(), new EchoRequest()));
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("is not valid for host '127.0.0.1'", error.Status.Detail);
     }
 
     sealed class NoRules

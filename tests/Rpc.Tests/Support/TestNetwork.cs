@@ -16,12 +16,13 @@ public sealed class TestNetwork : IAsyncLifetime
     public EchoService Echo { get; } = new();
     public RpcServer Server { get; private set; } = null!;
     public TlsMaterial ServerTls { get; private set; } = null!;
+    public RecordingLoggerProvider Log { get; } = new();
 
     public TlsMaterial Material(string role, string name, string? site = null, X509Certificate2? authority = null,
-        DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null)
+        DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null, string[]? dnsNames = null, IPAddress[]? ipAddresses = null)
     {
         var issuer = authority ?? Authority;
-        var certificate = DevCertificates.Issue(issuer, role, name, site, notBefore: notBefore, notAfter: notAfter);
+        var certificate = DevCertificates.Issue(issuer, role, name, site, dnsNames, ipAddresses, notBefore, notAfter);
         // A PKCS#12 round trip gives the key a form SslStream accepts on every platform (as TlsMaterial.Load does).
         var usable = X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
         return new TlsMaterial(usable, [X509CertificateLoader.LoadCertificate(Authority.RawData)]);
@@ -30,7 +31,7 @@ public sealed class TestNetwork : IAsyncLifetime
     public async Task InitializeAsync()
     {
         ServerTls = Material("node", "node-test", "test-site");
-        Server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), Tls = ServerTls }, NullLoggerFactory.Instance);
+        Server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), Tls = ServerTls }, new Microsoft.Extensions.Logging.LoggerFactory([Log]));
         Server.AddService(EchoDescriptor, Echo);
         await Server.StartAsync();
     }
