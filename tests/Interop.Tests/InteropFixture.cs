@@ -12,14 +12,15 @@ namespace Midia.Interop.Tests;
 public sealed class InteropFixture : IAsyncLifetime
 {
     static readonly TimeSpan DriverTimeout = TimeSpan.FromMinutes(3);
-    readonly Lazy<DriverReport> python, node;
+    readonly Lazy<DriverReport> python, node, pythonAgainstGrpcJs;
     readonly Lazy<NodeTestServer> grpcJsServer;
 
     public InteropFixture()
     {
         Pki = ThrowAwayPki.Create();
-        python = new(() => RunDriver(InteropPeers.PythonProblem(), InteropPeers.Python, ["interop_client.py"], InteropPeers.PythonDirectory));
-        node = new(() => RunDriver(InteropPeers.NodeProblem(), "node", ["client.js"], InteropPeers.NodeDirectory));
+        python = new(() => RunDriver(InteropPeers.PythonProblem(), InteropPeers.Python, ["interop_client.py"], InteropPeers.PythonDirectory, Host.Port));
+        node = new(() => RunDriver(InteropPeers.NodeProblem(), "node", ["client.js"], InteropPeers.NodeDirectory, Host.Port));
+        pythonAgainstGrpcJs = new(() => RunDriver(InteropPeers.PythonProblem(), InteropPeers.Python, ["interop_client.py"], InteropPeers.PythonDirectory, GrpcJsServer.Port));
         grpcJsServer = new(() => NodeTestServer.Start(Pki));
     }
 
@@ -30,16 +31,18 @@ public sealed class InteropFixture : IAsyncLifetime
     public DriverReport Python => python.Value;
     /// <summary>The grpc-js driver's run of every case against our server.</summary>
     public DriverReport Node => node.Value;
+    /// <summary>The grpcio driver against the grpc-js server: the drivers' own baseline, without our code.</summary>
+    public DriverReport PythonAgainstGrpcJs => pythonAgainstGrpcJs.Value;
     /// <summary>tests/Interop/node/server.js, started on first use.</summary>
     public NodeTestServer GrpcJsServer => grpcJsServer.Value;
 
     public async Task InitializeAsync() => Host = await InteropTestHost.StartAsync(Pki.ServerTls());
 
-    DriverReport RunDriver(string? problem, string program, string[] script, string directory)
+    DriverReport RunDriver(string? problem, string program, string[] script, string directory, int port)
     {
         // A missing peer fails every case with the install instructions; it never skips.
         if (problem is not null) throw new InvalidOperationException(problem);
-        return new DriverReport(PeerProcess.Run(program, [.. script, .. Pki.DriverArguments(Host.Port)], directory, DriverTimeout));
+        return new DriverReport(PeerProcess.Run(program, [.. script, .. Pki.DriverArguments(port)], directory, DriverTimeout));
     }
 
     public async Task DisposeAsync()

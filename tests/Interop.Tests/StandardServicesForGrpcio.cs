@@ -1,15 +1,35 @@
 using System.Globalization;
 using System.Text.Json;
 using Midia.Interop.Peers;
+using Midia.Interop.Pki;
 
 namespace Midia.Interop.Tests;
 
+/// <summary>A real `midia-node serve` with throw-away dev-CA certificates, for the whole class.</summary>
+public sealed class MidiaNodeFixture : IDisposable
+{
+    public MidiaNodeFixture()
+    {
+        Pki = ThrowAwayPki.Create();
+        Node = MidiaNodeProcess.Start(Pki);
+    }
+
+    public ThrowAwayPki Pki { get; }
+    public MidiaNodeProcess Node { get; }
+
+    public void Dispose()
+    {
+        Node.Dispose();
+        Pki.Dispose();
+    }
+}
+
 /// <summary>
-/// What a Python grpcio client sees of our hosting (RpcServer, the code every midia server
-/// runs): health and reflection with a network certificate; a refusal, before any call, without one.
+/// What a Python grpcio client sees of a running node: health and reflection with a certificate
+/// from the network's (dev) CA; a refusal, before any call, without one.
 /// </summary>
 [Collection(InteropCollection.Name)]
-public sealed class StandardServicesForGrpcio(InteropFixture fixture)
+public sealed class StandardServicesForGrpcio(MidiaNodeFixture fixture) : IClassFixture<MidiaNodeFixture>
 {
     [Fact]
     public void AClientWithANetworkCertificateGetsServingAndListsTheServicesByReflection()
@@ -17,7 +37,7 @@ public sealed class StandardServicesForGrpcio(InteropFixture fixture)
         var answer = Ask(["--cert", fixture.Pki.ClientCertPath, "--key", fixture.Pki.ClientKeyPath]);
         Assert.Equal("SERVING", answer.GetProperty("health").GetString());
         var services = answer.GetProperty("services").EnumerateArray().Select(s => s.GetString()).Order(StringComparer.Ordinal);
-        Assert.Equal(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection", "grpc.testing.TestService"], services);
+        Assert.Equal(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection", "midia.node.v1.SiteNode"], services);
     }
 
     [Fact]
@@ -39,8 +59,8 @@ public sealed class StandardServicesForGrpcio(InteropFixture fixture)
     {
         if (InteropPeers.PythonProblem() is { } problem) Assert.Fail(problem);
         var run = PeerProcess.Run(InteropPeers.Python,
-            ["health_reflection.py", "--host", "127.0.0.1", "--port", fixture.Host.Port.ToString(CultureInfo.InvariantCulture),
-             "--ca", fixture.Pki.CaPath, "--server-name", Pki.ThrowAwayPki.ServerName, .. identity],
+            ["health_reflection.py", "--host", "127.0.0.1", "--port", fixture.Node.Port.ToString(CultureInfo.InvariantCulture),
+             "--ca", fixture.Pki.CaPath, "--server-name", ThrowAwayPki.ServerName, .. identity],
             InteropPeers.PythonDirectory, TimeSpan.FromMinutes(1));
         var line = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
         if (line is null || !line.StartsWith('{')) Assert.Fail($"health_reflection.py printed no answer: {run}");
