@@ -41,6 +41,7 @@ public sealed class CoordinatorConnection
                 ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
                 Interactive = Spectre.Console.InteractionSupport.No,
             });
+        if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 160;
         string Resolve(Option<string?> option, string variable) =>
             parse.GetValue(option) is { Length: > 0 } value ? value
             : Environment.GetEnvironmentVariable(variable) is { Length: > 0 } env ? env
