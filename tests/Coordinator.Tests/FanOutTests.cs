@@ -180,6 +180,21 @@ public sealed class FanOutTests
     }
 
     [Fact]
+    public async Task NoRetryIsStartedThatTheDeadlineCouldNotWaitFor()
+    {
+        // The first back-off (up to 1.5 × 1.5 s) would outlast the 2 s deadline: the site is reported at once.
+        await using var network = await ThreeSites(new FanOutOptions { Deadline = TimeSpan.FromSeconds(2), RetryDelay = TimeSpan.FromSeconds(1.5) });
+        network.Node("munich").Behaviour = (_, _) => throw new RpcException(StatusCode.Unavailable, "restarting");
+        await network.StartCoordinatorAsync();
+
+        var events = await network.Client().CountAsync(TestNetwork.Query());
+
+        Assert.Equal(SiteStatus.Unavailable, events.Site("munich").Status);
+        Assert.Equal("unreachable: restarting", events.Site("munich").Message);
+        Assert.Equal(1, network.Node("munich").Calls);
+    }
+
+    [Fact]
     public async Task TheCircuitOpensAfterRepeatedFailuresAndAProbeLaterFindsTheSiteBack()
     {
         var options = new FanOutOptions { Deadline = TimeSpan.FromSeconds(2), RetryAttempts = 0, BreakerFailures = 3, BreakDuration = TimeSpan.FromSeconds(1) };
