@@ -5,4 +5,5 @@ var root = new RootCommand("midia-node: a site's node of Midia Federated — imp
 root.Subcommands.Add(Midia.Node.Import.ImportCommand.Command());
 root.Subcommands.Add(Midia.Node.Policy.AdminCommands.Command());
 root.Subcommands.Add(Midia.Node.Consent.ConsentCommands.Command());
+root.Subcommands.Add(Midia.Node.Serve.ServeCommand.Command());
 return await Midia.Rpc.Hosting.CommandLine.RunAsync(root, args);

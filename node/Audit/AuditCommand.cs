@@ -13,7 +13,7 @@ public static class AuditCommand
     public static Command Command()
     {
         var db = new Option<string>("--db") { HelpName = "FILE", Description = "The site's database file (also MIDIA_DB)" };
-        var since = new Option<string>("--since") { Description = "Only entries on or after this day, YYYY-MM-DD (UTC)" };
+        var since = new Option<string>("--since") { HelpName = "DATE", Description = "Only entries on or after this day, YYYY-MM-DD (UTC)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON document" };
         var command = new Command("audit", "Show the audit log: who asked what, when, and what was released") { db, since, json };
         command.SetAction(parse =>

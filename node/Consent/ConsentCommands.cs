@@ -19,8 +19,8 @@ public static class ConsentCommands
     }
 
     static Option<string> Db() => new("--db") { HelpName = "FILE", Description = "The site's database file (also MIDIA_DB)" };
-    static Option<string> Kvnr() => new("--kvnr") { Description = "The patient's KVNR (statutory insurance id)" };
-    static Option<string> Patient() => new("--patient") { Description = "The patient's local Patient id at this site" };
+    static Option<string> Kvnr() => new("--kvnr") { HelpName = "K", Description = "The patient's KVNR (statutory insurance id)" };
+    static Option<string> Patient() => new("--patient") { HelpName = "LOCALID", Description = "The patient's local Patient id at this site" };
 
     static Command Show()
     {
@@ -45,11 +45,11 @@ public static class ConsentCommands
     static Command Set()
     {
         Option<string> db = Db(), kvnr = Kvnr(), patient = Patient();
-        var policy = new Option<string>("--policy") { Description = "Full MII policy code, 'research' (MII .8) or 'care-sharing'", Required = true };
+        var policy = new Option<string>("--policy") { HelpName = "CODE", Description = "Full MII policy code, 'research' (MII .8) or 'care-sharing'", Required = true };
         var permit = new Option<bool>("--permit") { Description = "The patient permits the policy" };
         var deny = new Option<bool>("--deny") { Description = "The patient denies (revokes) the policy" };
-        var from = new Option<string>("--from") { Description = "First day in force, YYYY-MM-DD (default: today)" };
-        var to = new Option<string>("--to") { Description = "Last day in force, YYYY-MM-DD (default: open)" };
+        var from = new Option<string>("--from") { HelpName = "DATE", Description = "First day in force, YYYY-MM-DD (default: today)" };
+        var to = new Option<string>("--to") { HelpName = "DATE", Description = "Last day in force, YYYY-MM-DD (default: open)" };
         var command = new Command("set", "Record a consent change for this patient: in force here at once, and sent to every site of the network")
             { db, kvnr, patient, policy, permit, deny, from, to };
         command.SetAction(parse =>

@@ -15,9 +15,9 @@ public static class DisclosureCommand
     {
         var db = new Option<string>("--db") { HelpName = "FILE", Description = "The site's database file (also MIDIA_DB)" };
         var type = new Argument<string>("TYPE") { Description = $"Query type: {string.Join(", ", QueryTypes.All)}" };
-        var epsilon = new Option<string>("--epsilon") { Description = $"Privacy parameter of the discrete Laplace noise (default {DisclosureSetting.DefaultEpsilon}; smaller = more noise)" };
-        var round = new Option<int?>("--round") { Description = $"Round released numbers to a multiple of N (default {DisclosureSetting.DefaultRound}; 1 = no rounding)" };
-        var threshold = new Option<int?>("--threshold") { Description = $"True counts below K are released only as 'below threshold' (default {DisclosureSetting.DefaultThreshold}, 0 with --exact)" };
+        var epsilon = new Option<string>("--epsilon") { HelpName = "E", Description = $"Privacy parameter of the discrete Laplace noise (default {DisclosureSetting.DefaultEpsilon}; smaller = more noise)" };
+        var round = new Option<int?>("--round") { HelpName = "N", Description = $"Round released numbers to a multiple of N (default {DisclosureSetting.DefaultRound}; 1 = no rounding)" };
+        var threshold = new Option<int?>("--threshold") { HelpName = "K", Description = $"True counts below K are released only as 'below threshold' (default {DisclosureSetting.DefaultThreshold}, 0 with --exact)" };
         var exact = new Option<bool>("--exact") { Description = "Release true counts, no noise (only where the network's governance allows it); --exact false turns noise back on" };
         var json = new Option<bool>("--json") { Description = "Print one JSON document" };
         var command = new Command("disclosure", "Show the disclosure settings of a query type, or change them (only the flags given)")

@@ -64,6 +64,7 @@ public static class ImportCommand
             problems += report.Problems.Count;
             if (!report.Applied) rejected++;
         }
+        importer.Finish();
         var seconds = clock.Elapsed.TotalSeconds;
         output.WriteLine($"imported {resources:N0} resources ({facts:N0} facts) from {files.Count - rejected} of {files.Count} files in {seconds:N1} s ({resources / Math.Max(seconds, 1e-3):N0} resources/s)"
             + (skipped > 0 ? $"; skipped {skipped:N0} of unsupported types" : ""));

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Midia.Node.Audit;
 using Midia.Node.Disclosure;
 using Midia.Node.Store;
+using Midia.Rpc.Hosting;
 
 namespace Midia.Node.Policy;
 
@@ -24,19 +25,20 @@ public static class AdminCommands
 
     static Option<string> Db() => new("--db") { HelpName = "FILE", Description = "The site's database file (also MIDIA_DB)" };
     static Argument<string> Type() => new("TYPE") { Description = $"Query type: {string.Join(", ", QueryTypes.All)}" };
-    static Option<string> Project(string what) => new("--project") { Description = what };
+    static Option<string> Project(string what) => new("--project") { HelpName = "P", Description = what };
 
     static Command Approve()
     {
         var db = Db();
         var type = Type();
         var project = Project("Approve only for this research project (default: every project)");
-        var until = new Option<string>("--until") { Description = "Last day the approval holds, YYYY-MM-DD (default: until revoked)" };
+        var until = new Option<string>("--until") { HelpName = "DATE", Description = "Last day the approval holds, YYYY-MM-DD (default: until revoked)" };
         var command = new Command("approve", "Approve a query type, for every project or one, optionally until a day") { db, type, project, until };
         command.SetAction(parse =>
         {
             var queryType = QueryTypes.Parse(parse.GetValue(type)!);
             var day = DateFlag.Parse(parse.GetValue(until), "--until");
+            if (day < Days.Today()) throw new CommandException($"--until {DateFlag.Format(day)} is in the past: the approval would never hold");
             using var connection = SiteDatabase.OpenExisting(parse.GetValue(db));
             new QueryApproval(connection).Approve(queryType, parse.GetValue(project), day);
             Console.Out.WriteLine($"approved {queryType} for {Scope(parse.GetValue(project))}{(day is null ? "" : " until " + DateFlag.Format(day))}");

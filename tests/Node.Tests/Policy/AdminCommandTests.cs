@@ -47,6 +47,7 @@ public sealed class AdminCommandTests
         using var site = new ScratchSite();
         AssertOneLineError(ScratchSite.Run("admin", "approve", "--db", site.Path, "cohort-cont"), "unknown query type 'cohort-cont'");
         AssertOneLineError(ScratchSite.Run("admin", "approve", "--db", site.Path, "cohort-count", "--until", "31.12.2026"), "--until: expected a date YYYY-MM-DD");
+        AssertOneLineError(ScratchSite.Run("admin", "approve", "--db", site.Path, "cohort-count", "--until", "2001-01-01"), "--until 2001-01-01 is in the past");
         AssertOneLineError(ScratchSite.Run("admin", "list", "--db", site.Path + ".missing"), "does not exist");
         AssertOneLineError(ScratchSite.Run("admin", "disclosure", "--db", site.Path, "cohort-count", "--epsilon", "-1"), "--epsilon");
         AssertOneLineError(ScratchSite.Run("admin", "disclosure", "--db", site.Path, "cohort-count", "--round", "0"), "--round");

@@ -14,10 +14,12 @@ sealed class SiteFile : IDisposable
 
     public SiteFile()
     {
-        Connection = SiteDatabase.Open(Path.Combine(directory, "site.db"));
+        DatabasePath = Path.Combine(directory, "site.db");
+        Connection = SiteDatabase.Open(DatabasePath);
         Evaluator = new CohortEvaluator(Connection);
     }
 
+    public string DatabasePath { get; }
     public SqliteConnection Connection { get; }
     public CohortEvaluator Evaluator { get; }
 

@@ -1,0 +1,29 @@
+using System.Text;
+using Midia.Rpc.Hosting;
+
+namespace Midia.Node.Linkage;
+
+/// <summary>
+/// The sites' shared linkage secret: the key of the patient pseudonyms that link records across
+/// sites. It is read from a file only its owner can read, and never logged or sent.
+/// </summary>
+public sealed class LinkageKey
+{
+    public const int MinimumBytes = 32;
+
+    LinkageKey(byte[] secret) => Secret = secret;
+
+    internal byte[] Secret { get; }
+
+    public static LinkageKey Load(string path)
+    {
+        if (!File.Exists(path)) throw new CommandException($"linkage key file '{path}' not found");
+        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.GroupRead)) != 0)
+            throw new CommandException($"linkage key file '{path}' is readable by other users; restrict it (chmod 600)");
+        var secret = Encoding.UTF8.GetBytes(File.ReadAllText(path).Trim());
+        if (secret.Length < MinimumBytes) throw new CommandException($"linkage key file '{path}' holds {secret.Length} bytes; at least {MinimumBytes} are needed");
+        return new LinkageKey(secret);
+    }
+
+    public override string ToString() => "LinkageKey(secret not shown)";
+}

@@ -1,0 +1,110 @@
+using Midia.Node.Audit;
+using Midia.Node.Consent;
+using Midia.Node.Disclosure;
+using Midia.Node.Policy;
+using Midia.Node.Query;
+using Midia.Node.Store;
+using Midia.Protos.Node.V1;
+using Midia.Rpc.Authorization;
+using Midia.Rpc.Core;
+
+namespace Midia.Node.Research;
+
+/// <summary>
+/// The node's research API (SiteNode): cohort counts and stratified counts for the coordinator.
+/// Every request runs the same gate — approval, a query the node can evaluate exactly, research
+/// consent, disclosure control — and leaves exactly one audit entry, answered or refused.
+/// </summary>
+[RequireRole("coordinator")]
+public sealed class ResearchQueries(string site, SiteSessions sessions)
+{
+    public const string SiteStatusTrailer = "midia-site-status";
+
+    public Task<CohortCountReply> CohortCount(CohortCountRequest request, ServerCallContext context) =>
+        sessions.RunAsync(session => Answer(session, QueryTypes.CohortCount, request.User, request.CcdlJson, (query, cohort, today) =>
+        {
+            var hash = query.CanonicalHash;
+            var released = session.Disclosure.Release(cohort.Count(), QueryTypes.CohortCount, hash, session.DataVersion());
+            return (new CohortCountReply { Count = ToMessage(released, session.Disclosure.Setting(QueryTypes.CohortCount).Threshold), CanonicalHash = hash }, hash, Describe(released));
+        }), context.CancellationToken);
+
+    public Task<StratifiedCountReply> StratifiedCount(StratifiedCountRequest request, ServerCallContext context) =>
+        sessions.RunAsync(session => Answer(session, QueryTypes.StratifiedCount, request.User, request.CcdlJson, (query, cohort, today) =>
+        {
+            var by = request.StratifyBy.Select(s => s.Trim()).ToList();
+            var strata = session.Evaluator.Stratify(query, cohort, by, today);
+            var hash = query.StratifiedHash(by);
+            var dataVersion = session.DataVersion();
+            var threshold = session.Disclosure.Setting(QueryTypes.StratifiedCount).Threshold;
+            var reply = new StratifiedCountReply { CanonicalHash = hash };
+            var releasedCells = 0;
+            foreach (var stratum in strata)
+            {
+                var cell = string.Join("|", stratum.Key);
+                var released = session.Disclosure.Release(stratum.Count, QueryTypes.StratifiedCount, hash, dataVersion, cell);
+                if (released.Value is not null) releasedCells++;
+                var message = new Stratum { Count = ToMessage(released, threshold) };
+                for (var i = 0; i < by.Count; i++) message.Key[by[i]] = stratum.Key[i];
+                reply.Strata.Add(message);
+            }
+            return (reply, hash, $"{strata.Count} strata, {releasedCells} released");
+        }), context.CancellationToken);
+
+    /// <summary>The gate every research request passes; refusals become statuses the coordinator maps to per-site states.</summary>
+    TReply Answer<TReply>(SiteSession session, string queryType, EndUser? user, string ccdlJson,
+        Func<CohortQuery, PatientSet, int, (TReply Reply, string Hash, string Released)> release)
+    {
+        var today = Days.Today();
+        var project = string.IsNullOrEmpty(user?.Project) ? null : user!.Project;
+        var decision = session.Approvals.Check(queryType, project, today);
+        if (!decision.Allowed)
+        {
+            session.Audit.Refused(user?.Name, user?.Role, project, queryType, null, decision.Reason ?? "not approved");
+            var trailers = new Metadata { { SiteStatusTrailer, "not_approved" } };
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"{site}: {decision.Reason}"), trailers);
+        }
+
+        CohortQuery query;
+        try { query = CohortQuery.Parse(ccdlJson); }
+        catch (CcdlException e)
+        {
+            session.Audit.Refused(user?.Name, user?.Role, project, queryType, null, $"query refused at {e.JsonPath}: {e.Message}");
+            throw new RpcException(StatusCode.InvalidArgument, $"{site}: {e.Message}");
+        }
+
+        try
+        {
+            var cohort = session.Evaluator.Evaluate(query, today);
+            cohort.IntersectWith(session.Consent.Permitted(ConsentPolicies.Research, today));
+            var (reply, hash, released) = release(query, cohort, today);
+            session.Audit.Answered(user?.Name, user?.Role, project, queryType, hash, released);
+            return reply;
+        }
+        catch (CcdlException e)
+        {
+            session.Audit.Refused(user?.Name, user?.Role, project, queryType, query.CanonicalHash, $"query refused at {e.JsonPath}: {e.Message}");
+            throw new RpcException(StatusCode.InvalidArgument, $"{site}: {e.Message}");
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            session.Audit.Failed(user?.Name, user?.Role, project, queryType, query.CanonicalHash, e.GetType().Name);
+            throw;
+        }
+    }
+
+    static Protos.Node.V1.ReleasedCount ToMessage(Disclosure.ReleasedCount released, long threshold)
+    {
+        var message = new Protos.Node.V1.ReleasedCount
+        {
+            Obfuscated = released.Obfuscated,
+            BelowThreshold = released.BelowThreshold,
+            Treatment = released.Treatment,
+            Threshold = threshold,
+        };
+        if (released.Value is long value) message.Value = value;
+        return message;
+    }
+
+    static string Describe(Disclosure.ReleasedCount released) =>
+        released.Value is long value ? $"{(released.Obfuscated ? "≈" : "")}{value} ({released.Treatment})" : released.Treatment;
+}

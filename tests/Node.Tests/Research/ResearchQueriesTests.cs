@@ -1,0 +1,170 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging.Abstractions;
+using Midia.CertsDev;
+using Midia.Node.Audit;
+using Midia.Node.Consent;
+using Midia.Node.Disclosure;
+using Midia.Node.Policy;
+using Midia.Node.Research;
+using Midia.Node.Store;
+using Midia.Node.Tests.Query;
+using Midia.Protos.Node.V1;
+using Midia.Rpc.Client;
+using Midia.Rpc.Core;
+using Midia.Rpc.Server;
+using Midia.Rpc.Tls;
+
+namespace Midia.Node.Tests.Research;
+
+/// <summary>
+/// The node's research API over real mutual TLS on loopback: the released count is the
+/// brute-force cohort of consenting patients, and every refusal carries the status the
+/// coordinator maps to a per-site state — each request leaving exactly one audit entry.
+/// </summary>
+public sealed class ResearchQueriesTests : IAsyncLifetime
+{
+    readonly SiteFile site = new();
+    readonly X509Certificate2 authority = DevCertificates.CreateAuthority("Node Tests CA");
+    readonly HashSet<long> consenting = [];
+    RandomSite data = null!;
+    ReferenceEvaluator reference = null!;
+    SiteSessions sessions = null!;
+    RpcServer server = null!;
+
+    static readonly Method<CohortCountRequest, CohortCountReply> Count = Method<CohortCountRequest, CohortCountReply>.From(NodeReflection.Descriptor.Services[0], "CohortCount");
+    static readonly Method<StratifiedCountRequest, StratifiedCountReply> Stratified = Method<StratifiedCountRequest, StratifiedCountReply>.From(NodeReflection.Descriptor.Services[0], "StratifiedCount");
+
+    public async Task InitializeAsync()
+    {
+        data = RandomSite.Fill(site, seed: 777, patients: 300);
+        reference = new ReferenceEvaluator(data.Patients, data.Facts, data.Attributes);
+        // Research consent (MII .8) for about two thirds of the patients, open-ended; the rest have none.
+        var random = new Random(99);
+        using (var insert = site.Connection.CreateCommand())
+        {
+            insert.CommandText = "INSERT INTO consent_provision(pid, policy, permit, start, end, source) VALUES ($pid, $policy, 1, NULL, NULL, 'Consent/c' || $pid)";
+            insert.Parameters.AddWithValue("$policy", ConsentPolicies.Research);
+            var pid = insert.Parameters.Add("$pid", Microsoft.Data.Sqlite.SqliteType.Integer);
+            foreach (var patient in data.Patients.Where(_ => random.Next(3) > 0))
+            {
+                pid.Value = patient.Pid;
+                insert.ExecuteNonQuery();
+                consenting.Add(patient.Pid);
+            }
+        }
+        site.Commit();
+        new QueryApproval(site.Connection).Approve(QueryTypes.CohortCount, null, null);
+        new DisclosureControl(site.Connection).Configure(QueryTypes.CohortCount, null, null, null, exact: true);
+
+        sessions = new SiteSessions(site.DatabasePath, 2);
+        server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), Tls = Material("node", "node-erlangen", "erlangen") }, NullLoggerFactory.Instance);
+        server.AddService(NodeReflection.Descriptor.Services[0], new ResearchQueries("erlangen", sessions));
+        await server.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await server.DisposeAsync();
+        sessions.Dispose();
+        site.Dispose();
+        authority.Dispose();
+    }
+
+    TlsMaterial Material(string role, string name, string? siteId = null)
+    {
+        using var issued = DevCertificates.Issue(authority, role, name, siteId);
+        var usable = X509CertificateLoader.LoadPkcs12(issued.Export(X509ContentType.Pkcs12), null);
+        return new TlsMaterial(usable, [X509CertificateLoader.LoadCertificate(authority.RawData)]);
+    }
+
+    (RpcChannel Channel, CallInvoker Invoker) Connect(string role, string name)
+    {
+        var channel = RpcChannel.ForAddress(server.Address.ToString(), new RpcChannelOptions { Tls = Material(role, name) });
+        return (channel, channel.CreateCallInvoker());
+    }
+
+    static CallOptions Options() => new(Deadline: DateTime.UtcNow.AddSeconds(30));
+
+    static EndUser Researcher => new() { Name = "Dr. Ada", Role = "researcher", Project = "her2-relapse" };
+
+    [Fact]
+    public async Task ExactCountsEqualTheBruteForceCohortOfConsentingPatients()
+    {
+        var (channel, invoker) = Connect("coordinator", "coordinator");
+        using var _ = channel;
+        var random = new Random(31337);
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var nonZero = 0;
+        for (var i = 0; i < 40; i++)
+        {
+            var json = RandomSite.Query(random);
+            var expected = reference.Evaluate(json, today).Count(consenting.Contains);
+            var reply = await invoker.AsyncUnaryCall(Count, Options(), new CohortCountRequest { User = Researcher, CcdlJson = json, QueryId = $"q{i}" });
+            Assert.True(reply.Count.HasValue, $"query #{i}: no value released\n{json}");
+            Assert.Equal(expected, reply.Count.Value);
+            Assert.False(reply.Count.Obfuscated);
+            Assert.Equal(64, reply.CanonicalHash.Length);
+            if (expected > 0) nonZero++;
+        }
+        Assert.True(nonZero > 10, $"only {nonZero} of 40 queries counted anybody: the comparison would prove little");
+        Assert.Equal(40, new AuditLog(site.Connection).Read().Count(e => e.Outcome == AuditOutcome.Answered && e.QueryType == QueryTypes.CohortCount));
+    }
+
+    [Fact]
+    public async Task AnUnapprovedQueryTypeIsRefusedNamingSiteAndTypeAndShowsUpAsPending()
+    {
+        var (channel, invoker) = Connect("coordinator", "coordinator");
+        using var _ = channel;
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+            await invoker.AsyncUnaryCall(Stratified, Options(), new StratifiedCountRequest { User = Researcher, CcdlJson = RandomSite.Query(new Random(1)), StratifyBy = { "sex" } }));
+        Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+        Assert.Contains("erlangen", e.Status.Detail);
+        Assert.Contains(QueryTypes.StratifiedCount, e.Status.Detail);
+        Assert.Equal("not_approved", e.Trailers.GetValue(ResearchQueries.SiteStatusTrailer));
+        var pending = new QueryApproval(site.Connection).Overview(Days.Today()).Pending;
+        Assert.Contains(pending, p => p.QueryType == QueryTypes.StratifiedCount && p.Project == "her2-relapse");
+        Assert.Contains(new AuditLog(site.Connection).Read(), a => a.Outcome == AuditOutcome.Refused && a.QueryType == QueryTypes.StratifiedCount);
+    }
+
+    [Fact]
+    public async Task AQueryTheNodeCannotEvaluateExactlyIsRefusedWithItsJsonPath()
+    {
+        var (channel, invoker) = Connect("coordinator", "coordinator");
+        using var _ = channel;
+        const string json = """{"version":"2","inclusionCriteria":[[{"termCodes":[{"system":"http://loinc.org","code":"2857-1"}],"valueFilter":{"type":"fuzzy"}}]]}""";
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await invoker.AsyncUnaryCall(Count, Options(), new CohortCountRequest { User = Researcher, CcdlJson = json }));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("inclusionCriteria[0][0].valueFilter", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task OnlyTheCoordinatorMayAsk()
+    {
+        var (channel, invoker) = Connect("researcher", "Dr. Ada");
+        using var _ = channel;
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await invoker.AsyncUnaryCall(Count, Options(), new CohortCountRequest { User = Researcher, CcdlJson = RandomSite.Query(new Random(2)) }));
+        Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+        Assert.Contains("coordinator", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task StratifiedCountsAreObfuscatedByDefaultAndSumCloseToTheCohort()
+    {
+        new QueryApproval(site.Connection).Approve(QueryTypes.StratifiedCount, null, null);
+        var (channel, invoker) = Connect("coordinator", "coordinator");
+        using var _ = channel;
+        const string everybody = """{"version":"2","inclusionCriteria":[]}""";
+        var reply = await invoker.AsyncUnaryCall(Stratified, Options(), new StratifiedCountRequest { User = Researcher, CcdlJson = everybody, StratifyBy = { "sex" } });
+        Assert.NotEmpty(reply.Strata);
+        foreach (var stratum in reply.Strata)
+        {
+            Assert.True(stratum.Key.ContainsKey("sex"));
+            if (stratum.Count.BelowThreshold) Assert.False(stratum.Count.HasValue);
+            else Assert.True(stratum.Count.Obfuscated && stratum.Count.Value % 10 == 0, $"stratum {stratum.Key["sex"]}: {stratum.Count}");
+        }
+        // The same question gets the same answer (deterministic noise), so it cannot be averaged away.
+        var again = await invoker.AsyncUnaryCall(Stratified, Options(), new StratifiedCountRequest { User = Researcher, CcdlJson = everybody, StratifyBy = { "sex" } });
+        Assert.Equal(reply.Strata, again.Strata);
+    }
+}
