@@ -131,7 +131,7 @@ public sealed class FanOutTests
     {
         await using var network = await ThreeSites();
         network.Node("erlangen").Behaviour = (_, _) =>
-            throw new RpcException(StatusCode.InvalidArgument, "$.inclusionCriteria[0][0].termCodes[0].system: unknown code system 'urn:foo'");
+            throw new RpcException(StatusCode.InvalidArgument, "erlangen: $.inclusionCriteria[0][0].termCodes[0].system: unknown code system 'urn:foo'");
         await network.StartCoordinatorAsync();
 
         var events = await network.Client().CountAsync(TestNetwork.Query());
