@@ -4,7 +4,7 @@ using static Midia.Cli.Dev.Synth.Vocabulary;
 namespace Midia.Cli.Dev.Synth;
 
 /// <summary>Kinds of clinical events: a person seen at several sites has each kind mostly at one "home" site for it.</summary>
-public enum EventKind { Diagnosis = 1, Pathology, Lab, Imaging, Surgery, Radiotherapy, Medication, Assessment, Consent }
+public enum EventKind { Diagnosis = 1, Pathology, Lab, Imaging, Surgery, Radiotherapy, Medication, Assessment }
 
 /// <summary>
 /// One person's record at one site while it is being written: the local resource ids, and
