@@ -4,6 +4,7 @@ return args.FirstOrDefault() switch
     "import" => Midia.Bench.Node.ImportBench.Run(int.Parse(Option(args, "--patients") ?? "10000"), Option(args, "--keep")), // FHIR import resources/s
     "query" => Midia.Bench.Node.QueryBench.Run(args[1..]), // CCDL engine vs hand-written SQL: midia-bench query --patients 1000000
     "consent" => Midia.Bench.Node.ConsentBench.Run(int.Parse(Option(args, "--patients") ?? "100000"), Option(args, "--keep")), // site-wide consent sets
+    "fanout" => Midia.Bench.Coordinator.FanOutBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "300")).GetAwaiter().GetResult(), // federated count latency (3 and 10 nodes) vs one node, counts/s
     _ => Usage(),
 };
 
@@ -11,6 +12,6 @@ static string? Option(string[] args, string name) => Array.IndexOf(args, name) i
 
 static int Usage()
 {
-    Console.Error.WriteLine("error: usage: midia-bench import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild]");
+    Console.Error.WriteLine("error: usage: midia-bench import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild] | fanout [--iterations N]");
     return 2;
 }

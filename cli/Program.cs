@@ -1,7 +1,12 @@
 using System.CommandLine;
 using Midia.Cli.Dev;
+using Midia.Cli.Research;
 
 // midia: the researchers', clinicians' and developers' tool. Each capability adds its command here.
 var root = new RootCommand("midia: federated cohort counts, patient summaries and the developer tools of Midia Federated");
+root.Subcommands.Add(CountCommand.Command());
+root.Subcommands.Add(SitesCommand.Command());
+root.Subcommands.Add(QuotaCommand.Command());
+root.Subcommands.Add(HistoryCommand.Command());
 root.Subcommands.Add(DevCommand.Command());
 return await Midia.Rpc.Hosting.CommandLine.RunAsync(root, args);

@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging.Abstractions;
+using Midia.CertsDev;
+using Midia.Coordinator.FanOut;
+using Midia.Coordinator.Quota;
+using Midia.Coordinator.Serve;
+using Midia.Protos.Coordinator.V1;
+using Midia.Protos.Node.V1;
+using Midia.Rpc.Authorization;
+using Midia.Rpc.Client;
+using Midia.Rpc.Core;
+using Midia.Rpc.Server;
+using Midia.Rpc.Tls;
+
+namespace Midia.Bench.Coordinator;
+
+/// <summary>
+/// Federated count latency end to end (researcher → coordinator → N nodes → total, mutual TLS on
+/// every hop, all on loopback) against the slowest node's own answer time, the coordinator's
+/// overhead, the same through the `midia` executable, and sustained federated counts per second.
+/// The nodes answer from a script: this measures the network and the coordinator, not the engine.
+/// </summary>
+public static class FanOutBench
+{
+    public static async Task<int> RunAsync(int iterations)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "midia-fanout-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        try
+        {
+            using var authority = DevCertificates.CreateAuthority("Bench CA");
+            var rows = new List<string>();
+            foreach (var sites in new[] { 3, 10 })
+                rows.AddRange(await MeasureAsync(authority, folder, sites, iterations, cliRuns: sites == 3 ? 10 : 0, sustained: sites == 3));
+            Console.WriteLine();
+            Console.WriteLine($"Federated cohort count over mutual TLS on loopback, {Environment.ProcessorCount} cores, {iterations} queries per row (p50 / p95 in ms)");
+            Console.WriteLine();
+            Console.WriteLine("| measurement | sites | p50 | p95 | note |");
+            Console.WriteLine("|---|---:|---:|---:|---|");
+            foreach (var row in rows) Console.WriteLine(row);
+            return 0;
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(folder, true); } catch (IOException) { }
+        }
+    }
+
+    static async Task<List<string>> MeasureAsync(X509Certificate2 authority, string folder, int siteCount, int iterations, int cliRuns, bool sustained)
+    {
+        var nodes = new List<RpcServer>();
+        var sitesFile = Path.Combine(folder, $"sites-{siteCount}.json");
+        var entries = new List<string>();
+        for (var i = 0; i < siteCount; i++)
+        {
+            var node = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), Tls = Material(authority, "node", $"node-{i}", $"site-{i}") }, NullLoggerFactory.Instance);
+            node.AddService(NodeReflection.Descriptor.Services.Single(s => s.Name == "SiteNode"), new AnsweringNode(10 * (i + 1)));
+            await node.StartAsync();
+            nodes.Add(node);
+            entries.Add($$"""{"id": "site-{{i}}", "address": "https://127.0.0.1:{{node.Port}}"}""");
+        }
+        await File.WriteAllTextAsync(sitesFile, "[" + string.Join(",", entries) + "]");
+        var coordinatorTls = Material(authority, "coordinator", "coordinator", null);
+        await using var coordinator = await CoordinatorServer.StartAsync(
+            new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, 0), coordinatorTls, Path.Combine(folder, $"coordinator-{siteCount}.db"), sitesFile)
+            {
+                FanOut = new FanOutOptions(),
+                Quota = new QuotaOptions { PerMinute = int.MaxValue, Per7Days = int.MaxValue },
+            }, NullLoggerFactory.Instance);
+        var rows = new List<string>();
+        try
+        {
+            // The slowest node's own answer time, asked directly (as the coordinator asks it).
+            var direct = new List<double>();
+            foreach (var node in nodes)
+            {
+                using var channel = RpcChannel.ForAddress(node.Address, new RpcChannelOptions { Tls = coordinatorTls });
+                var invoker = channel.CreateCallInvoker();
+                var method = Method<CohortCountRequest, CohortCountReply>.From(NodeReflection.Descriptor.Services.Single(s => s.Name == "SiteNode"), "CohortCount");
+                var times = await TimeAsync(iterations, async n =>
+                {
+                    using var call = invoker.AsyncUnaryCall(method, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(10)), new CohortCountRequest { CcdlJson = Query(n), QueryId = "bench" });
+                    await call.ResponseAsync;
+                });
+                if (direct.Count == 0 || Percentile(times, 50) > Percentile(direct, 50)) direct = times;
+            }
+            rows.Add(Row("slowest node's own answer (direct call)", siteCount, direct, "coordinator → node, unary, warm connection"));
+
+            using var researcherChannel = RpcChannel.ForAddress(coordinator.Address, new RpcChannelOptions { Tls = Material(authority, "researcher", "Bench Researcher", null) });
+            var researcher = researcherChannel.CreateCallInvoker();
+            var count = Method<CountRequest, CountEvent>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research"), "Count");
+            var offset = siteCount * 1_000_000;
+            async Task Federated(int n)
+            {
+                using var call = researcher.AsyncServerStreamingCall(count, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30)), new CountRequest { CcdlJson = Query(offset + n) });
+                CountTotal? total = null;
+                while (await call.ResponseStream.MoveNext(CancellationToken.None))
+                    if (call.ResponseStream.Current.EventCase == CountEvent.EventOneofCase.Total) total = call.ResponseStream.Current.Total;
+                if (total is null || total.SitesCounted != siteCount) throw new InvalidOperationException("a federated count came back incomplete");
+            }
+            var federated = await TimeAsync(iterations, Federated);
+            rows.Add(Row("federated count, CLI excluded (gRPC client → total)", siteCount, federated,
+                $"overhead p50 {Percentile(federated, 50) - Percentile(direct, 50):0.00} ms, ratio {Percentile(federated, 50) / Percentile(direct, 50):0.0}× the slowest node"));
+
+            if (cliRuns > 0 && CliTimes(authority, folder, coordinator.Address, cliRuns) is { } cli)
+                rows.Add(Row("federated count, CLI included (`midia count --json` process)", siteCount, cli, $"{cliRuns} runs; includes .NET process start"));
+
+            if (sustained)
+            {
+                const int inFlight = 16;
+                var duration = TimeSpan.FromSeconds(5);
+                var done = 0;
+                var next = 0;
+                var clock = Stopwatch.StartNew();
+                await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
+                {
+                    while (clock.Elapsed < duration)
+                    {
+                        await Federated(iterations + Interlocked.Increment(ref next));
+                        Interlocked.Increment(ref done);
+                    }
+                }));
+                rows.Add($"| sustained federated counts | {siteCount} | {done / clock.Elapsed.TotalSeconds:0} / s | | {inFlight} in flight for {duration.TotalSeconds:0} s, each query recorded in the history database |");
+            }
+        }
+        finally
+        {
+            foreach (var node in nodes) await node.DisposeAsync();
+        }
+        return rows;
+    }
+
+    static List<double>? CliTimes(X509Certificate2 authority, string folder, Uri coordinator, int runs)
+    {
+        var midia = Path.Combine(AppContext.BaseDirectory, "midia.dll");
+        if (!File.Exists(midia)) return null;
+        using var user = DevCertificates.Issue(authority, "researcher", "Bench Cli");
+        var prefix = Path.Combine(folder, "cli");
+        DevCertificates.WritePem(user, prefix + ".crt", prefix + ".key");
+        File.WriteAllText(Path.Combine(folder, "ca.crt"), authority.ExportCertificatePem());
+        var times = new List<double>();
+        for (var i = 0; i < runs + 1; i++)
+        {
+            var query = Path.Combine(folder, $"q{i}.json");
+            File.WriteAllText(query, Query(-1 - i));
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { midia, "count", query, "--json", "--coordinator", coordinator.ToString().TrimEnd('/'), "--cert", prefix + ".crt", "--key", prefix + ".key", "--ca", Path.Combine(folder, "ca.crt") })
+                start.ArgumentList.Add(arg);
+            var clock = Stopwatch.StartNew();
+            using var process = Process.Start(start)!;
+            process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0) throw new InvalidOperationException("midia count failed: " + process.StandardError.ReadToEnd());
+            if (i > 0) times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        return times;
+    }
+
+    static async Task<List<double>> TimeAsync(int iterations, Func<int, Task> action)
+    {
+        for (var i = 0; i < Math.Min(50, iterations); i++) await action(-1 - i);
+        var times = new List<double>(iterations);
+        for (var i = 0; i < iterations; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await action(i);
+            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        return times;
+    }
+
+    static string Row(string what, int sites, List<double> times, string note) =>
+        $"| {what} | {sites} | {Percentile(times, 50):0.00} | {Percentile(times, 95):0.00} | {note} |";
+
+    static double Percentile(List<double> values, int p)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+
+    static string Query(int n) => $$"""{"version": "http://to_be_decided.com/draft-1/schema#", "display": "bench {{n}}", "inclusionCriteria": [[{"termCodes": [{"code": "C50", "system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm"}]}]]}""";
+
+    static TlsMaterial Material(X509Certificate2 authority, string role, string name, string? site)
+    {
+        using var certificate = DevCertificates.Issue(authority, role, name, site);
+        return new TlsMaterial(X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null), [X509CertificateLoader.LoadCertificate(authority.RawData)]);
+    }
+
+    /// <summary>A node that answers at once with a fixed released count.</summary>
+    [RequireRole("coordinator")]
+    sealed class AnsweringNode(long value)
+    {
+        public Task<CohortCountReply> CohortCount(CohortCountRequest request, ServerCallContext context) =>
+            Task.FromResult(new CohortCountReply { Count = new ReleasedCount { Value = value, Obfuscated = true, Treatment = "rounded to 10", Threshold = 10 }, CanonicalHash = "bench" });
+
+        public Task<StratifiedCountReply> StratifiedCount(StratifiedCountRequest request, ServerCallContext context) =>
+            throw new RpcException(StatusCode.Unimplemented, "not in this benchmark");
+    }
+}

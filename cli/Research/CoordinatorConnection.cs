@@ -1,0 +1,108 @@
+using System.CommandLine;
+using Midia.Protos.Coordinator.V1;
+using Midia.Rpc.Client;
+using Midia.Rpc.Core;
+using Midia.Rpc.Hosting;
+using Midia.Rpc.Tls;
+
+namespace Midia.Cli.Research;
+
+/// <summary>
+/// The one place that says how `midia` reaches the coordinator: --coordinator URL --cert PEM
+/// --key PEM --ca PEM, each falling back to MIDIA_COORDINATOR, MIDIA_CERT, MIDIA_KEY, MIDIA_CA —
+/// and the one place that turns a failed call into the single error line the user sees.
+/// </summary>
+public sealed class CoordinatorConnection
+{
+    public static readonly Google.Protobuf.Reflection.ServiceDescriptor Research = CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research");
+
+    readonly Option<string?> coordinator = new("--coordinator") { Description = "The coordinator's address, https://HOST:PORT (default: MIDIA_COORDINATOR)" };
+    readonly Option<string?> cert = new("--cert") { Description = "Your certificate, PEM (default: MIDIA_CERT)" };
+    readonly Option<string?> key = new("--key") { Description = "Your private key, PEM (default: MIDIA_KEY)" };
+    readonly Option<string?> ca = new("--ca") { Description = "The network CA, PEM (default: MIDIA_CA)" };
+
+    /// <summary>Adds the connection flags to a command.</summary>
+    public CoordinatorConnection AddTo(Command command)
+    {
+        command.Options.Add(coordinator);
+        command.Options.Add(cert);
+        command.Options.Add(key);
+        command.Options.Add(ca);
+        return this;
+    }
+
+    public Session Open(ParseResult parse)
+    {
+        // Tables piped into a file or another program: no colours, no cursor movement.
+        if (Console.IsOutputRedirected)
+            Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+            {
+                Ansi = Spectre.Console.AnsiSupport.No,
+                ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+                Interactive = Spectre.Console.InteractionSupport.No,
+            });
+        string Resolve(Option<string?> option, string variable) =>
+            parse.GetValue(option) is { Length: > 0 } value ? value
+            : Environment.GetEnvironmentVariable(variable) is { Length: > 0 } env ? env
+            : throw new CommandException($"no {option.Name} given and {variable} is not set");
+        var address = Resolve(coordinator, "MIDIA_COORDINATOR");
+        var tls = TlsMaterial.Load(Resolve(cert, "MIDIA_CERT"), Resolve(key, "MIDIA_KEY"), Resolve(ca, "MIDIA_CA"));
+        RpcChannel channel;
+        try { channel = RpcChannel.ForAddress(address, new RpcChannelOptions { Tls = tls }); }
+        catch (ArgumentException e) { throw new CommandException($"--coordinator: {e.Message}"); }
+        return new Session(channel, tls);
+    }
+
+    /// <summary>An open connection to the coordinator for one command.</summary>
+    public sealed class Session(RpcChannel channel, TlsMaterial tls) : IDisposable
+    {
+        readonly CallInvoker invoker = channel.CreateCallInvoker();
+
+        public string Address => channel.Address.ToString().TrimEnd('/');
+
+        public async Task<TReply> CallAsync<TRequest, TReply>(string rpc, TRequest request, CancellationToken cancellationToken)
+            where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply>
+        {
+            try
+            {
+                using var call = invoker.AsyncUnaryCall(Method<TRequest, TReply>.From(Research, rpc),
+                    new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30), CancellationToken: cancellationToken), request);
+                return await call.ResponseAsync;
+            }
+            catch (RpcException e) { throw Failure(e); }
+        }
+
+        public async IAsyncEnumerable<TReply> StreamAsync<TRequest, TReply>(string rpc, TRequest request,
+            [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+            where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply>
+        {
+            using var call = invoker.AsyncServerStreamingCall(Method<TRequest, TReply>.From(Research, rpc), new CallOptions(CancellationToken: cancellationToken), request);
+            while (true)
+            {
+                try
+                {
+                    if (!await call.ResponseStream.MoveNext(cancellationToken)) yield break;
+                }
+                catch (RpcException e) { throw Failure(e); }
+                yield return call.ResponseStream.Current;
+            }
+        }
+
+        /// <summary>What went wrong, in one line that names the coordinator when the problem is reaching it.</summary>
+        CommandException Failure(RpcException e) => new(e.StatusCode switch
+        {
+            StatusCode.Unavailable => $"coordinator {Address} unavailable: {e.Status.Detail}",
+            StatusCode.PermissionDenied => $"coordinator {Address} refused: {e.Status.Detail}",
+            StatusCode.Unauthenticated => $"coordinator {Address} does not accept your certificate: {e.Status.Detail}",
+            StatusCode.DeadlineExceeded => $"coordinator {Address} did not answer in time",
+            StatusCode.ResourceExhausted or StatusCode.InvalidArgument or StatusCode.FailedPrecondition => e.Status.Detail,
+            _ => $"coordinator {Address}: {e.StatusCode}: {e.Status.Detail}",
+        });
+
+        public void Dispose()
+        {
+            channel.Dispose();
+            tls.Dispose();
+        }
+    }
+}

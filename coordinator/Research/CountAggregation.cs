@@ -1,0 +1,96 @@
+using Midia.Protos.Coordinator.V1;
+using Midia.Protos.Node.V1;
+
+namespace Midia.Coordinator.Research;
+
+/// <summary>
+/// Adds up what the sites released — never anything else: the total is the sum of the released
+/// site numbers, obfuscated if any part is. Sites below their threshold contribute nothing, and
+/// a sum below <c>minTotal</c> is not shown (the MII feasibility portal does not return totals
+/// below 3). Patients treated at several sites are counted once per site; the text says so.
+/// </summary>
+public static class CountAggregation
+{
+    public const long DefaultMinTotal = 3;
+
+    public static CountTotal Total(IReadOnlyList<SiteResult> results, long minTotal = DefaultMinTotal)
+    {
+        var ok = results.Where(r => r.Status == SiteStatus.Ok).ToList();
+        var cohort = ok.Where(r => r.Strata.Count == 0 && r.Count is not null).ToList();
+        var counted = cohort.Where(r => r.Count.HasValue).ToList();
+        var below = cohort.Where(r => !r.Count.HasValue).ToList();
+        var missing = results.Where(r => r.Status != SiteStatus.Ok).ToList();
+        var total = new CountTotal
+        {
+            SitesCounted = counted.Count,
+            SitesBelowThreshold = below.Count,
+            SitesMissing = missing.Count,
+            MinTotal = minTotal,
+        };
+        var sum = counted.Sum(r => r.Count.Value);
+        total.Obfuscated = counted.Any(r => r.Count.Obfuscated);
+        if (counted.Count > 0 && sum >= minTotal) total.Value = sum;
+        else total.BelowThreshold = below.Count > 0 || counted.Count > 0;
+
+        var stratified = ok.Where(r => r.Strata.Count > 0).ToList();
+        if (stratified.Count > 0) total.Strata.AddRange(StratumTotals(stratified, minTotal));
+        total.Explanation = Explain(total, counted, below, missing, sum, minTotal);
+        return total;
+    }
+
+    static IEnumerable<StratumTotal> StratumTotals(List<SiteResult> sites, long minTotal)
+    {
+        var byKey = new SortedDictionary<string, (Google.Protobuf.Collections.MapField<string, string> Key, List<ReleasedCount> Counts)>(StringComparer.Ordinal);
+        foreach (var stratum in sites.SelectMany(s => s.Strata))
+        {
+            var name = string.Join("|", stratum.Key.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Key}={k.Value}"));
+            if (!byKey.TryGetValue(name, out var entry)) byKey[name] = entry = (stratum.Key, []);
+            entry.Counts.Add(stratum.Count ?? new ReleasedCount { BelowThreshold = true });
+        }
+        foreach (var (_, (key, counts)) in byKey)
+        {
+            var released = counts.Where(c => c.HasValue).ToList();
+            var sum = released.Sum(c => c.Value);
+            var total = new StratumTotal { Obfuscated = released.Any(c => c.Obfuscated) };
+            total.Key.Add(key);
+            if (released.Count > 0 && sum >= minTotal) total.Value = sum;
+            else total.BelowThreshold = true;
+            yield return total;
+        }
+    }
+
+    static string Explain(CountTotal total, List<SiteResult> counted, List<SiteResult> below, List<SiteResult> missing, long sum, long minTotal)
+    {
+        var parts = new List<string>();
+        if (counted.Count == 0)
+            parts.Add(below.Count > 0 ? "no site released a number" : "no site answered with a number");
+        else
+        {
+            var treatments = counted.Where(r => r.Count.Obfuscated).Select(r => r.Count.Treatment).Where(t => t.Length > 0).Distinct().ToList();
+            var how = !total.Obfuscated ? "exact counts"
+                : counted.All(r => r.Count.Obfuscated) ? "obfuscated counts" : "counts (some obfuscated)";
+            var text = counted.Count == 1 ? $"1 site's {how[..^1]}" : $"sum of {counted.Count} sites' {how}";
+            if (treatments.Count == 1) text += $" ({treatments[0]})";
+            if (counted.Count > 1) text += "; patients treated at several sites are counted once per site";
+            parts.Add(text);
+            if (total.BelowThreshold) parts.Add($"the sum is below {minTotal} and is not shown");
+        }
+        if (below.Count > 0)
+            parts.Add($"{Sites(below.Count)} below {(below.Count == 1 ? "its" : "their")} threshold ({string.Join(", ", below.Select(b => b.Site))}) contribute{(below.Count == 1 ? "s" : "")} nothing");
+        if (missing.Count > 0)
+            parts.Add($"{Sites(missing.Count)} without a count ({string.Join(", ", missing.Select(m => $"{m.Site}: {StatusWord(m.Status)}"))})");
+        return string.Join("; ", parts);
+    }
+
+    static string Sites(int n) => n == 1 ? "1 site" : $"{n} sites";
+
+    public static string StatusWord(SiteStatus status) => status switch
+    {
+        SiteStatus.Ok => "ok",
+        SiteStatus.Timeout => "timeout",
+        SiteStatus.Unavailable => "unavailable",
+        SiteStatus.NotApproved => "not_approved",
+        SiteStatus.Refused => "refused",
+        _ => "error",
+    };
+}

@@ -1,0 +1,62 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Midia.Coordinator.FanOut;
+using Midia.Coordinator.History;
+using Midia.Coordinator.Quota;
+using Midia.Coordinator.Research;
+using Midia.Coordinator.Sites;
+using Midia.Rpc.Server;
+using Midia.Rpc.Tls;
+
+namespace Midia.Coordinator.Serve;
+
+/// <summary>Everything `midia-coordinator serve` needs, already validated.</summary>
+public sealed record CoordinatorSettings(IPEndPoint Listen, TlsMaterial Tls, string DbPath, string SitesPath)
+{
+    public FanOutOptions FanOut { get; init; } = new();
+    public QuotaOptions Quota { get; init; } = new();
+    /// <summary>Totals below this are not shown (MII feasibility portal: 3).</summary>
+    public long MinTotal { get; init; } = CountAggregation.DefaultMinTotal;
+}
+
+/// <summary>
+/// The running coordinator: site registry (watched), fan-out with one warm connection per site,
+/// query history and quotas in its SQLite file, and the Research service on a mutual-TLS gRPC
+/// server with health and reflection. Used by `serve`, by the end-to-end tests and the benchmark.
+/// </summary>
+public sealed class CoordinatorServer : IAsyncDisposable
+{
+    readonly RpcServer server;
+
+    CoordinatorServer(RpcServer server, SiteRegistry registry, SiteFanOut fanOut)
+    {
+        this.server = server;
+        Registry = registry;
+        FanOut = fanOut;
+    }
+
+    public Uri Address => server.Address;
+    public SiteRegistry Registry { get; }
+    public SiteFanOut FanOut { get; }
+
+    public static async Task<CoordinatorServer> StartAsync(CoordinatorSettings settings, ILoggerFactory loggers, CancellationToken cancellationToken = default)
+    {
+        var time = TimeProvider.System;
+        var registry = SiteRegistry.Open(settings.SitesPath, loggers.CreateLogger("Midia.Coordinator.Sites"));
+        var fanOut = new SiteFanOut(registry, settings.Tls, settings.FanOut, time, loggers.CreateLogger("Midia.Coordinator.FanOut"));
+        var history = QueryHistory.Open(settings.DbPath);
+        var quota = new ResearcherQuota(history, settings.Quota, time);
+        var server = new RpcServer(new RpcServerOptions { Listen = settings.Listen, Tls = settings.Tls }, loggers);
+        server.AddService(ResearchService.Descriptor, new ResearchService(registry, fanOut, history, quota, settings.Quota, time) { MinTotal = settings.MinTotal });
+        await server.StartAsync(cancellationToken).ConfigureAwait(false);
+        _ = fanOut.WarmUpAsync(CancellationToken.None);
+        return new CoordinatorServer(server, registry, fanOut);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await server.DisposeAsync().ConfigureAwait(false);
+        FanOut.Dispose();
+        Registry.Dispose();
+    }
+}

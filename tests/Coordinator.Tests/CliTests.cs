@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Midia.Coordinator.Tests.Support;
+using Midia.Rpc.Core;
+
+namespace Midia.Coordinator.Tests;
+
+/// <summary>The real `midia` executable against the real coordinator: what a researcher's script would parse.</summary>
+public sealed class CliTests
+{
+    [Fact]
+    public async Task CountJsonHasExactlyTheDocumentedShape()
+    {
+        await using var network = new TestNetwork();
+        (await network.AddNodeAsync("erlangen")).Behaviour = (_, _) => Task.FromResult(ScriptedNode.Released(60));
+        (await network.AddNodeAsync("practice")).Behaviour = (_, _) => Task.FromResult(ScriptedNode.BelowThreshold());
+        (await network.AddNodeAsync("munich")).Behaviour = (_, _) => throw new RpcException(new Status(StatusCode.PermissionDenied, "no"), new Metadata { { "midia-site-status", "not_approved" } });
+        await network.StartCoordinatorAsync();
+        var query = Path.Combine(network.Folder, "query.json");
+        await File.WriteAllTextAsync(query, TestNetwork.Query());
+
+        var (exit, stdout, stderr) = await Midia(network, "count", query, "--json", "--project", "p1");
+
+        Assert.True(exit == 0, stderr);
+        using var document = JsonDocument.Parse(stdout);
+        var root = document.RootElement;
+        Assert.Equal(["queryId", "total", "sites"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(32, root.GetProperty("queryId").GetString()!.Length);
+        var total = root.GetProperty("total");
+        Assert.Equal(["value", "obfuscated", "belowThreshold"], total.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(60, total.GetProperty("value").GetInt64());
+        Assert.True(total.GetProperty("obfuscated").GetBoolean());
+        Assert.False(total.GetProperty("belowThreshold").GetBoolean());
+        var sites = root.GetProperty("sites").EnumerateArray().ToDictionary(s => s.GetProperty("site").GetString()!);
+        Assert.Equal(["erlangen", "munich", "practice"], sites.Keys.Order());
+        Assert.Equal(["site", "status", "value", "obfuscated", "belowThreshold"], sites["erlangen"].EnumerateObject().Select(p => p.Name));
+        Assert.Equal("ok", sites["erlangen"].GetProperty("status").GetString());
+        Assert.Equal(60, sites["erlangen"].GetProperty("value").GetInt64());
+        Assert.Equal(["site", "status", "value", "belowThreshold"], sites["practice"].EnumerateObject().Select(p => p.Name));
+        Assert.Equal(JsonValueKind.Null, sites["practice"].GetProperty("value").ValueKind);
+        Assert.True(sites["practice"].GetProperty("belowThreshold").GetBoolean());
+        Assert.Equal(["site", "status", "message"], sites["munich"].EnumerateObject().Select(p => p.Name));
+        Assert.Equal("not_approved", sites["munich"].GetProperty("status").GetString());
+        Assert.Equal("query type cohort-count not approved by the site admin", sites["munich"].GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task AnUnreachableCoordinatorIsOneErrorLineNamingIt()
+    {
+        await using var network = new TestNetwork();
+        var query = Path.Combine(network.Folder, "query.json");
+        await File.WriteAllTextAsync(query, TestNetwork.Query());
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var (exit, stdout, stderr) = await MidiaAt(network, $"https://127.0.0.1:{port}", "count", query, "--json");
+
+        Assert.NotEqual(0, exit);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: coordinator https://127.0.0.1:{port} unavailable: ", line);
+    }
+
+    static Task<(int, string, string)> Midia(TestNetwork network, params string[] args) => MidiaAt(network, network.Coordinator.Address.ToString().TrimEnd('/'), args);
+
+    static async Task<(int Exit, string Stdout, string Stderr)> MidiaAt(TestNetwork network, string coordinator, params string[] args)
+    {
+        var (cert, key, ca) = network.WritePem("researcher", "Dr Cli Researcher");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "midia.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["MIDIA_COORDINATOR"] = coordinator;
+        start.Environment["MIDIA_CERT"] = cert;
+        start.Environment["MIDIA_KEY"] = key;
+        start.Environment["MIDIA_CA"] = ca;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
