@@ -127,8 +127,13 @@ public sealed partial class ConsentDistributor : IAsyncDisposable
                         wait = TimeSpan.FromMilliseconds(200);
                     }
                 }
-                catch (Exception e) when (!stop.IsCancellationRequested && e is RpcException or IOException or HttpRequestException or OperationCanceledException or TimeoutException)
+                catch (Exception) when (stop.IsCancellationRequested)
                 {
+                    break;
+                }
+                catch (Exception e)
+                {
+                    // Unreachable, refused or failing: the same answer — back off and try again, from the acknowledged seq.
                     if (failures++ == 0) Log.Unreachable(owner.logger, Site.Id, e.Message);
                     var backoff = Math.Min(owner.MaxBackoff.TotalMilliseconds, 50 * Math.Pow(2, Math.Min(failures, 10)));
                     await Pause(TimeSpan.FromMilliseconds(backoff * (0.5 + Random.Shared.NextDouble() / 2)), wakeable: false).ConfigureAwait(false);

@@ -77,13 +77,17 @@ public sealed partial class ConsentSync : IAsyncDisposable
                 if (failures > 0) Log.Reconnected(logger, failures);
                 failures = 0;
             }
-            catch (Exception e) when (!stop.IsCancellationRequested && e is RpcException or IOException or HttpRequestException or OperationCanceledException or TimeoutException)
+            catch (Exception) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is RpcException or IOException or HttpRequestException or OperationCanceledException or TimeoutException)
             {
                 // Unreachable coordinator: keep the outbox, pull everything once it answers again.
                 if (failures++ == 0) Log.Unreachable(logger, e.Message);
                 pullNeeded = true;
             }
-            catch (Exception e) when (!stop.IsCancellationRequested)
+            catch (Exception e)
             {
                 if (failures++ == 0) Log.Failed(logger, e.GetType().Name, e.Message);
                 pullNeeded = true;

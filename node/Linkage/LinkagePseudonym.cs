@@ -30,21 +30,39 @@ public static class LinkagePseudonym
         return Convert.ToBase64String(mac).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 
-    /// <summary>Unicode-normalised, case-folded, without diacritics and whitespace: "Müller-Lüdenscheidt " = "mullerludenscheidt".</summary>
+    /// <summary>
+    /// Case-folded, without diacritics, whitespace and punctuation: "Müller-Lüdenscheidt " = "mullerludenscheidt".
+    /// The process runs with invariant globalization (no ICU, so string.Normalize cannot decompose):
+    /// letters of Latin-1 and Latin Extended-A fold by the table below, combining marks (U+0300..U+036F)
+    /// of decomposed input are dropped — the names of the sites' patients are Latin script.
+    /// </summary>
     public static string Name(string? text)
     {
         if (string.IsNullOrEmpty(text)) return "";
-        var decomposed = text.Normalize(NormalizationForm.FormKD);
-        var kept = new StringBuilder(decomposed.Length);
-        foreach (var c in decomposed)
+        var kept = new StringBuilder(text.Length);
+        foreach (var c in text)
         {
-            var category = CharUnicodeInfo.GetUnicodeCategory(c);
-            if (category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark) continue;
-            if (char.IsWhiteSpace(c) || char.IsPunctuation(c) || char.IsSeparator(c)) continue;
-            kept.Append(char.ToLowerInvariant(c));
+            if (c is >= '\u0300' and <= '\u036f' || char.IsWhiteSpace(c) || char.IsPunctuation(c) || char.IsSeparator(c) || char.IsSymbol(c)) continue;
+            var lower = char.ToLowerInvariant(c);
+            if (Folds.TryGetValue(lower, out var folded)) kept.Append(folded);
+            else kept.Append(lower);
         }
-        // ß has no decomposition; fold it as the case-folding rule does.
-        return kept.ToString().Replace("ß", "ss", StringComparison.Ordinal).Normalize(NormalizationForm.FormC);
+        return kept.ToString();
+    }
+
+    static readonly Dictionary<char, string> Folds = BuildFolds();
+
+    static Dictionary<char, string> BuildFolds()
+    {
+        var folds = new Dictionary<char, string> { ['ß'] = "ss", ['æ'] = "ae", ['œ'] = "oe", ['þ'] = "th", ['ĳ'] = "ij" };
+        foreach (var (letters, plain) in new[]
+        {
+            ("àáâãäåāăą", "a"), ("çćĉċč", "c"), ("ðďđ", "d"), ("èéêëēĕėęě", "e"), ("ĝğġģ", "g"), ("ĥħ", "h"),
+            ("ìíîïĩīĭįı", "i"), ("ĵ", "j"), ("ķ", "k"), ("ĺļľŀł", "l"), ("ñńņňŉ", "n"), ("òóôõöøōŏő", "o"),
+            ("ŕŗř", "r"), ("śŝşšſ", "s"), ("ţťŧ", "t"), ("ùúûüũūŭůűų", "u"), ("ŵ", "w"), ("ýÿŷ", "y"), ("źżž", "z"),
+        })
+            foreach (var letter in letters) folds[letter] = plain;
+        return folds;
     }
 
     /// <summary>
