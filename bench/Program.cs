@@ -5,6 +5,7 @@ return args.FirstOrDefault() switch
     "query" => Midia.Bench.Node.QueryBench.Run(args[1..]), // CCDL engine vs hand-written SQL: midia-bench query --patients 1000000
     "consent" => Midia.Bench.Node.ConsentBench.Run(int.Parse(Option(args, "--patients") ?? "100000"), Option(args, "--keep")), // site-wide consent sets
     "fanout" => Midia.Bench.Coordinator.FanOutBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "300")).GetAwaiter().GetResult(), // federated count latency (3 and 10 nodes) vs one node, counts/s
+    "consent-propagation" => Midia.Bench.Consent.PropagationBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "200"), int.Parse(Option(args, "--burst") ?? "10000")).GetAwaiter().GetResult(), // network consent: set -> applied at 3 and 10 nodes p50/p99, burst throughput
     _ => Usage(),
 };
 
@@ -12,6 +13,6 @@ static string? Option(string[] args, string name) => Array.IndexOf(args, name) i
 
 static int Usage()
 {
-    Console.Error.WriteLine("error: usage: midia-bench import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild] | fanout [--iterations N]");
+    Console.Error.WriteLine("error: usage: midia-bench import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild] | fanout [--iterations N] | consent-propagation [--iterations N] [--burst N]");
     return 2;
 }

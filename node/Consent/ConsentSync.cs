@@ -39,13 +39,16 @@ public sealed partial class ConsentSync : IAsyncDisposable
     public TimeSpan PullEvery { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Look at the outbox now rather than at the next tick (in-process `consent set`, tests, benchmark).</summary>
-    public void Wake() => wake.Release();
+    public void Wake()
+    {
+        if (wake.CurrentCount == 0) wake.Release();
+    }
 
     /// <summary>A gap was seen: pull from the cursor at once.</summary>
     public void RequestPull()
     {
         pullNeeded = true;
-        wake.Release();
+        Wake();
     }
 
     async Task RunAsync()
