@@ -54,42 +54,59 @@ public sealed class ConsentLogStore : IDisposable
 
     public long LastSeq => Interlocked.Read(ref lastSeq);
 
-    /// <summary>Appends the change, or finds it when (origin, origin id) is already logged. The seq either way.</summary>
-    public (long Seq, bool Duplicate) Append(ConsentChange change)
+    /// <summary>
+    /// Appends the changes in order in one transaction (one fsync), each unless (origin, origin id)
+    /// is already logged. Per change its seq and whether it was a duplicate.
+    /// </summary>
+    public List<(long Seq, bool Duplicate)> Append(IReadOnlyList<ConsentChange> changes)
     {
         lock (gate)
         {
+            var result = new List<(long, bool)>(changes.Count);
             using var transaction = connection.BeginTransaction();
-            using (var find = connection.CreateCommand())
+            using var find = connection.CreateCommand();
+            find.Transaction = transaction;
+            find.CommandText = "SELECT seq FROM consent_log WHERE origin_site = $o AND origin_change_id = $i";
+            var findOrigin = find.Parameters.Add("$o", SqliteType.Text);
+            var findId = find.Parameters.Add("$i", SqliteType.Integer);
+            using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = """
+                INSERT INTO consent_log(seq, origin_site, origin_change_id, linkage, policy, permit, start, end, received)
+                VALUES ($seq, $o, $i, $linkage, $policy, $permit, $start, $end, $received)
+                """;
+            var p = (seq: insert.Parameters.Add("$seq", SqliteType.Integer), origin: insert.Parameters.Add("$o", SqliteType.Text),
+                id: insert.Parameters.Add("$i", SqliteType.Integer), linkage: insert.Parameters.Add("$linkage", SqliteType.Text),
+                policy: insert.Parameters.Add("$policy", SqliteType.Text), permit: insert.Parameters.Add("$permit", SqliteType.Integer),
+                start: insert.Parameters.Add("$start", SqliteType.Integer), end: insert.Parameters.Add("$end", SqliteType.Integer),
+                received: insert.Parameters.Add("$received", SqliteType.Text));
+            var next = lastSeq;
+            var now = Now();
+            foreach (var change in changes)
             {
-                find.Transaction = transaction;
-                find.CommandText = "SELECT seq FROM consent_log WHERE origin_site = $o AND origin_change_id = $i";
-                find.Parameters.AddWithValue("$o", change.OriginSite);
-                find.Parameters.AddWithValue("$i", change.OriginChangeId);
-                if (find.ExecuteScalar() is long existing) return (existing, true);
-            }
-            var seq = lastSeq + 1;
-            using (var insert = connection.CreateCommand())
-            {
-                insert.Transaction = transaction;
-                insert.CommandText = """
-                    INSERT INTO consent_log(seq, origin_site, origin_change_id, linkage, policy, permit, start, end, received)
-                    VALUES ($seq, $o, $i, $linkage, $policy, $permit, $start, $end, $received)
-                    """;
-                insert.Parameters.AddWithValue("$seq", seq);
-                insert.Parameters.AddWithValue("$o", change.OriginSite);
-                insert.Parameters.AddWithValue("$i", change.OriginChangeId);
-                insert.Parameters.AddWithValue("$linkage", change.Linkage);
-                insert.Parameters.AddWithValue("$policy", change.Policy);
-                insert.Parameters.AddWithValue("$permit", change.Permit ? 1 : 0);
-                insert.Parameters.AddWithValue("$start", change.HasFromDay ? change.FromDay : DBNull.Value);
-                insert.Parameters.AddWithValue("$end", change.HasToDay ? change.ToDay : DBNull.Value);
-                insert.Parameters.AddWithValue("$received", Now());
+                findOrigin.Value = change.OriginSite;
+                findId.Value = change.OriginChangeId;
+                if (find.ExecuteScalar() is long existing)
+                {
+                    result.Add((existing, true));
+                    continue;
+                }
+                next++;
+                p.seq.Value = next;
+                p.origin.Value = change.OriginSite;
+                p.id.Value = change.OriginChangeId;
+                p.linkage.Value = change.Linkage;
+                p.policy.Value = change.Policy;
+                p.permit.Value = change.Permit ? 1 : 0;
+                p.start.Value = change.HasFromDay ? change.FromDay : DBNull.Value;
+                p.end.Value = change.HasToDay ? change.ToDay : DBNull.Value;
+                p.received.Value = now;
                 insert.ExecuteNonQuery();
+                result.Add((next, false));
             }
             transaction.Commit();
-            Interlocked.Exchange(ref lastSeq, seq);
-            return (seq, false);
+            Interlocked.Exchange(ref lastSeq, next);
+            return result;
         }
     }
 

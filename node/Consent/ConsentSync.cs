@@ -66,10 +66,11 @@ public sealed partial class ConsentSync : IAsyncDisposable
                     if (filled > 0) Log.Linked(logger, filled);
                     seenVersion = store.DataVersion();
                 }
-                foreach (var change in store.Unsent(key, 200))
+                while (store.Unsent(key, 500) is { Count: > 0 } unsent)
                 {
-                    var reply = await coordinator.AsyncUnaryCall(Submit, Options(), new SubmitRequest { Change = change }).ResponseAsync.ConfigureAwait(false);
-                    store.Logged(change, reply.Seq);
+                    var reply = await coordinator.AsyncUnaryCall(Submit, Options(), new SubmitRequest { Changes = { unsent } }).ResponseAsync.ConfigureAwait(false);
+                    if (reply.Seqs.Count != unsent.Count) throw new RpcException(StatusCode.Internal, $"the coordinator returned {reply.Seqs.Count} seqs for {unsent.Count} changes");
+                    store.Logged(unsent, reply.Seqs);
                 }
                 if (pullNeeded || DateTime.UtcNow - lastPull > PullEvery)
                 {

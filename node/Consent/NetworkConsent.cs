@@ -122,13 +122,18 @@ public sealed class NetworkConsent(string dbPath, string siteId) : IDisposable
     }
 
     /// <summary>
-    /// The coordinator logged our change as seq: settle the outbox row and hold the change as the
-    /// network row it now is (in force at its place in the log), in one transaction.
+    /// The coordinator logged our changes (seqs in the same order): settle their outbox rows and
+    /// hold them as the network rows they now are (in force at their place in the log).
     /// </summary>
-    public void Logged(ConsentChange change, long seq)
+    public void Logged(IReadOnlyList<ConsentChange> changes, IReadOnlyList<long> seqs)
     {
-        change = change.Clone();
-        change.Seq = seq;
+        var logged = new List<ConsentChange>(changes.Count);
+        for (var i = 0; i < changes.Count; i++)
+        {
+            var change = changes[i].Clone();
+            change.Seq = seqs[i];
+            logged.Add(change);
+        }
         lock (gate)
         {
             using var transaction = connection.BeginTransaction();
@@ -136,13 +141,19 @@ public sealed class NetworkConsent(string dbPath, string siteId) : IDisposable
             {
                 command.Transaction = transaction;
                 command.CommandText = "UPDATE consent_change SET linkage = $linkage WHERE id = $id AND linkage IS NULL";
-                command.Parameters.AddWithValue("$linkage", change.Linkage);
-                command.Parameters.AddWithValue("$id", change.OriginChangeId);
-                command.ExecuteNonQuery();
+                var linkage = command.Parameters.Add("$linkage", SqliteType.Text);
+                var id = command.Parameters.Add("$id", SqliteType.Integer);
+                foreach (var change in logged)
+                {
+                    linkage.Value = change.Linkage;
+                    id.Value = change.OriginChangeId;
+                    command.ExecuteNonQuery();
+                }
             }
             transaction.Commit();
         }
-        Apply([change]);
+        // Apply settles the outbox rows (origin = this site) in the same transaction as the network rows.
+        Apply(logged);
     }
 
     /// <summary>How many of the site's patients lack a linkage pseudonym are given one now.</summary>

@@ -146,15 +146,17 @@ public sealed class ConsentPropagationTests : IAsyncLifetime
     {
         var client = network.ConsentLogClient("erlangen");
         var change = new ConsentChange { OriginSite = "erlangen", OriginChangeId = 9000, Linkage = new string('x', 43), Policy = ConsentPolicies.Research, Permit = false };
-        var first = await client.AsyncUnaryCall(ConsentNetwork.Submit, new CallOptions(), new SubmitRequest { Change = change }).ResponseAsync;
-        var second = await client.AsyncUnaryCall(ConsentNetwork.Submit, new CallOptions(), new SubmitRequest { Change = change }).ResponseAsync;
-        Assert.Equal(first.Seq, second.Seq);
-        Assert.False(first.Duplicate);
-        Assert.True(second.Duplicate);
-        Assert.Single(network.Log());
+        var other = change.Clone();
+        other.OriginChangeId = 9001;
+        var first = await client.AsyncUnaryCall(ConsentNetwork.Submit, new CallOptions(), new SubmitRequest { Changes = { change } }).ResponseAsync;
+        var second = await client.AsyncUnaryCall(ConsentNetwork.Submit, new CallOptions(), new SubmitRequest { Changes = { change, other, change } }).ResponseAsync;
+        Assert.Equal(0, first.Duplicates);
+        Assert.Equal(2, second.Duplicates);
+        Assert.Equal([first.Seqs[0], first.Seqs[0] + 1, first.Seqs[0]], second.Seqs);
+        Assert.Equal([(9000L, first.Seqs[0]), (9001L, first.Seqs[0] + 1)], network.Log().Select(l => (l.OriginId, l.Seq)));
 
         var pulled = await client.AsyncUnaryCall(ConsentNetwork.Pull, new CallOptions(), new PullRequest { AfterSeq = 0 }).ResponseAsync;
-        Assert.Equal(first.Seq, Assert.Single(pulled.Changes).Seq);
+        Assert.Equal([1L, 2L], pulled.Changes.Select(c => c.Seq));
     }
 
     [Fact]
@@ -162,7 +164,7 @@ public sealed class ConsentPropagationTests : IAsyncLifetime
     {
         var client = network.ConsentLogClient("munich");
         var change = new ConsentChange { OriginSite = "erlangen", OriginChangeId = 1, Linkage = "abc", Policy = ConsentPolicies.Research };
-        var e = await Assert.ThrowsAsync<RpcException>(() => client.AsyncUnaryCall(ConsentNetwork.Submit, new CallOptions(), new SubmitRequest { Change = change }).ResponseAsync);
+        var e = await Assert.ThrowsAsync<RpcException>(() => client.AsyncUnaryCall(ConsentNetwork.Submit, new CallOptions(), new SubmitRequest { Changes = { change } }).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
         Assert.Empty(network.Log());
     }
