@@ -76,6 +76,19 @@ public sealed class ConsentNetwork : IAsyncDisposable
         foreach (var node in Nodes) await node.StartAsync();
     }
 
+    /// <summary>PEM files of a certificate from the network's CA, the CA and the linkage key, for the executables.</summary>
+    public (string Cert, string Key, string Ca, string Linkage) WritePem(string role, string name, string? site = null)
+    {
+        using var certificate = DevCertificates.Issue(Authority, role, name, site);
+        var prefix = Path.Combine(Folder, name);
+        DevCertificates.WritePem(certificate, prefix + ".crt", prefix + ".key");
+        var ca = Path.Combine(Folder, "ca.crt");
+        File.WriteAllText(ca, Authority.ExportCertificatePem());
+        var linkage = Path.Combine(Folder, "linkage.key");
+        if (!File.Exists(linkage)) DevCertificates.WriteSecret(linkage, "a test linkage secret of at least thirty-two bytes\n");
+        return (prefix + ".crt", prefix + ".key", ca, linkage);
+    }
+
     /// <summary>A ConsentLog client with a node certificate of the site (as that node's submitter calls it).</summary>
     public CallInvoker ConsentLogClient(string site)
     {
