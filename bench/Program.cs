@@ -4,6 +4,7 @@ return args.FirstOrDefault() switch
     "import" => Midia.Bench.Node.ImportBench.Run(int.Parse(Option(args, "--patients") ?? "10000"), Option(args, "--keep")), // FHIR import resources/s
     "query" => Midia.Bench.Node.QueryBench.Run(args[1..]), // CCDL engine vs hand-written SQL: midia-bench query --patients 1000000
     "consent" => Midia.Bench.Node.ConsentBench.Run(int.Parse(Option(args, "--patients") ?? "100000"), Option(args, "--keep")), // site-wide consent sets
+    "rpc-unary" => await Midia.Bench.Rpc.UnaryBench.RunAsync(args[1..]), // gRPC unary round trips, ours vs grpcio and grpc-js: midia-bench rpc-unary
     "fanout" => Midia.Bench.Coordinator.FanOutBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "300")).GetAwaiter().GetResult(), // federated count latency (3 and 10 nodes) vs one node, counts/s
     "consent-propagation" => Midia.Bench.Consent.PropagationBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "200"), int.Parse(Option(args, "--burst") ?? "10000")).GetAwaiter().GetResult(), // network consent: set -> applied at 3 and 10 nodes p50/p99, burst throughput
     _ => Usage(),
@@ -13,6 +14,6 @@ static string? Option(string[] args, string name) => Array.IndexOf(args, name) i
 
 static int Usage()
 {
-    Console.Error.WriteLine("error: usage: midia-bench import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild] | fanout [--iterations N] | consent-propagation [--iterations N] [--burst N]");
+    Console.Error.WriteLine("error: usage: midia-bench import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild] | rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES] [--rounds N] | fanout [--iterations N] | consent-propagation [--iterations N] [--burst N]");
     return 2;
 }

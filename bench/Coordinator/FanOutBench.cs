@@ -35,7 +35,8 @@ public static class FanOutBench
             foreach (var sites in new[] { 3, 10 })
                 rows.AddRange(await MeasureAsync(authority, folder, sites, iterations, cliRuns: sites == 3 ? 10 : 0, sustained: sites == 3));
             Console.WriteLine();
-            Console.WriteLine($"Federated cohort count over mutual TLS on loopback, {Environment.ProcessorCount} cores, {iterations} queries per row (p50 / p95 in ms)");
+            var load = File.Exists("/proc/loadavg") ? $", load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}" : "";
+            Console.WriteLine($"Federated cohort count over mutual TLS on loopback, {Environment.ProcessorCount} cores{load}, {iterations} queries per row (p50 / p95 in ms)");
             Console.WriteLine();
             Console.WriteLine("| measurement | sites | p50 | p95 | note |");
             Console.WriteLine("|---|---:|---:|---:|---|");

@@ -72,15 +72,19 @@ public static class DevUp
             foreach (var (name, process, p) in children) await WaitUntilListeningAsync(name, process, p, logs, cancel);
             PrintWelcome(dir, certs, basePort, children.Select(c => (c.Name, c.Port)).ToList(), clock.Elapsed);
 
-            // Run until Ctrl-C, or until a child dies (then say which and where its log is).
-            var exited = children.Select(c => c.Process.WaitForExitAsync(cancel)).ToList();
-            var first = await Task.WhenAny(exited.Append(Task.Delay(Timeout.Infinite, cancel)));
-            if (!cancel.IsCancellationRequested)
+            // Run until Ctrl-C. A child that dies is reported and the rest keep running — a network
+            // with a site down is exactly what the per-site statuses are for.
+            var running = children.ToList();
+            while (running.Count > 0)
             {
-                var dead = children.First(c => c.Process.HasExited);
-                throw new CommandException($"{dead.Name} stopped with exit code {dead.Process.ExitCode}; see {Path.Combine(logs, dead.Name + ".log")}");
+                await Task.WhenAny(running.Select(c => c.Process.WaitForExitAsync(cancel)).Append(Task.Delay(Timeout.Infinite, cancel)));
+                foreach (var dead in running.Where(c => c.Process.HasExited).ToList())
+                {
+                    Console.WriteLine($"{dead.Name} stopped with exit code {dead.Process.ExitCode} (log: {Path.Combine(logs, dead.Name + ".log")}); the rest keeps running");
+                    running.Remove(dead);
+                }
             }
-            return 0;
+            throw new CommandException($"every process of the demo network has stopped; see the logs in {logs}");
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {

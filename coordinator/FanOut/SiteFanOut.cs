@@ -62,7 +62,8 @@ public sealed partial class SiteFanOut : IDisposable
     {
         var sites = connections;
         var results = Channel.CreateUnbounded<SiteResult>(new UnboundedChannelOptions { SingleReader = true });
-        using var slots = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentSites));
+        // Not disposed: calls may still hold it after a cancelled reader walked away (it has no wait handle to leak).
+        var slots = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentSites));
         var calls = sites.Select(async connection =>
         {
             await slots.WaitAsync(cancellationToken).ConfigureAwait(false);

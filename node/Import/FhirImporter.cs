@@ -1,5 +1,4 @@
-using System.Buffers;
-using System.Diagnostics;
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Midia.Node.Store;
@@ -26,7 +25,7 @@ public sealed class FhirImporter : IDisposable
         // A large import is write-bound: a big page cache keeps the fact indexes in memory.
         SiteDatabase.Execute(db, "PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;");
         store = new SiteWrites(db);
-        mapping = new ResourceMapping(store);
+        mapping = new ResourceMapping();
     }
 
     /// <summary>Called every few thousand resources with the total imported by this importer so far.</summary>
@@ -54,32 +53,35 @@ public sealed class FhirImporter : IDisposable
 
     public ImportReport ImportFile(string path, bool skipUnknown = false)
     {
+        DeferIndexesOnFirstLoad();
         var run = new FileRun(path, skipUnknown);
         long factsBefore = store.Facts;
+        bool committed = false;
         using (var transaction = db.BeginTransaction())
         {
             try
             {
-                if (path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase)) ReadNdjson(run);
-                else ReadJson(run);
+                try
+                {
+                    if (path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase)) ReadNdjson(run);
+                    else ReadJson(run);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    run.Problems.Add(new ImportProblem(path, 0, $"cannot read: {e.Message}"));
+                }
+                if (run.Problems.Count == 0)
+                {
+                    SiteDatabase.BumpDataVersion(db, transaction);
+                    transaction.Commit();
+                    committed = true;
+                }
             }
-            catch (IOException e)
+            finally
             {
-                run.Problems.Add(new ImportProblem(path, 0, $"cannot read: {e.Message}"));
-            }
-            catch (UnauthorizedAccessException e)
-            {
-                run.Problems.Add(new ImportProblem(path, 0, $"cannot read: {e.Message}"));
-            }
-            if (run.Problems.Count == 0)
-            {
-                SiteDatabase.BumpDataVersion(db, transaction);
-                transaction.Commit();
-            }
-            else
-            {
-                transaction.Rollback();
-                store.ForgetCaches();
+                // Rolled back (a problem, or a database error on its way up): the caches may hold
+                // pids and sids that exist no more.
+                if (!committed) store.ForgetCaches();
             }
         }
         var facts = run.Problems.Count == 0 ? store.Facts - factsBefore : 0;
@@ -95,57 +97,91 @@ public sealed class FhirImporter : IDisposable
         public long Resources, Skipped;
     }
 
-    /// <summary>Bulk Data NDJSON: one resource per line; lines are read as bytes and parsed in place.</summary>
+    /// <summary>
+    /// Bulk Data NDJSON: one resource per line, read as bytes and parsed in place. This thread
+    /// reads and maps; a second one writes to SQLite, in file order, batch by batch.
+    /// </summary>
     void ReadNdjson(FileRun run)
     {
         mapping.BundlePatients = null;
-        using var stream = new FileStream(run.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        using var batches = new BlockingCollection<List<MappedResource>>(boundedCapacity: 4);
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(() =>
+        {
+            try
+            {
+                foreach (var batch in batches.GetConsumingEnumerable())
+                    foreach (var resource in batch) Apply(run, resource);
+            }
+            catch
+            {
+                stop.Cancel();
+                throw;
+            }
+        });
         try
         {
-            int filled = 0, lineNumber = 0;
-            bool eof = false;
-            while (!eof)
+            var batch = new List<MappedResource>(BatchSize);
+            foreach (var (line, number) in Lines(run.Path))
             {
-                if (filled == buffer.Length)
+                if (ReadLine(run, line, number) is { } mapped) batch.Add(mapped);
+                if (batch.Count == BatchSize)
                 {
-                    // One line longer than the buffer: grow it.
-                    var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    Buffer.BlockCopy(buffer, 0, bigger, 0, filled);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
+                    batches.Add(batch, stop.Token);
+                    batch = new List<MappedResource>(BatchSize);
                 }
-                int read = stream.Read(buffer, filled, buffer.Length - filled);
-                if (read == 0) eof = true;
-                filled += read;
-                int start = 0;
-                while (true)
-                {
-                    int newline = Array.IndexOf(buffer, (byte)'\n', start, filled - start);
-                    if (newline < 0)
-                    {
-                        if (eof && start < filled) Line(run, buffer.AsMemory(start, filled - start), ++lineNumber);
-                        if (eof) start = filled;
-                        break;
-                    }
-                    Line(run, buffer.AsMemory(start, newline - start), ++lineNumber);
-                    start = newline + 1;
-                }
-                Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
-                filled -= start;
             }
+            if (batch.Count > 0) batches.Add(batch, stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // the writer failed: its exception follows
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            batches.CompleteAdding();
+            writer.GetAwaiter().GetResult();
         }
     }
 
-    void Line(FileRun run, ReadOnlyMemory<byte> line, int lineNumber)
+    const int BatchSize = 256;
+
+    /// <summary>The lines of a file (without the newline), with their 1-based numbers.</summary>
+    static IEnumerable<(ReadOnlyMemory<byte> Line, int Number)> Lines(string path)
     {
-        var span = line.Span;
-        if (lineNumber == 1 && span.StartsWith("\uFEFF"u8)) { line = line[3..]; span = line.Span; }
-        if (span.Trim(" \t\r"u8).IsEmpty) return;
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        var buffer = new byte[1 << 20];
+        int filled = 0, number = 0;
+        bool eof = false;
+        while (!eof)
+        {
+            if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2); // a line longer than the buffer
+            int read = stream.Read(buffer, filled, buffer.Length - filled);
+            if (read == 0) eof = true;
+            filled += read;
+            int start = 0;
+            while (true)
+            {
+                int newline = Array.IndexOf(buffer, (byte)'\n', start, filled - start);
+                if (newline < 0)
+                {
+                    if (eof && start < filled) yield return (buffer.AsMemory(start, filled - start), ++number);
+                    if (eof) start = filled;
+                    break;
+                }
+                // The caller is done with a line before asking for the next: the buffer can be reused.
+                yield return (buffer.AsMemory(start, newline - start), ++number);
+                start = newline + 1;
+            }
+            Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
+            filled -= start;
+        }
+    }
+
+    MappedResource? ReadLine(FileRun run, ReadOnlyMemory<byte> line, int number)
+    {
+        if (number == 1 && line.Span.StartsWith("\uFEFF"u8)) line = line[3..];
+        if (line.Span.Trim(" \t\r"u8).IsEmpty) return null;
         JsonDocument document;
         try
         {
@@ -153,10 +189,9 @@ public sealed class FhirImporter : IDisposable
         }
         catch (JsonException e)
         {
-            run.Problems.Add(new ImportProblem(run.Path, lineNumber, $"malformed JSON at column {e.BytePositionInLine + 1}: {FirstSentence(e.Message)}"));
-            return;
+            return MappedResource.Unreadable(new ImportProblem(run.Path, number, $"malformed JSON at column {e.BytePositionInLine + 1}: {FirstSentence(e.Message)}"));
         }
-        using (document) Resource(run, document.RootElement, lineNumber, "", null);
+        using (document) return Map(run, document.RootElement, number, "", null);
     }
 
     static string FirstSentence(string message)
@@ -185,7 +220,7 @@ public sealed class FhirImporter : IDisposable
             var root = document.RootElement;
             if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("resourceType", out var rt) && rt.ValueKind == JsonValueKind.String && rt.ValueEquals("Bundle"))
                 Bundle(run, root);
-            else Resource(run, root, 0, "", null);
+            else Apply(run, Map(run, root, 0, "", null));
         }
     }
 
@@ -222,42 +257,128 @@ public sealed class FhirImporter : IDisposable
                 if (isPatient != (pass == 0)) continue;
                 var fullUrl = entry.TryGetProperty("fullUrl", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
                 var fallbackId = fullUrl is not null && fullUrl.StartsWith("urn:uuid:", StringComparison.Ordinal) ? fullUrl["urn:uuid:".Length..] : null;
-                var id = Resource(run, resource, 0, path + ".resource.", fallbackId);
-                if (isPatient && fullUrl is not null && id is not null) patients[fullUrl] = id;
+                var mapped = Map(run, resource, 0, path + ".resource.", fallbackId);
+                if (isPatient && fullUrl is not null && mapped.Id.Length > 0) patients[fullUrl] = mapped.Id;
+                Apply(run, mapped);
             }
         }
         mapping.BundlePatients = null;
     }
 
-    /// <summary>Imports one resource; returns its id (if it has one).</summary>
-    string? Resource(FileRun run, JsonElement resource, int lineNumber, string jsonPath, string? fallbackId)
+    /// <summary>Reads one resource (no database involved).</summary>
+    MappedResource Map(FileRun run, JsonElement resource, int line, string jsonPath, string? fallbackId)
     {
         if (resource.ValueKind != JsonValueKind.Object)
-        {
-            run.Problems.Add(new ImportProblem(run.Path, lineNumber, $"{Where(jsonPath)}expected a FHIR resource (a JSON object)"));
-            return null;
-        }
+            return MappedResource.Unreadable(new ImportProblem(run.Path, line, $"{Where(jsonPath)}expected a FHIR resource (a JSON object)"));
         if (!resource.TryGetProperty("resourceType", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
-        {
-            run.Problems.Add(new ImportProblem(run.Path, lineNumber, $"{Where(jsonPath + "resourceType")}missing or not a string"));
-            return null;
-        }
+            return MappedResource.Unreadable(new ImportProblem(run.Path, line, $"{Where(jsonPath + "resourceType")}missing or not a string"));
         var type = typeElement.GetString()!;
-        var id = resource.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String ? idElement.GetString() : fallbackId;
         if (!ResourceMapping.IsSupported(type))
         {
-            var problem = new ImportProblem(run.Path, lineNumber, $"{type}{(id is null ? "" : "/" + id)}{(jsonPath.Length > 0 ? " " + jsonPath.TrimEnd('.') : "")}: unsupported resource type {type}{(run.SkipUnknown ? ", skipped" : " (--skip-unknown skips it)")}");
-            if (run.SkipUnknown) { run.Warnings.Add(problem); run.Skipped++; }
-            else run.Problems.Add(problem);
-            return id;
+            var id = resource.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String ? idElement.GetString() : fallbackId;
+            var problem = new ImportProblem(run.Path, line, $"{type}{(id is null ? "" : "/" + id)}{(jsonPath.Length > 0 ? " " + jsonPath.TrimEnd('.') : "")}: unsupported resource type {type}{(run.SkipUnknown ? ", skipped" : " (--skip-unknown skips it)")}");
+            return run.SkipUnknown ? MappedResource.Skipped(problem) : MappedResource.Unreadable(problem);
         }
-        mapping.Import(resource, type, fallbackId, run.Problems, run.Path, lineNumber, jsonPath);
+        return mapping.Map(resource, type, fallbackId, run.Path, line, jsonPath);
+    }
+
+    /// <summary>Writes one mapped resource: resolves its patient, then upserts it (in file order).</summary>
+    void Apply(FileRun run, MappedResource m)
+    {
+        if (m.Warning is { } warning)
+        {
+            run.Warnings.Add(warning);
+            run.Skipped++;
+            return;
+        }
+        if (m.Type.Length == 0)
+        {
+            run.Problems.AddRange(m.Problems!);
+            return;
+        }
         run.Resources++;
         if ((++resourcesSoFar & 4095) == 0) Progress?.Invoke(resourcesSoFar);
-        return id;
+        if (m.Id.Length == 0)
+        {
+            run.Problems.AddRange(m.Problems!);
+            return;
+        }
+        long? pid = null;
+        if (m.Patient is PatientRow p)
+            // Upserted even with problems, so that later lines do not report it missing as well.
+            pid = store.UpsertPatient(m.Id, p.Sex, p.Birth, p.Deceased, p.DeceasedDate, p.Kvnr, p.Family, p.Given);
+        else if (m.PatientId is not null)
+        {
+            pid = store.FindPatient(m.PatientId);
+            if (pid is null) m.Problem(m.PatientPath, $"Patient/{m.PatientId} is neither in the site database nor earlier in this file");
+        }
+        if (m.Problems is not null) run.Problems.AddRange(m.Problems);
+        // Once the file has a problem, nothing of it will be kept: only patients (above) still matter.
+        if (pid is not long patient || m.Patient is not null || run.Problems.Count > 0) return;
+
+        if (m.Type == "Consent")
+        {
+            var source = $"Consent/{m.Id}";
+            store.ReplaceConsent(m.Id, source);
+            if (m.ConsentActive)
+                foreach (var (policy, permit, start, end) in m.Provisions) store.Provision(patient, policy, permit, start, end, source);
+            return;
+        }
+        store.ReplaceResource(m.Type, m.Id);
+        foreach (var f in m.Facts)
+            store.Fact(patient, store.SystemId(f.Code.System), f.Code.Code, f.Kind, f.Date, f.End, f.Number, f.Unit,
+                f.Value is Coding v ? store.SystemId(v.System) : null, f.Value?.Code, f.Display, m.Type, m.Id);
+        foreach (var (name, c) in m.Attributes) store.Attribute(m.Type, m.Id, name, store.SystemId(c.System), c.Code);
     }
 
     static string Where(string jsonPath) => jsonPath.Length > 0 ? jsonPath.TrimEnd('.') + ": " : "";
 
-    public void Dispose() => store.Dispose();
+    /// <summary>
+    /// A first load into empty fact tables inserts into the base tables only and builds their
+    /// query indexes once at the end (Finish): one sort instead of millions of random index
+    /// inserts. The upsert indexes stay. Should the process die before, opening the database
+    /// creates the missing indexes from the schema.
+    /// </summary>
+    void DeferIndexesOnFirstLoad()
+    {
+        if (checkedFirstLoad) return;
+        checkedFirstLoad = true;
+        using var command = db.CreateCommand();
+        command.CommandText = "SELECT NOT EXISTS (SELECT 1 FROM fact) AND NOT EXISTS (SELECT 1 FROM attribute)";
+        if ((long)command.ExecuteScalar()! == 0) return;
+        command.CommandText = """
+            SELECT name, sql FROM sqlite_master
+            WHERE type = 'index' AND tbl_name IN ('fact', 'attribute') AND sql IS NOT NULL
+              AND name NOT IN ('fact_source', 'attribute_source')
+            ORDER BY name
+            """;
+        var indexes = new List<(string Name, string Sql)>();
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) indexes.Add((reader.GetString(0), reader.GetString(1)));
+        foreach (var (name, _) in indexes) SiteDatabase.Execute(db, $"DROP INDEX \"{name}\"");
+        deferredIndexes = [.. indexes.Select(i => i.Sql)];
+    }
+
+    bool checkedFirstLoad;
+    List<string>? deferredIndexes;
+
+    /// <summary>Builds the indexes a first load deferred. Part of the import's time; Dispose calls it too.</summary>
+    public void Finish()
+    {
+        if (deferredIndexes is null) return;
+        foreach (var sql in deferredIndexes) SiteDatabase.Execute(db, sql);
+        deferredIndexes = null;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Finish();
+        }
+        finally
+        {
+            store.Dispose();
+        }
+    }
 }

@@ -66,6 +66,7 @@ public static class ImportCommand
             problems += report.Problems.Count;
             if (!report.Applied) rejected++;
         }
+        importer.Finish();
         // Pseudonyms only: the key and the identifiers it is applied to are never printed.
         var linked = linkageKey is null ? 0 : Linkage.LinkagePseudonym.FillMissing(connection, linkageKey);
         if (linked > 0) output.WriteLine($"linkage pseudonyms set for {linked:N0} patients");

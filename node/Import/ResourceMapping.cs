@@ -4,11 +4,11 @@ using Midia.Node.Store;
 namespace Midia.Node.Import;
 
 /// <summary>
-/// Maps one FHIR R4 resource (MII profiles) onto the site database: Patient rows, facts with
-/// their attributes, consent provisions. Every problem is noted with its JSON path; the caller
-/// decides (per file) whether anything is kept.
+/// Maps one FHIR R4 resource (MII profiles) onto what the site database keeps: a Patient row,
+/// facts with their attributes, consent provisions. Every problem is noted with its JSON path;
+/// the caller decides (per file) whether anything is kept.
 /// </summary>
-sealed class ResourceMapping(SiteWrites store) : FhirElements
+sealed class ResourceMapping : FhirElements
 {
     public const string ObservationStatusSystem = "http://hl7.org/fhir/observation-status";
 
@@ -17,49 +17,35 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
 
     static readonly HashSet<string> Genders = ["male", "female", "other", "unknown"];
 
-    // Where the current resource is: set per resource by the file reader.
-    List<ImportProblem> problems = [];
-    string file = "";
-    int line;
-    string pathPrefix = "";
-    string type = "", id = "";
+    MappedResource current = null!;
 
     /// <summary>Within a Bundle: fullUrl (urn:uuid:...) of each Patient entry to its resource id.</summary>
     public Dictionary<string, string>? BundlePatients { get; set; }
 
     readonly List<Coding> codes = [], values = [], scratch = [];
-    readonly List<PendingFact> facts = [];
-    readonly List<(string Name, Coding Code)> attributes = [];
-    readonly List<(string Policy, bool Permit, int? Start, int? End)> provisions = [];
+    List<PendingFact> facts = [];
+    List<(string Name, Coding Code)> attributes = [];
 
-    protected override void Problem(string path, string message) =>
-        problems.Add(new ImportProblem(file, line, $"{type}{(id.Length > 0 ? "/" + id : "")}{(path.Length > 0 || pathPrefix.Length > 0 ? " " + (pathPrefix + path).TrimEnd('.') : "")}: {message}"));
+    protected override void Problem(string path, string message) => current.Problem(path, message);
 
     public static bool IsSupported(string resourceType) => Supported.Contains(resourceType);
 
     /// <summary>
-    /// Imports one resource. <paramref name="fallbackId"/> serves transaction bundles whose
-    /// entries carry no id (the entry's urn:uuid). Returns false when it had problems.
+    /// Maps one resource. <paramref name="fallbackId"/> serves transaction bundles whose entries
+    /// carry no id (the entry's urn:uuid).
     /// </summary>
-    public bool Import(JsonElement resource, string type, string? fallbackId, List<ImportProblem> into, string fileName, int lineNumber, string jsonPath)
+    public MappedResource Map(JsonElement resource, string type, string? fallbackId, string file, int line, string jsonPath)
     {
-        problems = into;
-        file = fileName;
-        line = lineNumber;
-        pathPrefix = jsonPath;
-        this.type = type;
-        this.id = "";
-        int before = into.Count;
-        facts.Clear();
-        attributes.Clear();
-
+        current = new MappedResource(file, line, jsonPath, type);
+        facts = current.Facts;
+        attributes = current.Attributes;
         var id = String(resource, "id", "id") ?? fallbackId;
         if (id is null)
         {
             Problem("id", "missing: a resource needs an id so that re-importing it replaces it");
-            return false;
+            return current;
         }
-        this.id = id;
+        current.Id = id;
         switch (type)
         {
             case "Patient": Patient(resource, id); break;
@@ -72,7 +58,7 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
             case "Consent": Consent(resource, id); break;
             default: throw new ArgumentException($"unsupported resource type {type}", nameof(type));
         }
-        return into.Count == before;
+        return current;
     }
 
     void Patient(JsonElement r, string id)
@@ -120,7 +106,7 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
                 }
             }
         }
-        store.UpsertPatient(id, sex, birth, deceased, deceasedDate, kvnr, family, given);
+        current.Patient = new PatientRow(sex, birth, deceased, deceasedDate, kvnr, family, given);
     }
 
     public static bool IsKvnrShape(string value)
@@ -131,34 +117,29 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
     }
 
     /// <summary>The patient a resource is about: 'Patient/id', an absolute URL ending so, or a Bundle's urn:uuid.</summary>
-    long? PatientOf(JsonElement r, string element)
+    void PatientOf(JsonElement r, string element)
     {
         if (!r.TryGetProperty(element, out var reference) || reference.ValueKind == JsonValueKind.Null)
         {
             Problem(element, "missing: the resource must name its patient");
-            return null;
+            return;
         }
         if (reference.ValueKind != JsonValueKind.Object)
         {
             Problem(element, "expected a Reference object");
-            return null;
+            return;
         }
         var referencePath = element == "subject" ? "subject.reference" : "patient.reference";
+        current.PatientPath = referencePath;
         var text = String(reference, "reference", referencePath);
         if (text is null)
         {
             Problem(referencePath, "missing: the resource must name its patient by reference");
-            return null;
+            return;
         }
-        var patientId = PatientId(text);
-        if (patientId is null)
-        {
+        current.PatientId = PatientId(text);
+        if (current.PatientId is null)
             Problem(referencePath, $"'{text}' is not a Patient reference (Patient/<id>, a URL ending in Patient/<id>, or a urn:uuid of a Patient entry in the same Bundle)");
-            return null;
-        }
-        var pid = store.FindPatient(patientId);
-        if (pid is null) Problem(referencePath, $"Patient/{patientId} is neither in the site database nor earlier in this file");
-        return pid;
     }
 
     string? PatientId(string reference)
@@ -175,7 +156,7 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
 
     void Condition(JsonElement r, string id)
     {
-        var pid = PatientOf(r, "subject");
+        PatientOf(r, "subject");
         var date = Date(r, "onsetDateTime", "onsetDateTime") ?? PeriodDate(r, "onsetPeriod", "onsetPeriod") ?? Date(r, "recordedDate", "recordedDate");
         codes.Clear();
         Codings(r, "code", "code", codes);
@@ -197,12 +178,11 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
                 i++;
             }
         }
-        Write(pid, "Condition", id);
     }
 
     void Observation(JsonElement r, string id)
     {
-        var pid = PatientOf(r, "subject");
+        PatientOf(r, "subject");
         var date = Date(r, "effectiveDateTime", "effectiveDateTime") ?? Date(r, "effectiveInstant", "effectiveInstant")
             ?? PeriodDate(r, "effectivePeriod", "effectivePeriod") ?? Date(r, "issued", "issued");
         ObservationFacts(r, "", date);
@@ -222,7 +202,6 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
         ConceptArrayAttribute(r, "category", "category");
         var status = String(r, "status", "status");
         if (status is not null) attributes.Add(("status", new Coding(ObservationStatusSystem, status, null)));
-        Write(pid, "Observation", id);
     }
 
     /// <summary>One fact per code coding × value coding of an Observation or one of its components.</summary>
@@ -251,7 +230,7 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
 
     void Medication(JsonElement r, string type, string id)
     {
-        var pid = PatientOf(r, "subject");
+        PatientOf(r, "subject");
         var date = PeriodDate(r, "effectivePeriod", "effectivePeriod") ?? Date(r, "effectiveDateTime", "effectiveDateTime") ?? Date(r, "dateAsserted", "dateAsserted");
         var end = PeriodDate(r, "effectivePeriod", "effectivePeriod", end: true);
         codes.Clear();
@@ -260,7 +239,6 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
             ContainedMedication(r, String(reference, "reference", "medicationReference.reference"));
         else Problem("medication[x]", "missing: medicationCodeableConcept or medicationReference");
         foreach (var c in codes) facts.Add(new PendingFact(c, FactKind.Medication, date, end, null, null, null, c.Display));
-        Write(pid, type, id);
     }
 
     void ContainedMedication(JsonElement r, string? reference)
@@ -292,7 +270,7 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
 
     void Procedure(JsonElement r, string id)
     {
-        var pid = PatientOf(r, "subject");
+        PatientOf(r, "subject");
         var date = Date(r, "performedDateTime", "performedDateTime") ?? PeriodDate(r, "performedPeriod", "performedPeriod");
         var end = PeriodDate(r, "performedPeriod", "performedPeriod", end: true);
         codes.Clear();
@@ -300,12 +278,11 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
         foreach (var c in codes) facts.Add(new PendingFact(c, FactKind.Procedure, date, end, null, null, null, c.Display));
         ConceptAttribute(r, "category", "category");
         ConceptArrayAttribute(r, "bodySite", "bodysite");
-        Write(pid, "Procedure", id);
     }
 
     void ImagingStudy(JsonElement r, string id)
     {
-        var pid = PatientOf(r, "subject");
+        PatientOf(r, "subject");
         var date = Date(r, "started", "started");
         var description = String(r, "description", "description");
         codes.Clear();
@@ -335,37 +312,16 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
             if (!facts.Exists(f => CodeSystems.Canonical(f.Code.System) == canonical && f.Code.Code == c.Code))
                 facts.Add(new PendingFact(c, FactKind.Imaging, date, null, null, null, null, description));
         }
-        Write(pid, "ImagingStudy", id);
-    }
-
-    /// <summary>Upsert: the resource's previous facts and attributes go, the new ones come.</summary>
-    void Write(long? pid, string type, string id)
-    {
-        if (pid is long p)
-        {
-            store.ReplaceResource(type, id);
-            foreach (var f in facts)
-                store.Fact(p, store.SystemId(f.Code.System), f.Code.Code, f.Kind, f.Date, f.End, f.Number, f.Unit,
-                    f.Value is Coding v ? store.SystemId(v.System) : null, f.Value?.Code, f.Display, type, id);
-            foreach (var (name, c) in attributes) store.Attribute(type, id, name, store.SystemId(c.System), c.Code);
-        }
-        facts.Clear();
-        attributes.Clear();
     }
 
     void Consent(JsonElement r, string id)
     {
-        var pid = PatientOf(r, "patient");
+        PatientOf(r, "patient");
         var status = String(r, "status", "status");
         if (status is null) Problem("status", "missing");
-        provisions.Clear();
-        if (Object(r, "provision", "provision", out var provision)) Provision(provision, "provision", null, null);
-        if (pid is not long p) return;
-        var source = $"Consent/{id}";
-        store.ReplaceConsent(id, source);
         // Only an active document is in force; a re-imported inactive one just loses its old provisions.
-        if (status == "active")
-            foreach (var (policy, permit, start, end) in provisions) store.Provision(p, policy, permit, start, end, source);
+        current.ConsentActive = status == "active";
+        if (Object(r, "provision", "provision", out var provision)) Provision(provision, "provision", null, null);
     }
 
     void Provision(JsonElement provision, string path, int? inheritedStart, int? inheritedEnd)
@@ -382,7 +338,7 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
         CodingsOfArray(provision, "code", path + ".code", scratch);
         if (type is "permit" or "deny")
             foreach (var c in scratch)
-                if (PolicyCode(c) is string policy) provisions.Add((policy, type == "permit", start, end));
+                if (PolicyCode(c) is string policy) current.Provisions.Add((policy, type == "permit", start, end));
         if (Array(provision, "provision", path + ".provision", out var nested))
         {
             int i = 0;
@@ -420,6 +376,3 @@ sealed class ResourceMapping(SiteWrites store) : FhirElements
         foreach (var c in scratch) attributes.Add((name, c));
     }
 }
-
-/// <summary>A fact of the current resource, written once its patient is known.</summary>
-readonly record struct PendingFact(Coding Code, FactKind Kind, int? Date, int? End, double? Number, string? Unit, Coding? Value, string? Display);

@@ -15,7 +15,7 @@ namespace Midia.Node.Query;
 public sealed class CohortEvaluator(SqliteConnection connection)
 {
     readonly Lock gate = new();
-    readonly Dictionary<string, SqliteCommand> statements = new(StringComparer.Ordinal);
+    readonly Dictionary<string, SqliteCommand> prepared = new(StringComparer.Ordinal);
     SiteSnapshot? snapshot;
 
     // Cost model in microseconds, measured on the benchmark machine: reading one row of a range
@@ -36,21 +36,21 @@ public sealed class CohortEvaluator(SqliteConnection connection)
             var site = Current();
             CheckAttributes(query, site);
             var probes = new Probes(this, site);
-            var result = site.All.Clone();
-            bool narrowed = false;
+            PatientSet? result = null; // null: nobody excluded yet, every patient of the site
             var ordered = query.Inclusion.Select(g => (Group: g, Size: g.Sum(c => EstimatedSize(c, site)))).OrderBy(g => g.Size).ToList();
             foreach (var (group, _) in ordered)
             {
-                if (narrowed && Probing(group, result, site))
+                if (result is not null && Probing(group, result, site))
                     result = Filter(result, pid => group.Any(c => probes.Matches(c, pid, today)));
                 else
                 {
                     var any = new PatientSet(site.MaxPid);
                     foreach (var criterion in group) Match(criterion, site, today, any);
-                    result.IntersectWith(any);
+                    any.IntersectWith(result ?? site.All); // facts of pids without a patient row never count
+                    result = any;
                 }
-                narrowed = true;
             }
+            result ??= site.All.Clone();
             foreach (var group in query.Exclusion)
             {
                 if (Probing(group, result, site))
@@ -79,7 +79,7 @@ public sealed class CohortEvaluator(SqliteConnection connection)
         double scan = 0, seek = 0;
         foreach (var criterion in group)
         {
-            var statements = Statements(criterion, site);
+            var statements = StatementCount(criterion, site);
             switch (criterion.Kind)
             {
                 case CriterionKind.Sex: scan += site.MaxPid / 64.0 * 0.01; seek += 0.01; break;
@@ -114,7 +114,7 @@ public sealed class CohortEvaluator(SqliteConnection connection)
         return site.RowCounts[key] = rows;
     }
 
-    int Statements(Criterion criterion, SiteSnapshot site) => criterion.Kind == CriterionKind.Facts ? Targets(criterion, site).Count() : 0;
+    static int StatementCount(Criterion criterion, SiteSnapshot site) => criterion.Kind == CriterionKind.Facts ? Targets(criterion, site).Count() : 0;
 
     static PatientSet Filter(PatientSet candidates, Func<long, bool> keep)
     {
@@ -519,17 +519,17 @@ public sealed class CohortEvaluator(SqliteConnection connection)
     /// Each SQL text is prepared once and reused: preparing costs more than a small seek.</summary>
     SqliteCommand Bound(SqliteCommand spec)
     {
-        if (!statements.TryGetValue(spec.CommandText, out var command))
+        if (!prepared.TryGetValue(spec.CommandText, out var command))
         {
-            if (statements.Count >= 512)
+            if (prepared.Count >= 512)
             {
-                foreach (var old in statements.Values) old.Dispose();
-                statements.Clear();
+                foreach (var old in prepared.Values) old.Dispose();
+                prepared.Clear();
             }
             command = connection.CreateCommand();
             command.CommandText = spec.CommandText;
             foreach (SqliteParameter parameter in spec.Parameters) command.Parameters.Add(new SqliteParameter(parameter.ParameterName, null));
-            statements[spec.CommandText] = command;
+            prepared[spec.CommandText] = command;
         }
         for (int i = 0; i < spec.Parameters.Count; i++) command.Parameters[i].Value = spec.Parameters[i].Value;
         return command;

@@ -42,15 +42,16 @@ sealed class SiteSnapshot
         Array.Fill(birth, NoBirthDate);
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT pid, sex, birth_date FROM patient";
+            // The gender index is computed in SQL: a million GetString calls would allocate a million strings.
+            var cases = string.Concat(PatientCodes.Genders.Select((gender, index) => $" WHEN '{gender}' THEN {index}"));
+            command.CommandText = $"SELECT pid, CASE sex{cases} ELSE {Array.IndexOf(PatientCodes.Genders, "unknown")} END, birth_date FROM patient";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
                 var pid = reader.GetInt64(0);
                 if (pid < 0 || pid > maxPid) continue;
                 all.Add(pid);
-                var gender = Array.IndexOf(PatientCodes.Genders, reader.GetString(1));
-                sex[pid] = (byte)(gender < 0 ? Array.IndexOf(PatientCodes.Genders, "unknown") : gender);
+                sex[pid] = (byte)reader.GetInt64(1);
                 if (!reader.IsDBNull(2)) birth[pid] = checked((int)reader.GetInt64(2));
             }
         }

@@ -25,7 +25,7 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
         {
             var hash = query.CanonicalHash;
             var released = session.Disclosure.Release(cohort.Count(), QueryTypes.CohortCount, hash, session.DataVersion());
-            return (new CohortCountReply { Count = ToMessage(released, session.Disclosure.Setting(QueryTypes.CohortCount).Threshold), CanonicalHash = hash }, hash, Describe(released));
+            return (new CohortCountReply { Count = ToMessage(released), CanonicalHash = hash }, hash, released.Summary);
         }), context.CancellationToken);
 
     public Task<StratifiedCountReply> StratifiedCount(StratifiedCountRequest request, ServerCallContext context) =>
@@ -35,7 +35,6 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
             var strata = session.Evaluator.Stratify(query, cohort, by, today);
             var hash = query.StratifiedHash(by);
             var dataVersion = session.DataVersion();
-            var threshold = session.Disclosure.Setting(QueryTypes.StratifiedCount).Threshold;
             var reply = new StratifiedCountReply { CanonicalHash = hash };
             var releasedCells = 0;
             foreach (var stratum in strata)
@@ -43,7 +42,7 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
                 var cell = string.Join("|", stratum.Key);
                 var released = session.Disclosure.Release(stratum.Count, QueryTypes.StratifiedCount, hash, dataVersion, cell);
                 if (released.Value is not null) releasedCells++;
-                var message = new Stratum { Count = ToMessage(released, threshold) };
+                var message = new Stratum { Count = ToMessage(released) };
                 for (var i = 0; i < by.Count; i++) message.Key[by[i]] = stratum.Key[i];
                 reply.Strata.Add(message);
             }
@@ -92,19 +91,16 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
         }
     }
 
-    static Protos.Node.V1.ReleasedCount ToMessage(Disclosure.ReleasedCount released, long threshold)
+    static Protos.Node.V1.ReleasedCount ToMessage(Disclosure.ReleasedCount released)
     {
         var message = new Protos.Node.V1.ReleasedCount
         {
             Obfuscated = released.Obfuscated,
             BelowThreshold = released.BelowThreshold,
             Treatment = released.Treatment,
-            Threshold = threshold,
+            Threshold = released.Threshold,
         };
         if (released.Value is long value) message.Value = value;
         return message;
     }
-
-    static string Describe(Disclosure.ReleasedCount released) =>
-        released.Value is long value ? $"{(released.Obfuscated ? "≈" : "")}{value} ({released.Treatment})" : released.Treatment;
 }

@@ -32,6 +32,7 @@ sealed class ClientCall<TRequest, TResponse> : IDisposable
     string? responseEncoding;
     Metadata? trailers;
     int disposed;
+    volatile bool deadlineExceeded;
 
     public ClientCall(RpcChannel channel, Method<TRequest, TResponse> method, CallOptions options)
     {
@@ -48,9 +49,10 @@ sealed class ClientCall<TRequest, TResponse> : IDisposable
             var remaining = deadline.ToUniversalTime() - DateTime.UtcNow;
             Timeout = remaining;
             deadlineCts = new CancellationTokenSource();
-            if (remaining > TimeSpan.Zero)
-                deadlineCts.CancelAfter(remaining > TimeSpan.FromMilliseconds(int.MaxValue - 1) ? TimeSpan.FromMilliseconds(int.MaxValue - 1) : remaining);
-            deadlineCts.Token.UnsafeRegister(static s => ((ClientCall<TRequest, TResponse>)s!).Abort(), this);
+            deadlineCts.Token.UnsafeRegister(static s => ((ClientCall<TRequest, TResponse>)s!).DeadlineReached(), this);
+            if (remaining <= TimeSpan.Zero) deadlineExceeded = true;
+            var longest = TimeSpan.FromMilliseconds(int.MaxValue - 1);
+            deadlineCts.CancelAfter(remaining <= TimeSpan.Zero ? TimeSpan.Zero : remaining > longest ? longest : remaining);
         }
         if (options.CancellationToken.CanBeCanceled)
             userCancellation = options.CancellationToken.UnsafeRegister(static s => ((ClientCall<TRequest, TResponse>)s!).Abort(), this);
@@ -67,6 +69,12 @@ sealed class ClientCall<TRequest, TResponse> : IDisposable
     public Status GetStatus() => finished.Task.IsCompleted ? finished.Task.Result : throw new InvalidOperationException("Unable to get the status because the call is not complete.");
     public Metadata GetTrailers() => finished.Task.IsCompleted ? trailers ?? [] : throw new InvalidOperationException("Unable to get the trailers because the call is not complete.");
 
+    void DeadlineReached()
+    {
+        deadlineExceeded = true;
+        Abort();
+    }
+
     void Abort()
     {
         try { callCts.Cancel(); } catch (ObjectDisposedException) { }
@@ -79,7 +87,7 @@ sealed class ClientCall<TRequest, TResponse> : IDisposable
     {
         try
         {
-            if (Timeout is { } t && t <= TimeSpan.Zero) throw new OperationCanceledException(deadlineCts!.Token);
+            if (deadlineExceeded) throw new OperationCanceledException();
             if (callCts.IsCancellationRequested) throw new OperationCanceledException(callCts.Token);
             using var request = BuildRequest(content);
             response = await channel.Invoker.SendAsync(request, callCts.Token).ConfigureAwait(false);
@@ -233,7 +241,7 @@ sealed class ClientCall<TRequest, TResponse> : IDisposable
     /// <summary>The one mapping of client-side failures to statuses.</summary>
     Status StatusFrom(Exception e)
     {
-        if (deadlineCts?.IsCancellationRequested == true) return new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded");
+        if (deadlineExceeded) return new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded");
         if (options.CancellationToken.IsCancellationRequested) return new Status(StatusCode.Cancelled, "Call canceled by the client.");
         return e switch
         {

@@ -28,6 +28,9 @@ public abstract class ServerCallContext
     public abstract WriteOptions? WriteOptions { get; set; }
     public abstract IDictionary<object, object?> UserState { get; }
 
+    /// <summary>grpc-encoding of the request messages ("gzip"), null for identity. (Not in grpc-dotnet, where it hides in the HttpContext.)</summary>
+    public virtual string? RequestEncoding => null;
+
     /// <summary>Sends the response headers now (at most once, before the first message).</summary>
     public abstract Task WriteResponseHeadersAsync(Metadata responseHeaders);
 }

@@ -40,7 +40,8 @@ sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposable
         callCts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
     }
 
-    public string? RequestEncoding { get; private set; }
+    public override string? RequestEncoding => requestEncoding;
+    string? requestEncoding;
     public string? ResponseEncoding { get; private set; }
     public RpcServerOptions Options => options;
     public HttpContext HttpContext => http;
@@ -86,7 +87,7 @@ sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposable
                 http.Response.Headers[GrpcHeaders.AcceptEncoding] = MessageCompression.AcceptEncoding;
                 return new Status(StatusCode.Unimplemented, $"Unsupported grpc-encoding value '{encoding}'. Supported encodings: {MessageCompression.AcceptEncoding}");
             }
-            RequestEncoding = encoding;
+            requestEncoding = encoding;
         }
         foreach (var header in headers)
             if (header.Key.EndsWith(Metadata.BinaryHeaderSuffix, StringComparison.OrdinalIgnoreCase))

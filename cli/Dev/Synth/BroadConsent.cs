@@ -21,40 +21,43 @@ public static class BroadConsent
         var last = Math.Min(p.End, reference - 1);
         if (p.BroadConsent)
         {
-            int signed;
-            if (p.TimeLimitedConsent) signed = r.Between(reference - 10 * Days.Year, reference - FiveYears - 30); // the 5-year form has run out
-            else
+            // signed at this site between the form's introduction (or birth) and death, revocation or the export date
+            var earliest = Math.Max(Person.BroadConsentEra, p.BirthDay + 30);
+            var latest = Math.Min(last, (p.ResearchRevokedDay ?? int.MaxValue) - 30);
+            var timeLimited = p.TimeLimitedConsent && Math.Max(earliest, reference - 10 * Days.Year) <= Math.Min(latest, reference - FiveYears - 30);
+            if (timeLimited) (earliest, latest) = (Math.Max(earliest, reference - 10 * Days.Year), Math.Min(latest, reference - FiveYears - 30)); // the 5-year form has run out
+            if (earliest <= latest)
             {
-                var latest = Math.Min(last, (p.ResearchRevokedDay ?? int.MaxValue) - 30);
-                signed = r.Between(Math.Min(BroadConsentEra(p), latest), latest);
-            }
-            var validity = p.TimeLimitedConsent ? FiveYears : ThirtyYears;
-            var until = signed + validity;
-            var json = Begin(c, ScopeResearch, BroadConsentPolicyUri, signed, until);
-            WriteProvision(json, Fhir.Permit, signed, until, IdatCollect);
-            WriteProvision(json, Fhir.Permit, signed, until, IdatStore);
-            WriteProvision(json, Fhir.Permit, signed, until, IdatProvide);
-            WriteProvision(json, Fhir.Permit, signed, signed + FiveYears, MdatCollect);
-            WriteProvision(json, Fhir.Permit, signed, until, MdatStore);
-            WriteProvision(json, Fhir.Permit, signed, until, MdatResearch);
-            if (r.Chance(0.6)) WriteProvision(json, Fhir.Permit, signed, until, MdatMerge);
-            if (r.Chance(0.7)) WriteProvision(json, Fhir.Permit, signed, signed + FiveYears, Recontact);
-            End(c);
-
-            if (p.ResearchRevokedDay is { } revoked && revoked <= last)
-            {
-                // a revocation is a later document of denies for what is withdrawn
-                json = Begin(c, ScopeResearch, BroadConsentPolicyUri, revoked, until);
-                WriteProvision(json, Fhir.Deny, revoked, until, MdatResearch);
-                WriteProvision(json, Fhir.Deny, revoked, until, MdatMerge);
+                var signed = r.Between(earliest, latest);
+                var until = signed + (timeLimited ? FiveYears : ThirtyYears);
+                var json = Begin(c, ScopeResearch, BroadConsentPolicyUri, signed, until);
+                WriteProvision(json, Fhir.Permit, signed, until, IdatCollect);
+                WriteProvision(json, Fhir.Permit, signed, until, IdatStore);
+                WriteProvision(json, Fhir.Permit, signed, until, IdatProvide);
+                WriteProvision(json, Fhir.Permit, signed, Math.Min(until, signed + FiveYears), MdatCollect);
+                WriteProvision(json, Fhir.Permit, signed, until, MdatStore);
+                WriteProvision(json, Fhir.Permit, signed, until, MdatResearch);
+                if (r.Chance(0.6)) WriteProvision(json, Fhir.Permit, signed, until, MdatMerge);
+                if (r.Chance(0.7)) WriteProvision(json, Fhir.Permit, signed, Math.Min(until, signed + FiveYears), Recontact);
                 End(c);
+
+                if (p.ResearchRevokedDay is { } revoked && revoked <= last && revoked < until)
+                {
+                    // a revocation is a later document of denies for what is withdrawn
+                    json = Begin(c, ScopeResearch, BroadConsentPolicyUri, revoked, until);
+                    WriteProvision(json, Fhir.Deny, revoked, until, MdatResearch);
+                    WriteProvision(json, Fhir.Deny, revoked, until, MdatMerge);
+                    End(c);
+                }
             }
         }
 
         if (p.CareSharing)
         {
+            var earliest = Math.Max(Person.CareSharingEra, p.BirthDay + 30);
             var latest = Math.Min(last, (p.CareSharingRevokedDay ?? int.MaxValue) - 14);
-            var signed = r.Between(Math.Min(Person.CareSharingEra, latest), latest);
+            if (earliest > latest) return; // died (or was born) too late to have been asked
+            var signed = r.Between(earliest, latest);
             var until = signed + TenYears;
             var json = Begin(c, ScopePrivacy, CareSharingPolicyUri, signed, until);
             WriteProvision(json, Fhir.Permit, signed, until, CareSharing);
@@ -67,9 +70,6 @@ public static class BroadConsent
             }
         }
     }
-
-    // adults sign themselves; for children the parents' consent dates from birth at the earliest
-    static int BroadConsentEra(Person p) => Math.Max(Person.BroadConsentEra, p.BirthDay + 30);
 
     static Utf8JsonWriter Begin(SiteChart c, Concept scope, JsonEncodedText policy, int signed, int until)
     {

@@ -19,7 +19,8 @@ public static class CommonConditions
             var chance = age < 18 ? disorder.PrevalenceYoung * 0.3 : disorder.PrevalenceYoung + (disorder.PrevalenceOld - disorder.PrevalenceYoung) * ageWeight;
             if (!r.Chance(chance)) continue;
             var earliest = Math.Max(age < 18 ? p.BirthDay + 2 * Days.Year : adult, reference - 15 * Days.Year);
-            var onset = r.Between(Math.Min(earliest, reference - 30), reference - 30);
+            if (earliest > reference - 30) continue; // too young to have it yet
+            var onset = r.Between(earliest, reference - 30);
             if (c.HoldsDiagnosis()) c.Condition(disorder.Code, onset);
             if (disorder.Drugs.Length > 0 && r.Chance(0.7))
             {
@@ -42,7 +43,7 @@ public static class CommonConditions
 
         if (r.Chance(0.45))
         {
-            var day = r.Between(reference - 4 * Days.Year, reference);
+            var day = r.Between(Math.Min(reference, Math.Max(p.BirthDay + 30, reference - 4 * Days.Year)), reference);
             var hb = Math.Round(r.Normal(p.Female ? 13.5 : 15.0, 1.1), 1);
             var creatinine = Math.Round(Math.Max(0.4, r.Normal(p.Female ? 0.8 : 1.0, 0.18)), 2);
             if (c.Holds(EventKind.Lab))

@@ -11,6 +11,12 @@ public sealed class Concept(string system, string code, string display)
     public readonly JsonEncodedText SystemJson = JsonEncodedText.Encode(system, NdjsonSink.Encoder);
     public readonly JsonEncodedText CodeJson = JsonEncodedText.Encode(code, NdjsonSink.Encoder);
     public readonly JsonEncodedText DisplayJson = JsonEncodedText.Encode(display, NdjsonSink.Encoder);
+
+    /// <summary>The system as exports before 2020 spell it: DIMDI's URIs, before BfArM took the classifications over.</summary>
+    public readonly JsonEncodedText LegacySystemJson = JsonEncodedText.Encode(
+        system.StartsWith(Bfarm, StringComparison.Ordinal) ? "http://fhir.de/CodeSystem/dimdi/" + system[Bfarm.Length..] : system, NdjsonSink.Encoder);
+
+    const string Bfarm = "http://fhir.de/CodeSystem/bfarm/";
 }
 
 /// <summary>FHIR R4 element names and the small pieces every resource is built from.</summary>
@@ -76,22 +82,40 @@ public static class Fhir
         json.WriteEndObject();
     }
 
-    public static void WriteCodingValue(this Utf8JsonWriter json, Concept concept)
+    public static void WriteCodingValue(this Utf8JsonWriter json, Concept concept, int version = 0, bool legacy = false)
     {
         json.WriteStartObject();
-        json.WriteString(System, concept.SystemJson);
+        json.WriteString(System, legacy ? concept.LegacySystemJson : concept.SystemJson);
+        if (version > 0) json.WriteString(Version, VersionText(version));
         json.WriteString(Code, concept.CodeJson);
         if (concept.Display.Length > 0) json.WriteString(Display, concept.DisplayJson);
         json.WriteEndObject();
     }
 
     /// <summary>"name": {"coding": [ ... ]} with one or two codings of the same meaning.</summary>
-    public static void WriteConcept(this Utf8JsonWriter json, JsonEncodedText name, Concept concept, Concept? alsoCodedAs = null)
+    public static void WriteConcept(this Utf8JsonWriter json, JsonEncodedText name, Concept concept, Concept? alsoCodedAs = null, bool legacy = false)
     {
         json.WriteStartObject(name);
-        WriteCodings(json, concept, alsoCodedAs);
+        json.WriteStartArray(Coding);
+        json.WriteCodingValue(concept, legacy: legacy);
+        if (alsoCodedAs is not null) json.WriteCodingValue(alsoCodedAs);
+        json.WriteEndArray();
         json.WriteEndObject();
     }
+
+    /// <summary>A classification coded in its yearly edition (ICD-10-GM, OPS: the MII profiles require coding.version).</summary>
+    public static void WriteVersionedConcept(this Utf8JsonWriter json, JsonEncodedText name, Concept concept, int day, Concept? alsoCodedAs = null, bool legacy = false)
+    {
+        json.WriteStartObject(name);
+        json.WriteStartArray(Coding);
+        json.WriteCodingValue(concept, Days.ToDate(day).Year, legacy);
+        if (alsoCodedAs is not null) json.WriteCodingValue(alsoCodedAs);
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    static readonly JsonEncodedText[] Years = Enumerable.Range(0, 200).Select(y => JsonEncodedText.Encode((1900 + y).ToString(global::System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+    static JsonEncodedText VersionText(int year) => Years[year - 1900];
 
     /// <summary>"name": [{"coding": [ ... ]}] — for the 0..* CodeableConcept elements (category, bodySite).</summary>
     public static void WriteConceptList(this Utf8JsonWriter json, JsonEncodedText name, Concept concept)

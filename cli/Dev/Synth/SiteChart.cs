@@ -4,7 +4,7 @@ using static Midia.Cli.Dev.Synth.Vocabulary;
 namespace Midia.Cli.Dev.Synth;
 
 /// <summary>Kinds of clinical events: a person seen at several sites has each kind mostly at one "home" site for it.</summary>
-public enum EventKind { Diagnosis = 1, Pathology, Lab, Imaging, Surgery, Radiotherapy, Medication, Assessment, Consent }
+public enum EventKind { Diagnosis = 1, Pathology, Lab, Imaging, Surgery, Radiotherapy, Medication, Assessment }
 
 /// <summary>
 /// One person's record at one site while it is being written: the local resource ids, and
@@ -22,11 +22,14 @@ public sealed class SiteChart(Population population, int site, ResourceSinks sin
     public Person Person => person;
     public string PatientId { get; private set; } = "";
     public string PatientReference { get; private set; } = "";
-    public ulong Seed => population.Seed;
-    public int Site => site;
 
     /// <summary>Which of several equivalent local conventions this site follows (e.g. which LOINC for a receptor).</summary>
     public int Variant => site & 1;
+
+    static readonly int BfarmUris = Days.From(2020, 1, 1);
+
+    /// <summary>Odd-numbered sites never migrated their pre-2020 records: those keep the DIMDI system URIs.</summary>
+    bool Legacy(int day) => Variant == 1 && day < BfarmUris;
 
     public void Start(Person next, int nextSlot)
     {
@@ -107,11 +110,12 @@ public sealed class SiteChart(Population population, int site, ResourceSinks sin
         json.WriteProfile(ConditionProfile);
         json.WriteConcept(Fhir.ClinicalStatus, clinicalStatus ?? ClinicalActive);
         json.WriteConcept(Fhir.VerificationStatus, Confirmed);
-        json.WriteConcept(Fhir.Code, code, alsoCodedAs);
+        var recorded = Math.Min(onset + 2, person.End);
+        json.WriteVersionedConcept(Fhir.Code, code, recorded, alsoCodedAs, Legacy(recorded));
         if (bodySite is not null) json.WriteConceptList(Fhir.BodySite, bodySite);
         json.WriteReference(Fhir.Subject, PatientReference);
         json.WriteDate(Fhir.OnsetDateTime, onset);
-        json.WriteDate(Fhir.RecordedDate, Math.Min(onset + 2, person.End));
+        json.WriteDate(Fhir.RecordedDate, recorded);
         sinks.Condition.End();
     }
 
@@ -182,7 +186,7 @@ public sealed class SiteChart(Population population, int site, ResourceSinks sin
         var json = sinks.Medication.Begin(Fhir.MedicationStatementType, NextId("-m", ref medications));
         json.WriteProfile(MedicationProfile);
         json.WriteString(Fhir.Status, end is null ? Fhir.Active : Fhir.Completed);
-        json.WriteConcept(Fhir.MedicationCodeableConcept, atc);
+        json.WriteConcept(Fhir.MedicationCodeableConcept, atc, legacy: Legacy(start));
         json.WriteReference(Fhir.Subject, PatientReference);
         json.WritePeriod(Fhir.EffectivePeriod, start, end);
         sinks.Medication.End();
@@ -195,7 +199,7 @@ public sealed class SiteChart(Population population, int site, ResourceSinks sin
         var json = sinks.Procedure.Begin(Fhir.ProcedureType, NextId("-p", ref procedures));
         json.WriteProfile(ProcedureProfile);
         json.WriteString(Fhir.Status, Fhir.Completed);
-        json.WriteConcept(Fhir.Code, ops);
+        json.WriteVersionedConcept(Fhir.Code, ops, day, legacy: Legacy(day));
         json.WriteReference(Fhir.Subject, PatientReference);
         if (end is { } e) json.WritePeriod(Fhir.PerformedPeriod, day, e);
         else json.WriteDate(Fhir.PerformedDateTime, day);

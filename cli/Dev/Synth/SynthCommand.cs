@@ -50,7 +50,13 @@ public static class SynthCommand
             var partial = Path.Combine(directory, "." + population.Sites[site] + ".partial");
             if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
             Directory.CreateDirectory(partial);
-            var counts = new SiteExport(population, site).Write(partial);
+            long[] counts;
+            try { counts = new SiteExport(population, site).Write(partial); }
+            catch
+            {
+                Directory.Delete(partial, recursive: true); // nothing half-written stays behind
+                throw;
+            }
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
             Directory.Move(partial, final);
             for (var type = 0; type < totals.Length; type++) totals[type] += counts[type];

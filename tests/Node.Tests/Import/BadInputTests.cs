@@ -156,4 +156,27 @@ public sealed class BadInputTests : IDisposable
         Assert.Equal([true, false], reports.Select(r => r.Applied));
         Assert.Equal(["Condition"], site.Rows("SELECT DISTINCT resource_type FROM fact"));
     }
+
+    [Fact]
+    public void LineNumbersStayRightAcrossReadBuffersAndOverlongLinesAndCrLf()
+    {
+        // About 3 MB: several refills of the reader's 1 MB buffer, one line longer than it, CRLF endings.
+        var lines = new List<string>();
+        for (int i = 1; i <= 9000; i++)
+            lines.Add(i == 7000
+                ? "{\"resourceType\":\"Condition\",\"id\":\"x\""
+                : $$"""{"resourceType":"Procedure","id":"pr{{i}}","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://fhir.de/CodeSystem/bfarm/ops","code":"5-870","display":"{{(i == 5000 ? new string('x', 1_500_000) : "excision")}}"}]},"performedDateTime":"2020-01-01"}""");
+        var path = site.Write("Procedure.ndjson", "\uFEFF" + string.Join("\r\n", lines) + "\r\n");
+
+        var report = site.Import(path);
+        Assert.Equal(7000, Assert.Single(report.Problems).Line);
+
+        lines.RemoveAt(6999);
+        site.Write("Procedure.ndjson", "\uFEFF" + string.Join("\r\n", lines));
+        var good = site.Import(path);
+        Assert.True(good.Applied, string.Join("\n", good.Problems));
+        Assert.Equal(8999, good.Resources);
+        Assert.Equal(1_500_000, site.Scalar("SELECT length(display) FROM fact WHERE resource_id = 'pr5000'"));
+        Assert.Equal(8999, site.Scalar("SELECT count(*) FROM fact"));
+    }
 }

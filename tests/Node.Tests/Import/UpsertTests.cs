@@ -93,4 +93,19 @@ public sealed class UpsertTests : IDisposable
         Assert.All(site.ImportAll(site.Dir), r => Assert.True(r.Applied));
         Assert.Equal(["8-527"], site.Rows("SELECT code FROM fact"));
     }
+
+    [Fact]
+    public void AFirstLoadEndsWithEveryIndexOfTheSchemaAndALaterLoadKeepsThem()
+    {
+        const string indexes = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name";
+        var schema = site.Rows(indexes);
+        Fixtures.WriteExport(site);
+
+        site.ImportAll(Path.Combine(site.Dir, "export"));
+        Assert.Equal(schema, site.Rows(indexes));
+
+        site.ImportAll(Path.Combine(site.Dir, "export"));
+        Assert.Equal(schema, site.Rows(indexes));
+        Assert.Contains(site.Rows("EXPLAIN QUERY PLAN SELECT pid FROM fact WHERE sid = 1 AND code = 'C61'"), row => row.Contains("USING COVERING INDEX"));
+    }
 }

@@ -88,6 +88,35 @@ public sealed class SynthTests(SynthExport export) : IClassFixture<SynthExport>
     }
 
     [Fact]
+    public void EveryClinicalDateLiesBetweenBirthAndDeathOrTheExportDateAndPeriodsAreOrdered()
+    {
+        foreach (var site in SynthExport.Sites)
+        {
+            var lives = export.Resources[site]["Patient"].ToDictionary(
+                p => "Patient/" + p.GetProperty("id").GetString(),
+                p => (Birth: DateOnly.Parse(p.GetProperty("birthDate").GetString()!),
+                      End: p.TryGetProperty("deceasedDateTime", out var d) ? DateOnly.Parse(d.GetString()!) : Reference));
+            foreach (var type in SynthExport.Types.Skip(1))
+                foreach (var resource in export.Resources[site][type])
+                {
+                    var (birth, end) = lives[resource.GetProperty(type == "Consent" ? "patient" : "subject").GetProperty("reference").GetString()!];
+                    foreach (var property in resource.EnumerateObject())
+                    {
+                        var dates = property.Name switch
+                        {
+                            "onsetDateTime" or "recordedDate" or "effectiveDateTime" or "performedDateTime" or "started" or "dateTime" => [property.Value.GetString()!],
+                            "effectivePeriod" or "performedPeriod" => property.Value.EnumerateObject().Select(p => p.Value.GetString()!).ToArray(),
+                            _ => Array.Empty<string>(),
+                        };
+                        foreach (var date in dates.Select(DateOnly.Parse))
+                            Assert.True(birth <= date && date <= end, $"{site} {type}/{resource.GetProperty("id").GetString()}: {property.Name} {date} outside {birth}..{end}");
+                        if (dates.Length == 2) Assert.True(DateOnly.Parse(dates[0]) <= DateOnly.Parse(dates[1]));
+                    }
+                }
+        }
+    }
+
+    [Fact]
     public void KvnrsHaveTheShapeAndAValidGkvCheckDigit()
     {
         var kvnrs = export.All("Patient").Select(p => SynthExport.Kvnr(p.Resource)).OfType<string>().ToList();
@@ -291,6 +320,30 @@ public sealed class SynthTests(SynthExport export) : IClassFixture<SynthExport>
         Assert.NotEmpty(@new);
         Assert.All(old, m => Assert.True(m.Start < change, $"{m.Code} recorded from {m.Start}"));
         Assert.All(@new, m => Assert.True(m.Start >= change, $"{m.Code} recorded from {m.Start}"));
+    }
+
+    [Fact]
+    public void OnlyPre2020RecordsAtOddSitesUseTheDimdiUrisAndEveryIcdAndOpsCodingHasItsYear()
+    {
+        var dimdi = 0;
+        foreach (var type in new[] { "Condition", "Procedure", "MedicationStatement" })
+            foreach (var (site, resource) in export.All(type))
+            {
+                var date = DateOnly.Parse(type switch
+                {
+                    "Condition" => resource.GetProperty("recordedDate").GetString()!,
+                    "MedicationStatement" => resource.GetProperty("effectivePeriod").GetProperty("start").GetString()!,
+                    _ => resource.TryGetProperty("performedDateTime", out var d) ? d.GetString()! : resource.GetProperty("performedPeriod").GetProperty("start").GetString()!,
+                });
+                var coding = SynthExport.Codings(resource.GetProperty(type == "MedicationStatement" ? "medicationCodeableConcept" : "code")).First();
+                var system = coding.GetProperty("system").GetString()!;
+                var legacy = Array.IndexOf(SynthExport.Sites, site) % 2 == 1 && date < new DateOnly(2020, 1, 1);
+                Assert.Equal(legacy, system.StartsWith("http://fhir.de/CodeSystem/dimdi/"));
+                if (legacy) dimdi++;
+                if (system.EndsWith("/icd-10-gm") || system.EndsWith("/ops"))
+                    Assert.Equal(date.Year.ToString(), coding.GetProperty("version").GetString());
+            }
+        Assert.True(dimdi > 0);
     }
 
     [Fact]

@@ -15,13 +15,17 @@ public sealed class EchoService
 
     static void FailIfAsked(EchoRequest request)
     {
+        // A bug in a handler, with a detail that must never reach the caller.
+        if (request.StatusCode < 0) throw new InvalidOperationException("secret internal detail");
         if (request.StatusCode != 0) throw new RpcException((StatusCode)request.StatusCode, request.StatusMessage);
     }
 
     public async Task<EchoReply> Unary(EchoRequest request, ServerCallContext context)
     {
         FailIfAsked(request);
-        if (context.RequestHeaders.Count > 0)
+        if (request.Text == "compress-response")
+            await context.WriteResponseHeadersAsync(new Metadata { { "grpc-internal-encoding-request", "gzip" } });
+        else if (context.RequestHeaders.Count > 0)
         {
             var echo = new Metadata();
             foreach (var entry in context.RequestHeaders.Where(e => e.Key.StartsWith("x-", StringComparison.Ordinal)))
@@ -93,5 +97,6 @@ public sealed class EchoService
         PeerName = context.AuthenticatedPeer.Name,
         PeerRole = context.AuthenticatedPeer.Role,
         PeerSite = context.AuthenticatedPeer.Site ?? "",
+        Text = context.RequestEncoding ?? "identity",
     });
 }

@@ -42,6 +42,7 @@ public sealed class TestNetwork : IAsyncLifetime
         Authority.Dispose();
     }
 
+    /// <summary>A channel to the test server with a fresh certificate of this role (limits taken from options, if given).</summary>
     public RpcChannel Channel(string role = "researcher", string name = "Test Researcher", string? site = null, RpcChannelOptions? options = null)
     {
         var tls = Material(role, name, site);

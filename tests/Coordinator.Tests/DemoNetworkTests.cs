@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Midia.Coordinator.Tests;
+
+/// <summary>
+/// The real thing, as a user runs it: `midia dev up` starts three `midia-node` processes and a
+/// `midia-coordinator` process over mutual TLS; `midia count --json` asks them; then one node is
+/// killed and the next count still answers, within the deadline, with the dead site named.
+/// </summary>
+public sealed class DemoNetworkTests : IAsyncLifetime
+{
+    static readonly string Repository = FindRepository();
+    readonly string dir = Directory.CreateTempSubdirectory("midia-devup-").FullName;
+    readonly int basePort = FreePortRange(4);
+    readonly StringBuilder output = new();
+    Process devUp = null!;
+
+    public async Task InitializeAsync()
+    {
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "midia")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "dev", "up", "--dir", dir, "--patients", "400", "--seed", "7", "--base-port", basePort.ToString() }) start.ArgumentList.Add(arg);
+        devUp = Process.Start(start)!;
+        var up = new TaskCompletionSource();
+        devUp.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); if (e.Data?.Contains("demo network is up") == true) up.TrySetResult(); };
+        devUp.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        devUp.BeginOutputReadLine();
+        devUp.BeginErrorReadLine();
+        var finished = await Task.WhenAny(up.Task, devUp.WaitForExitAsync(), Task.Delay(TimeSpan.FromMinutes(3)));
+        Assert.True(up.Task.IsCompleted, $"`midia dev up` did not come up:\n{Output()}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (!devUp.HasExited)
+        {
+            Signal(devUp.Id, 2); // Ctrl-C
+            if (!devUp.WaitForExit(TimeSpan.FromSeconds(20))) devUp.Kill(entireProcessTree: true);
+        }
+        await devUp.WaitForExitAsync();
+        foreach (var orphan in NodeProcesses()) orphan.Kill();
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task EveryDemoSiteAnswersThenAKilledNodeIsReportedWithoutDelayingTheOthers()
+    {
+        var query = Path.Combine(Repository, "examples", "prostate-cancer-psa-above-4.json");
+
+        var all = await CountAsync(query);
+        var sites = all.GetProperty("sites").EnumerateArray().ToDictionary(s => s.GetProperty("site").GetString()!);
+        Assert.Equal(["erlangen", "munich", "practice"], sites.Keys.Order());
+        Assert.All(sites.Values, s => Assert.Equal("ok", s.GetProperty("status").GetString()));
+        Assert.True(all.GetProperty("total").TryGetProperty("value", out _));
+
+        var munich = Assert.Single(NodeProcesses(), p => CommandLine(p.Id).Contains(Path.Combine(dir, "munich.db")));
+        munich.Kill();
+        munich.WaitForExit();
+
+        var clock = Stopwatch.StartNew();
+        var partial = await CountAsync(query, "--project", "after-kill"); // another project: not answered from history
+        clock.Stop();
+        var after = partial.GetProperty("sites").EnumerateArray().ToDictionary(s => s.GetProperty("site").GetString()!);
+        Assert.Equal("ok", after["erlangen"].GetProperty("status").GetString());
+        Assert.Equal("ok", after["practice"].GetProperty("status").GetString());
+        Assert.Contains(after["munich"].GetProperty("status").GetString(), new[] { "unavailable", "timeout" });
+        // A message a person can act on: where the coordinator tried to reach the site.
+        Assert.Contains($"127.0.0.1:{basePort + 2}", after["munich"].GetProperty("message").GetString());
+        // The coordinator's deadline is 5 s; the CLI's own start-up is included here, hence the margin.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the count took {clock.Elapsed.TotalSeconds:F1} s with one node dead");
+    }
+
+    async Task<JsonElement> CountAsync(string query, params string[] extra)
+    {
+        var certs = Path.Combine(dir, "certs");
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "midia")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "count", query, "--json" }.Concat(extra)) start.ArgumentList.Add(arg);
+        start.Environment["MIDIA_COORDINATOR"] = $"https://127.0.0.1:{basePort}";
+        start.Environment["MIDIA_CERT"] = Path.Combine(certs, "researcher.crt");
+        start.Environment["MIDIA_KEY"] = Path.Combine(certs, "researcher.key");
+        start.Environment["MIDIA_CA"] = Path.Combine(certs, "ca.crt");
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(process.ExitCode == 0, $"midia count exited {process.ExitCode}: {await stderr}\n{Output()}");
+        return JsonDocument.Parse(await stdout).RootElement.Clone();
+    }
+
+    IEnumerable<Process> NodeProcesses() =>
+        Process.GetProcessesByName("midia-node").Where(p => CommandLine(p.Id).Contains(dir));
+
+    static string CommandLine(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '); }
+        catch (IOException) { return ""; }
+    }
+
+    string Output() { lock (output) return output.ToString(); }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    static extern int Signal(int pid, int signal);
+
+    static int FreePortRange(int count)
+    {
+        var random = new Random();
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var first = random.Next(20000, 60000);
+            if (Enumerable.Range(first, count).All(IsFree)) return first;
+        }
+        throw new InvalidOperationException("no free port range on 127.0.0.1");
+
+        static bool IsFree(int port)
+        {
+            try { using var l = new TcpListener(IPAddress.Loopback, port); l.Start(); return true; }
+            catch (SocketException) { return false; }
+        }
+    }
+
+    static string FindRepository()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Midia.Federated.sln"))) return d.FullName;
+        throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
+    }
+}
