@@ -41,6 +41,7 @@ public sealed class CoordinatorConnection
                 ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
                 Interactive = Spectre.Console.InteractionSupport.No,
             });
+        if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 160;
         string Resolve(Option<string?> option, string variable) =>
             parse.GetValue(option) is { Length: > 0 } value ? value
             : Environment.GetEnvironmentVariable(variable) is { Length: > 0 } env ? env
@@ -91,6 +92,8 @@ public sealed class CoordinatorConnection
         /// <summary>What went wrong, in one line that names the coordinator when the problem is reaching it.</summary>
         CommandException Failure(RpcException e) => new(e.StatusCode switch
         {
+            StatusCode.Unavailable when e.Status.Detail.Contains("Connection refused", StringComparison.OrdinalIgnoreCase) =>
+                $"coordinator {Address} unavailable: connection refused (is midia-coordinator running?)",
             StatusCode.Unavailable => $"coordinator {Address} unavailable: {e.Status.Detail}",
             StatusCode.PermissionDenied => $"coordinator {Address} refused: {e.Status.Detail}",
             StatusCode.Unauthenticated => $"coordinator {Address} does not accept your certificate: {e.Status.Detail}",

@@ -20,7 +20,13 @@ public static class CountCommand
         {
             var path = parse.GetValue(file)!;
             if (!File.Exists(path)) throw new CommandException($"query file '{path}' not found");
-            var request = new CountRequest { CcdlJson = await File.ReadAllTextAsync(path, cancellationToken), Project = parse.GetValue(project) ?? "" };
+            var ccdl = await File.ReadAllTextAsync(path, cancellationToken);
+            try { using var _ = System.Text.Json.JsonDocument.Parse(ccdl); }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw new CommandException($"{path}:{e.LineNumber + 1}:{e.BytePositionInLine + 1}: not valid JSON: {e.Message.Split(" Path:")[0].Split(" LineNumber:")[0].TrimEnd('.')}");
+            }
+            var request = new CountRequest { CcdlJson = ccdl, Project = parse.GetValue(project) ?? "" };
             if (parse.GetValue(stratify) is { } strata)
                 request.StratifyBy.AddRange(strata.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
             using var session = connection.Open(parse);

@@ -39,7 +39,8 @@ public static class CountView
         if (outcome.Started.FromHistory)
             AnsiConsole.MarkupLine($"[grey]answered from history: the identical query {Markup.Escape(outcome.Started.QueryId)} of {DateTimeOffset.FromUnixTimeMilliseconds(outcome.Started.AskedAtUnixMs):yyyy-MM-dd HH:mm} UTC (no quota used)[/]");
         if (outcome.Total is not { } total) { AnsiConsole.MarkupLine("[red]no total: the coordinator ended the query early[/]"); return; }
-        var value = total.HasValue ? $"{(total.Obfuscated ? "≈ " : "")}{total.Value}"
+        var value = total.Strata.Count > 0 || outcome.Started.QueryType == "stratified-count" ? "per stratum"
+            : total.HasValue ? $"{(total.Obfuscated ? "≈ " : "")}{total.Value}"
             : total.BelowThreshold ? $"not shown (fewer than {Math.Max(total.MinTotal, 1)}, or every site below its threshold)"
             : "none (no site answered with a number)";
         AnsiConsole.MarkupLine($"[bold]total: {Markup.Escape(value)}[/]");
@@ -56,7 +57,8 @@ public static class CountView
     {
         if (result.Status != SiteStatus.Ok) return ("", result.Message);
         var ms = $"{result.LatencyMicros / 1000.0:0.#} ms";
-        if (result.Strata.Count > 0) return ($"{result.Strata.Count} strata", ms);
+        if (result.Count is null)
+            return ($"{result.Strata.Count(s => s.Count is { HasValue: true })} of {result.Strata.Count} strata released", ms);
         return result.Count switch
         {
             { HasValue: true } c => ($"{(c.Obfuscated ? "≈ " : "")}{c.Value}", $"{(c.Treatment.Length > 0 ? c.Treatment : c.Obfuscated ? "obfuscated" : "exact")}; {ms}"),

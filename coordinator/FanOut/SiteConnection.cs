@@ -163,12 +163,15 @@ public sealed class SiteConnection : IDisposable
             RpcException { StatusCode: StatusCode.PermissionDenied } r when r.Trailers.GetValue(SiteStatusTrailer) == "not_approved" =>
                 (SiteStatus.NotApproved, $"query type {QueryType(rpc)} not approved by the site admin"),
             RpcException { StatusCode: StatusCode.PermissionDenied } r => (SiteStatus.Error, $"the node refused the coordinator: {r.Status.Detail}"),
-            RpcException { StatusCode: StatusCode.InvalidArgument } r => (SiteStatus.Refused, r.Status.Detail),
+            RpcException { StatusCode: StatusCode.InvalidArgument } r => (SiteStatus.Refused, WithoutSitePrefix(r.Status.Detail)),
             RpcException { StatusCode: StatusCode.Unimplemented } => (SiteStatus.Error, $"the node does not offer {QueryType(rpc)} (UNIMPLEMENTED): it may run an older version"),
             RpcException r => (SiteStatus.Error, $"{r.StatusCode}: {r.Status.Detail}"),
             _ => (SiteStatus.Error, $"{e.GetType().Name}: {e.Message}"),
         };
     }
+
+    /// <summary>Nodes name themselves in their messages ("erlangen: ..."); the result names the site already.</summary>
+    string WithoutSitePrefix(string detail) => detail.StartsWith(Site.Id + ": ", StringComparison.Ordinal) ? detail[(Site.Id.Length + 2)..] : detail;
 
     static bool MeansSiteDown(Exception e) => e is TimeoutRejectedException
         || e is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded };

@@ -13,8 +13,9 @@ public static class CountAggregation
 {
     public const long DefaultMinTotal = 3;
 
-    public static CountTotal Total(IReadOnlyList<SiteResult> results, long minTotal = DefaultMinTotal)
+    public static CountTotal Total(IReadOnlyList<SiteResult> results, long minTotal = DefaultMinTotal, bool stratified = false)
     {
+        if (stratified) return StratifiedTotal(results, minTotal);
         var ok = results.Where(r => r.Status == SiteStatus.Ok).ToList();
         var cohort = ok.Where(r => r.Strata.Count == 0 && r.Count is not null).ToList();
         var counted = cohort.Where(r => r.Count.HasValue).ToList();
@@ -32,9 +33,33 @@ public static class CountAggregation
         if (counted.Count > 0 && sum >= minTotal) total.Value = sum;
         else total.BelowThreshold = below.Count > 0 || counted.Count > 0;
 
-        var stratified = ok.Where(r => r.Strata.Count > 0).ToList();
-        if (stratified.Count > 0) total.Strata.AddRange(StratumTotals(stratified, minTotal));
         total.Explanation = Explain(total, counted, below, missing, sum, minTotal);
+        return total;
+    }
+
+    /// <summary>Stratified counts: sums per stratum only (no overall number); each stratum follows the same rules as a total.</summary>
+    static CountTotal StratifiedTotal(IReadOnlyList<SiteResult> results, long minTotal)
+    {
+        var ok = results.Where(r => r.Status == SiteStatus.Ok).ToList();
+        var counted = ok.Where(r => r.Strata.Any(s => s.Count is { HasValue: true })).ToList();
+        var below = ok.Except(counted).ToList();
+        var missing = results.Where(r => r.Status != SiteStatus.Ok).ToList();
+        var total = new CountTotal { SitesCounted = counted.Count, SitesBelowThreshold = below.Count, SitesMissing = missing.Count, MinTotal = minTotal };
+        total.Strata.AddRange(StratumTotals(ok, minTotal));
+        total.Obfuscated = total.Strata.Any(s => s.Obfuscated);
+        total.BelowThreshold = total.Strata.Count > 0 && total.Strata.All(s => s.BelowThreshold);
+        var parts = new List<string>();
+        if (counted.Count == 0) parts.Add(ok.Count > 0 ? "no site released a number in any stratum" : "no site answered with a number");
+        else
+        {
+            parts.Add($"per-stratum sums of {(counted.Count == 1 ? "1 site's" : $"{counted.Count} sites'")} released {(total.Obfuscated ? "obfuscated " : "")}counts; " +
+                $"a stratum below a site's threshold contributes nothing from that site; sums below {minTotal} are not shown");
+            if (counted.Count > 1) parts.Add("patients treated at several sites are counted once per site");
+        }
+        if (below.Count > 0) parts.Add($"{Sites(below.Count)} with every stratum below threshold ({string.Join(", ", below.Select(b => b.Site))})");
+        if (missing.Count > 0)
+            parts.Add($"{Sites(missing.Count)} without a count ({string.Join(", ", missing.Select(m => $"{m.Site}: {StatusWord(m.Status)}"))})");
+        total.Explanation = string.Join("; ", parts);
         return total;
     }
 

@@ -59,7 +59,7 @@ public sealed class ResearchService(SiteRegistry registry, SiteFanOut fanOut, Qu
             await responseStream.WriteAsync(new CountEvent { Site = result }).ConfigureAwait(false);
         }
 
-        var total = CountAggregation.Total(results, MinTotal);
+        var total = CountAggregation.Total(results, MinTotal, stratified: query.StratifyBy.Count > 0);
         history.Complete(queryId, results, total);
         await responseStream.WriteAsync(new CountEvent { Total = total }).ConfigureAwait(false);
     }

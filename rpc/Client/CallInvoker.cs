@@ -1,5 +1,5 @@
-using System.Net.Http.Headers;
 using Google.Protobuf;
+using Midia.Rpc.Core;
 
 namespace Midia.Rpc.Client;
 
@@ -46,9 +46,20 @@ public sealed class CallInvoker(RpcChannel channel)
             new HttpClientResponseStream<TRequest, TResponse>(call), call.ResponseHeadersTask, call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
-    static ByteArrayContent SingleMessage<TRequest, TResponse>(ClientCall<TRequest, TResponse> call, TRequest request)
-        where TRequest : class, IMessage<TRequest> where TResponse : class, IMessage<TResponse> =>
-        new(call.Frame(request, call.Options.WriteOptions));
+    /// <summary>The framed request, or null when it cannot be sent (too large): the call then fails with that status, not here.</summary>
+    static ByteArrayContent? SingleMessage<TRequest, TResponse>(ClientCall<TRequest, TResponse> call, TRequest request)
+        where TRequest : class, IMessage<TRequest> where TResponse : class, IMessage<TResponse>
+    {
+        try
+        {
+            return new ByteArrayContent(call.Frame(request, call.Options.WriteOptions));
+        }
+        catch (RpcException e)
+        {
+            call.Finish(e.Status);
+            return null;
+        }
+    }
 
     /// <summary>A call whose single response has arrived holds nothing worth keeping: release it.</summary>
     static async Task<TResponse> WithDispose<TRequest, TResponse>(ClientCall<TRequest, TResponse> call, Task<TResponse> response)

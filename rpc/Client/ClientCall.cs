@@ -81,7 +81,10 @@ sealed class ClientCall<TRequest, TResponse> : IDisposable
     }
 
     /// <summary>Starts sending: the request body is the given content (one message, or a stream the writer fills).</summary>
-    public void Start(HttpContent content) => _ = RunAsync(content);
+    public void Start(HttpContent? content)
+    {
+        if (content is not null) _ = RunAsync(content);
+    }
 
     async Task RunAsync(HttpContent content)
     {

@@ -31,6 +31,9 @@ public abstract class ServerCallContext
     /// <summary>grpc-encoding of the request messages ("gzip"), null for identity. (Not in grpc-dotnet, where it hides in the HttpContext.)</summary>
     public virtual string? RequestEncoding => null;
 
+    /// <summary>Whether the last request message read arrived compressed (its flag byte), null before the first. (Midia extension.)</summary>
+    public virtual bool? RequestMessageCompressed => null;
+
     /// <summary>Sends the response headers now (at most once, before the first message).</summary>
     public abstract Task WriteResponseHeadersAsync(Metadata responseHeaders);
 }

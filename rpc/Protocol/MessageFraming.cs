@@ -49,7 +49,9 @@ public static class MessageFraming
     /// Reads the next message, or default at the clean end of the stream. Protocol violations throw
     /// RpcException: a truncated message or bad flag is INTERNAL, an oversized one RESOURCE_EXHAUSTED.
     /// </summary>
-    public static async ValueTask<T?> ReadAsync<T>(PipeReader reader, MessageParser<T> parser, string? encoding, int maxReceiveMessageSize, CancellationToken cancellationToken)
+    /// <param name="compressed">Told, for each message read, whether it arrived with the compressed flag.</param>
+    public static async ValueTask<T?> ReadAsync<T>(PipeReader reader, MessageParser<T> parser, string? encoding, int maxReceiveMessageSize, CancellationToken cancellationToken,
+        Action<bool>? compressed = null)
         where T : class, IMessage<T>
     {
         while (true)
@@ -73,6 +75,7 @@ public static class MessageFraming
                 if (buffer.Length >= HeaderSize + length)
                 {
                     var payload = buffer.Slice(HeaderSize, length);
+                    compressed?.Invoke(flag == 1);
                     T message;
                     try
                     {

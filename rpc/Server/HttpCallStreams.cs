@@ -21,7 +21,7 @@ sealed class HttpRequestStreamReader<T>(HttpServerCallContext context, MessagePa
             : null;
         var token = linked?.Token ?? context.CancellationToken;
         current = await MessageFraming.ReadAsync(context.HttpContext.Request.BodyReader, parser, context.RequestEncoding,
-            context.Options.MaxReceiveMessageSize, token).ConfigureAwait(false);
+            context.Options.MaxReceiveMessageSize, token, context.OnRequestMessage).ConfigureAwait(false);
         if (current is null) ended = true;
         return current is not null;
     }

@@ -41,6 +41,11 @@ sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposable
     }
 
     public override string? RequestEncoding => requestEncoding;
+    public override bool? RequestMessageCompressed => requestMessageCompressed;
+    bool? requestMessageCompressed;
+    /// <summary>Given to the message reader so the handler can see each request message's compressed flag.</summary>
+    public Action<bool> OnRequestMessage => onRequestMessage ??= flag => requestMessageCompressed = flag;
+    Action<bool>? onRequestMessage;
     string? requestEncoding;
     public string? ResponseEncoding { get; private set; }
     public RpcServerOptions Options => options;
@@ -169,8 +174,12 @@ sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposable
             {
                 // grpc-dotnet convention: a handler picks its response compression with this pseudo-header.
                 if (!MessageCompression.IsSupported(entry.Value)) throw new InvalidOperationException($"unsupported response compression '{entry.Value}'");
-                ResponseEncoding = entry.Value == MessageCompression.Identity ? null : entry.Value;
-                http.Response.Headers[GrpcHeaders.Encoding] = entry.Value;
+                // Never compress with an encoding the client did not list in grpc-accept-encoding (grpc.io compression guide).
+                var accepted = entry.Value != MessageCompression.Identity
+                    && MessageCompression.Accepts(http.Request.Headers[GrpcHeaders.AcceptEncoding].ToString(), entry.Value);
+                ResponseEncoding = accepted ? entry.Value : null;
+                if (accepted) http.Response.Headers[GrpcHeaders.Encoding] = entry.Value;
+                else http.Response.Headers.Remove(GrpcHeaders.Encoding);
             }
             else http.Response.Headers.Append(entry.Key, entry.IsBinary ? BinaryHeader.Encode(entry.ValueBytes) : entry.Value);
         }
@@ -212,7 +221,11 @@ sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposable
             ? new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded")
             : ErrorStatus.From(exception, callCts.IsCancellationRequested);
         if (exception is not RpcException && !(exception is OperationCanceledException && callCts.IsCancellationRequested))
-            ServerLog.HandlerFailed(logger, Method, exception.GetType().Name, exception);
+        {
+            // The message may hold data from the request: only the type at Error, the rest at Debug.
+            ServerLog.HandlerFailed(logger, Method, exception.GetType().Name);
+            ServerLog.HandlerFailedDetail(logger, Method, exception);
+        }
         if (exception is RpcException rpc)
             foreach (var entry in rpc.Trailers) ResponseTrailers.Add(entry);
         Status = status;
@@ -222,8 +235,8 @@ sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposable
             completed = true;
             return;
         }
+        // After a deadline, Kestrel itself resets the stream (NO_ERROR) once the handler returns with the body unread.
         await EndCallAsync().ConfigureAwait(false);
-        if (deadlineExceeded) Reset();
     }
 
     /// <summary>Refuses the call before any handler runs (always trailers-only).</summary>

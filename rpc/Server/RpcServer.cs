@@ -60,11 +60,20 @@ public sealed class RpcServer : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (app is not null) throw new InvalidOperationException("the server is already started");
+        if (!handlers.ContainsKey($"/{HealthService.Descriptor.FullName}/Check")) AddStandardServices();
+        await StartKestrelAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    void AddStandardServices()
+    {
         AddService(HealthService.Descriptor, Health);
         var reflection = new ReflectionService([.. services, ReflectionService.DescriptorV1, ReflectionService.DescriptorV1Alpha]);
         AddService(ReflectionService.DescriptorV1, reflection);
         AddService(ReflectionService.DescriptorV1Alpha, new ReflectionV1AlphaService(reflection));
+    }
 
+    async Task StartKestrelAsync(CancellationToken cancellationToken)
+    {
         var dispatcher = new CallDispatcher(handlers.ToFrozenDictionary(StringComparer.Ordinal),
             services.Select(s => s.FullName).ToFrozenSet(StringComparer.Ordinal));
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -73,7 +82,17 @@ public sealed class RpcServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(ConfigureKestrel);
         app = builder.Build();
         app.Run(dispatcher.DispatchAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            app = null;
+            var why = e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException ? "the address is already in use" : e.Message;
+            throw new Hosting.CommandException($"cannot listen on {options.Listen}: {why}");
+        }
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Address = new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal));

@@ -20,6 +20,6 @@ public sealed class RpcServerOptions
     public int MaxStreamsPerConnection { get; init; } = 1000;
     public int InitialStreamWindowSize { get; init; } = 1024 * 1024;
     public int InitialConnectionWindowSize { get; init; } = 2 * 1024 * 1024;
-    /// <summary>How long Stop waits for running calls before cutting them off.</summary>
-    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>How long Stop waits for running calls before cutting them off (below System.CommandLine's 2 s Ctrl-C grace).</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(1.5);
 }

@@ -55,7 +55,7 @@ abstract class ServerCallHandler(string fullName, AuthorizationRule rule, RpcSer
         where TRequest : class, IMessage<TRequest>
     {
         var reader = context.HttpContext.Request.BodyReader;
-        var request = await MessageFraming.ReadAsync(reader, parser, context.RequestEncoding, context.Options.MaxReceiveMessageSize, context.CancellationToken).ConfigureAwait(false)
+        var request = await MessageFraming.ReadAsync(reader, parser, context.RequestEncoding, context.Options.MaxReceiveMessageSize, context.CancellationToken, context.OnRequestMessage).ConfigureAwait(false)
             ?? throw new RpcException(StatusCode.Internal, "Request did not include a message.");
         if (await MessageFraming.ReadAsync(reader, parser, context.RequestEncoding, context.Options.MaxReceiveMessageSize, context.CancellationToken).ConfigureAwait(false) is not null)
             throw new RpcException(StatusCode.Internal, "Additional data after the request message.");

@@ -9,7 +9,10 @@ static partial class ServerLog
     public static partial void Listening(ILogger logger, string address, string services);
 
     [LoggerMessage(2, LogLevel.Error, "Handler of {Method} failed with {ExceptionType}; the caller gets UNKNOWN")]
-    public static partial void HandlerFailed(ILogger logger, string method, string exceptionType, Exception exception);
+    public static partial void HandlerFailed(ILogger logger, string method, string exceptionType);
+
+    [LoggerMessage(9, LogLevel.Debug, "Handler of {Method} failed")]
+    public static partial void HandlerFailedDetail(ILogger logger, string method, Exception exception);
 
     [LoggerMessage(3, LogLevel.Warning, "Refused a client certificate: {Problem}")]
     public static partial void ClientCertificateRefused(ILogger logger, string problem);

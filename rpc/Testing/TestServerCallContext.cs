@@ -31,6 +31,10 @@ public sealed class TestServerCallContext(PeerIdentity peer, Metadata requestHea
     public override Status Status { get; set; } = Status.DefaultSuccess;
     public override WriteOptions? WriteOptions { get; set; }
     public override IDictionary<object, object?> UserState => userState;
+    public string? RequestEncodingValue { get; set; }
+    public override string? RequestEncoding => RequestEncodingValue;
+    public bool? RequestMessageCompressedValue { get; set; }
+    public override bool? RequestMessageCompressed => RequestMessageCompressedValue;
 
     /// <summary>What the handler sent with WriteResponseHeadersAsync (null if it did not).</summary>
     public Metadata? ResponseHeaders { get; private set; }

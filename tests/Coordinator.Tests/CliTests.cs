@@ -63,6 +63,60 @@ public sealed class CliTests
         Assert.StartsWith($"error: coordinator https://127.0.0.1:{port} unavailable: ", line);
     }
 
+    [Fact]
+    public async Task CountWithoutJsonPrintsEachSiteAndTheTotalInPlainWords()
+    {
+        await using var network = new TestNetwork();
+        (await network.AddNodeAsync("erlangen")).Behaviour = (_, _) => Task.FromResult(ScriptedNode.Released(60));
+        (await network.AddNodeAsync("munich")).Behaviour = (_, _) => Task.FromResult(ScriptedNode.Released(80));
+        await network.StartCoordinatorAsync();
+        var query = Path.Combine(network.Folder, "query.json");
+        await File.WriteAllTextAsync(query, TestNetwork.Query());
+
+        var (exit, stdout, stderr) = await Midia(network, "count", query);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("erlangen", stdout);
+        Assert.Contains("≈ 60", stdout);
+        Assert.Contains("total: ≈ 140", stdout);
+        Assert.Contains("sum of 2 sites' obfuscated counts (discrete Laplace noise (epsilon 0.5), rounded to 10)", System.Text.RegularExpressions.Regex.Replace(stdout, @"\s+", " "));
+        Assert.DoesNotContain("\u001b[", stdout);
+    }
+
+    [Fact]
+    public async Task AQueryFileThatIsNotJsonIsRefusedNamingTheFileAndLine()
+    {
+        await using var network = new TestNetwork();
+        var query = Path.Combine(network.Folder, "broken.json");
+        await File.WriteAllTextAsync(query, "{\n  \"inclusionCriteria\": [,\n}");
+
+        var (exit, stdout, stderr) = await MidiaAt(network, "https://127.0.0.1:1", "count", query, "--json");
+
+        Assert.Equal(1, exit);
+        Assert.Equal("", stdout);
+        Assert.StartsWith($"error: {query}:2:", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task QuotaJsonStatesLimitsAndUse()
+    {
+        await using var network = new TestNetwork { Quota = new Midia.Coordinator.Quota.QuotaOptions() };
+        (await network.AddNodeAsync("erlangen")).Behaviour = (_, _) => Task.FromResult(ScriptedNode.Released(60));
+        await network.StartCoordinatorAsync();
+        var query = Path.Combine(network.Folder, "query.json");
+        await File.WriteAllTextAsync(query, TestNetwork.Query());
+        Assert.Equal(0, (await Midia(network, "count", query, "--json")).Item1);
+
+        var (exit, stdout, stderr) = await Midia(network, "quota", "--json");
+
+        Assert.True(exit == 0, stderr);
+        using var document = JsonDocument.Parse(stdout);
+        var windows = document.RootElement.GetProperty("windows").EnumerateArray().ToDictionary(w => w.GetProperty("window").GetString()!);
+        Assert.Equal((3, 1), (windows["per minute"].GetProperty("limit").GetInt32(), windows["per minute"].GetProperty("used").GetInt32()));
+        Assert.Equal((50, 1), (windows["per 7 days"].GetProperty("limit").GetInt32(), windows["per 7 days"].GetProperty("used").GetInt32()));
+        Assert.Equal("Dr Cli Researcher", document.RootElement.GetProperty("researcher").GetString());
+    }
+
     static Task<(int, string, string)> Midia(TestNetwork network, params string[] args) => MidiaAt(network, network.Coordinator.Address.ToString().TrimEnd('/'), args);
 
     static async Task<(int Exit, string Stdout, string Stderr)> MidiaAt(TestNetwork network, string coordinator, params string[] args)

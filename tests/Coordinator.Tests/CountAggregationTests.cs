@@ -69,4 +69,29 @@ public sealed class CountAggregationTests
         Assert.False(total.BelowThreshold);
         Assert.StartsWith("no site answered with a number", total.Explanation);
     }
+
+    [Fact]
+    public void StratifiedTotalsAreSumsPerStratumWithoutAnOverallNumber()
+    {
+        static SiteResult Strata(string site, long? female, long? male) => new()
+        {
+            Site = site,
+            Status = SiteStatus.Ok,
+            Strata =
+            {
+                new Stratum { Key = { ["sex"] = "female" }, Count = female is { } f ? new ReleasedCount { Value = f, Obfuscated = true } : new ReleasedCount { BelowThreshold = true } },
+                new Stratum { Key = { ["sex"] = "male" }, Count = male is { } m ? new ReleasedCount { Value = m, Obfuscated = true } : new ReleasedCount { BelowThreshold = true } },
+            },
+        };
+
+        var total = CountAggregation.Total([Strata("a", 20, null), Strata("b", 10, null), Strata("c", null, null), Failed("d", SiteStatus.Timeout)], stratified: true);
+
+        Assert.False(total.HasValue);
+        Assert.Equal(30, total.Strata.Single(s => s.Key["sex"] == "female").Value);
+        Assert.True(total.Strata.Single(s => s.Key["sex"] == "male").BelowThreshold);
+        Assert.False(total.Strata.Single(s => s.Key["sex"] == "male").HasValue);
+        Assert.Equal((2, 1, 1), (total.SitesCounted, total.SitesBelowThreshold, total.SitesMissing));
+        Assert.StartsWith("per-stratum sums of 2 sites' released obfuscated counts", total.Explanation);
+        Assert.Contains("1 site with every stratum below threshold (c)", total.Explanation);
+    }
 }

@@ -131,7 +131,7 @@ public sealed class FanOutTests
     {
         await using var network = await ThreeSites();
         network.Node("erlangen").Behaviour = (_, _) =>
-            throw new RpcException(StatusCode.InvalidArgument, "$.inclusionCriteria[0][0].termCodes[0].system: unknown code system 'urn:foo'");
+            throw new RpcException(StatusCode.InvalidArgument, "erlangen: $.inclusionCriteria[0][0].termCodes[0].system: unknown code system 'urn:foo'");
         await network.StartCoordinatorAsync();
 
         var events = await network.Client().CountAsync(TestNetwork.Query());
@@ -176,6 +176,21 @@ public sealed class FanOutTests
         Assert.Equal(2, network.Node("erlangen").Calls);
         Assert.Equal(SiteStatus.Error, events.Site("munich").Status);
         Assert.Equal("Internal: disk full", events.Site("munich").Message);
+        Assert.Equal(1, network.Node("munich").Calls);
+    }
+
+    [Fact]
+    public async Task NoRetryIsStartedThatTheDeadlineCouldNotWaitFor()
+    {
+        // The first back-off (up to 1.5 × 1.5 s) would outlast the 2 s deadline: the site is reported at once.
+        await using var network = await ThreeSites(new FanOutOptions { Deadline = TimeSpan.FromSeconds(2), RetryDelay = TimeSpan.FromSeconds(1.5) });
+        network.Node("munich").Behaviour = (_, _) => throw new RpcException(StatusCode.Unavailable, "restarting");
+        await network.StartCoordinatorAsync();
+
+        var events = await network.Client().CountAsync(TestNetwork.Query());
+
+        Assert.Equal(SiteStatus.Unavailable, events.Site("munich").Status);
+        Assert.Equal("unreachable: restarting", events.Site("munich").Message);
         Assert.Equal(1, network.Node("munich").Calls);
     }
 

@@ -146,9 +146,10 @@ public sealed class ClientCallTests(TestNetwork network)
     public async Task TheClientRefusesToSendOverItsSendLimit()
     {
         using var channel = network.Channel(options: new RpcChannelOptions { Tls = null!, MaxSendMessageSize = 100 });
-        var error = await Assert.ThrowsAsync<RpcException>(async () =>
-            await channel.CreateCallInvoker().AsyncUnaryCall(EchoMethods.Unary, new(), new EchoRequest { Payload = ByteString.CopyFrom(new byte[200]) }));
+        var call = channel.CreateCallInvoker().AsyncUnaryCall(EchoMethods.Unary, new(), new EchoRequest { Payload = ByteString.CopyFrom(new byte[200]) });
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Equal(StatusCode.ResourceExhausted, call.GetStatus().StatusCode);
     }
 
     [Fact]
@@ -168,6 +169,31 @@ public sealed class ClientCallTests(TestNetwork network)
         await stream.RequestStream.CompleteAsync();
         var reply = await stream;
         Assert.Equal(("a,b", 100_010), (reply.Text, reply.Index));
+    }
+
+    [Fact]
+    public async Task ListeningOnAPortInUseIsOneClearError()
+    {
+        await using var second = new Midia.Rpc.Server.RpcServer(new Midia.Rpc.Server.RpcServerOptions
+        {
+            Listen = new IPEndPoint(IPAddress.Loopback, network.Server.Port),
+            Tls = network.ServerTls,
+        }, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        var error = await Assert.ThrowsAsync<Midia.Rpc.Hosting.CommandException>(() => second.StartAsync());
+        Assert.Equal($"cannot listen on 127.0.0.1:{network.Server.Port}: the address is already in use", error.Message);
+    }
+
+    [Fact]
+    public async Task TheHandlerSeesEachRequestMessagesCompressedFlag()
+    {
+        using var channel = network.Channel();
+        using var call = channel.CreateCallInvoker().AsyncClientStreamingCall(EchoMethods.ClientStream, new(Headers: new Metadata { { "grpc-internal-encoding-request", "gzip" } }));
+        call.RequestStream.WriteOptions = new WriteOptions(WriteFlags.NoCompress);
+        await call.RequestStream.WriteAsync(new EchoRequest { Text = "flag?" });
+        call.RequestStream.WriteOptions = null;
+        await call.RequestStream.WriteAsync(new EchoRequest { Text = "flag?" });
+        await call.RequestStream.CompleteAsync();
+        Assert.Equal("plain,compressed", (await call).Text);
     }
 
     [Fact]

@@ -100,6 +100,16 @@ public sealed class ProtocolBehaviourTests(TestNetwork network)
     }
 
     [Fact]
+    public async Task TheDeadlineAnswersEvenWhenTheHandlerIgnoresItsToken()
+    {
+        using var raw = new RawGrpc(network);
+        var key = Guid.NewGuid().ToString();
+        var response = await raw.SendAsync("/midia.rpc.test.Echo/Sleep", RawGrpc.Frame(new EchoRequest { Text = key, Count = 3000 }), [("grpc-timeout", "100m")]);
+        Assert.Equal("4", response.GrpcStatus);
+        Assert.False(network.Echo.Finished.ContainsKey(key));
+    }
+
+    [Fact]
     public async Task TheServerSeesTheDeadlineOfGrpcTimeout()
     {
         using var raw = new RawGrpc(network);
@@ -159,6 +169,17 @@ public sealed class ProtocolBehaviourTests(TestNetwork network)
         var response = await raw.SendAsync(Unary, RawGrpc.Frame(new EchoRequest()), [("grpc-encoding", "br")]);
         Assert.Equal("12", response.GrpcStatus);
         Assert.Contains("gzip", response.Headers["grpc-accept-encoding"]);
+    }
+
+    [Fact]
+    public async Task AResponseIsNotCompressedForAClientThatDoesNotAcceptGzip()
+    {
+        using var raw = new RawGrpc(network);
+        var response = await raw.SendAsync(Unary, RawGrpc.Frame(new EchoRequest { Text = "compress-response", Count = 1000 }), [("grpc-accept-encoding", "identity")]);
+        Assert.Equal("0", response.GrpcStatus);
+        Assert.False(response.Headers.ContainsKey("grpc-encoding"));
+        Assert.Equal(0, response.Body[0]);
+        Assert.Equal(1000, EchoReply.Parser.ParseFrom(response.Body.AsSpan(5).ToArray()).Payload.Length);
     }
 
     [Fact]

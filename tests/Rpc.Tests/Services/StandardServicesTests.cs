@@ -112,3 +112,34 @@ public sealed class StandardServicesTests(TestNetwork network)
         Assert.Equal("echo.proto", FileDescriptorProto.Parser.ParseFrom(answers[1].FileDescriptorResponse.FileDescriptorProto[0]).Name);
     }
 }
+
+public sealed class ShutdownTests
+{
+    [Fact]
+    public async Task StoppingTheServerTellsWatchersNotServingAndEndsTheirStreams()
+    {
+        await using var network = new OwnNetwork();
+        await network.InitializeAsync();
+        using var channel = network.Channel();
+        var watch = Method<HealthCheckRequest, HealthCheckResponse>.From(HealthReflection.Descriptor.Services[0], "Watch");
+        using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(watch, new(), new HealthCheckRequest());
+        Assert.True(await call.ResponseStream.MoveNext());
+        Assert.Equal(ServingStatus.Serving, call.ResponseStream.Current.Status);
+        var stopping = network.Server.StopAsync();
+        Assert.True(await call.ResponseStream.MoveNext());
+        Assert.Equal(ServingStatus.NotServing, call.ResponseStream.Current.Status);
+        Assert.False(await call.ResponseStream.MoveNext());
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+        await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>A network of its own, because this test stops the server.</summary>
+    sealed class OwnNetwork : IAsyncDisposable
+    {
+        readonly TestNetwork inner = new();
+        public Midia.Rpc.Server.RpcServer Server => inner.Server;
+        public Task InitializeAsync() => inner.InitializeAsync();
+        public RpcChannel Channel() => inner.Channel();
+        public async ValueTask DisposeAsync() => await inner.DisposeAsync();
+    }
+}

@@ -12,6 +12,8 @@ public sealed class EchoService
 {
     /// <summary>Sleep calls by their text, completed when the handler's cancellation token fires.</summary>
     public ConcurrentDictionary<string, TaskCompletionSource> Cancelled { get; } = new();
+    /// <summary>Stubborn Sleep calls that ran to their end.</summary>
+    public ConcurrentDictionary<string, bool> Finished { get; } = new();
 
     static void FailIfAsked(EchoRequest request)
     {
@@ -57,7 +59,7 @@ public sealed class EchoService
         await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
         {
             FailIfAsked(request);
-            texts.Add(request.Text);
+            texts.Add(request.Text == "flag?" ? (context.RequestMessageCompressed == true ? "compressed" : "plain") : request.Text);
             bytes += request.Payload.Length;
         }
         return new EchoReply { Text = string.Join(",", texts), Index = (int)bytes };
@@ -76,6 +78,13 @@ public sealed class EchoService
     public async Task<EchoReply> Sleep(EchoRequest request, ServerCallContext context)
     {
         var cancelled = Cancelled.GetOrAdd(request.Text, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (request.Count > 0)
+        {
+            // A stubborn handler: ignores its token for count milliseconds.
+            await Task.Delay(request.Count);
+            Finished[request.Text] = true;
+            return new EchoReply { Text = "too late" };
+        }
         try
         {
             await Task.Delay(TimeSpan.FromMinutes(2), context.CancellationToken);
