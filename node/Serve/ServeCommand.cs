@@ -40,6 +40,9 @@ public static class ServeCommand
             var linkage = Linkage.LinkageKey.Load(Setting.Require(parse, linkageKey));
             using var tls = TlsMaterial.Load(Setting.Require(parse, cert), Setting.Require(parse, key), Setting.Require(parse, ca));
             if (tls.Identity.Role != "node") throw new CommandException($"--cert is a {tls.Identity.Role} certificate; a node serves with a node certificate");
+            // The coordinator takes consent changes only in the certificate's site's name.
+            if (tls.Identity.Site is { } certificateSite && certificateSite != siteId)
+                throw new CommandException($"--cert is for site '{certificateSite}', not --site '{siteId}'");
 
             using var loggers = RpcLogging.CreateConsoleFactory();
             using var sessions = new SiteSessions(dbPath, Math.Max(2, Environment.ProcessorCount));
