@@ -33,6 +33,7 @@ public static class SitesCommand
                         if (site.LastSuccessUnixMs > 0) w.WriteNumber("lastLatencyMs", Math.Round(site.LastLatencyMicros / 1000.0, 2)); else w.WriteNull("lastLatencyMs");
                         if (site.LastProblem.Length > 0) w.WriteString("lastProblem", site.LastProblem);
                         if (site.CircuitRetryUnixMs > 0) w.WriteString("circuitRetryAt", DateTimeOffset.FromUnixTimeMilliseconds(site.CircuitRetryUnixMs));
+                        w.WriteNumber("appliedConsentSequence", site.AppliedConsentSequence);
                         w.WriteEndObject();
                     }
                     w.WriteEndArray();

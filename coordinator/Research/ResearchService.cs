@@ -20,6 +20,7 @@ public sealed class ResearchService(SiteRegistry registry, SiteFanOut fanOut, Qu
     public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research");
 
     public long MinTotal { get; init; } = CountAggregation.DefaultMinTotal;
+    public Func<string, long> AppliedConsentSequence { get; init; } = _ => 0;
 
     public async Task Count(CountRequest request, IServerStreamWriter<CountEvent> responseStream, ServerCallContext context)
     {
@@ -83,6 +84,7 @@ public sealed class ResearchService(SiteRegistry registry, SiteFanOut fanOut, Qu
     {
         var reply = new SitesReply { RegistryFile = registry.Path, RegistryLoadedUnixMs = registry.LoadedAt.ToUnixTimeMilliseconds() };
         reply.Sites.AddRange(fanOut.Connections.Select(c => c.Info()));
+        foreach (var site in reply.Sites) site.AppliedConsentSequence = AppliedConsentSequence(site.Id);
         return Task.FromResult(reply);
     }
 

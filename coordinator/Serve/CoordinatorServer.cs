@@ -38,6 +38,7 @@ public sealed class CoordinatorServer : IAsyncDisposable
     public Uri Address => server.Address;
     public SiteRegistry Registry { get; }
     public SiteFanOut FanOut { get; }
+    public Midia.Coordinator.Consent.ConsentNetwork? Consent { get; private init; }
 
     public static async Task<CoordinatorServer> StartAsync(CoordinatorSettings settings, ILoggerFactory loggers, CancellationToken cancellationToken = default)
     {
@@ -47,15 +48,17 @@ public sealed class CoordinatorServer : IAsyncDisposable
         var history = QueryHistory.Open(settings.DbPath);
         var quota = new ResearcherQuota(history, settings.Quota, time);
         var server = new RpcServer(new RpcServerOptions { Listen = settings.Listen, Tls = settings.Tls }, loggers);
-        server.AddService(ResearchService.Descriptor, new ResearchService(registry, fanOut, history, quota, settings.Quota, time) { MinTotal = settings.MinTotal });
+        var consent = Midia.Coordinator.Consent.ConsentNetwork.Attach(server, settings.DbPath, registry, settings.Tls, loggers);
+        server.AddService(ResearchService.Descriptor, new ResearchService(registry, fanOut, history, quota, settings.Quota, time) { MinTotal = settings.MinTotal, AppliedConsentSequence = consent.AppliedSequence });
         await server.StartAsync(cancellationToken).ConfigureAwait(false);
         _ = fanOut.WarmUpAsync(CancellationToken.None);
-        return new CoordinatorServer(server, registry, fanOut);
+        return new CoordinatorServer(server, registry, fanOut) { Consent = consent };
     }
 
     public async ValueTask DisposeAsync()
     {
         await server.DisposeAsync().ConfigureAwait(false);
+        if (Consent is not null) await Consent.DisposeAsync().ConfigureAwait(false);
         FanOut.Dispose();
         Registry.Dispose();
     }

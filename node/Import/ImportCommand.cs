@@ -12,14 +12,16 @@ public static class ImportCommand
     {
         var db = new Option<string>("--db") { HelpName = "FILE", Description = "The site database (SQLite file; created if missing). Also MIDIA_DB." };
         var skipUnknown = new Option<bool>("--skip-unknown") { Description = "Skip resources of unsupported types with a warning instead of rejecting their file" };
+        var linkageKey = new Option<string>("--linkage-key") { HelpName = "FILE", Description = "The sites' shared linkage secret (mode 600): set the imported patients' linkage pseudonyms now rather than at the next `serve`" };
         var paths = new Argument<string[]>("PATH") { Description = "FHIR R4 NDJSON (*.ndjson) or Bundle JSON (*.json) files, or folders of them", Arity = ArgumentArity.OneOrMore };
         var command = new Command("import", "Import a FHIR R4 export (Bulk Data NDJSON or Bundle JSON): each file completely or not at all; resources are upserted by type and id")
         {
-            db, skipUnknown, paths,
+            db, skipUnknown, linkageKey, paths,
         };
         command.SetAction(parse => Run(
             parse.GetValue(db) ?? Environment.GetEnvironmentVariable("MIDIA_DB") ?? throw new CommandException("--db is required (or MIDIA_DB)"),
-            parse.GetValue(paths) ?? [], parse.GetValue(skipUnknown), Console.Out, Console.Error));
+            parse.GetValue(paths) ?? [], parse.GetValue(skipUnknown), Console.Out, Console.Error,
+            parse.GetValue(linkageKey) is { } keyFile ? Linkage.LinkageKey.Load(keyFile) : null));
         return command;
     }
 
@@ -27,7 +29,7 @@ public static class ImportCommand
     /// Imports every file; problems go to <paramref name="error"/> as `file:line: message`, then
     /// one `error:` line (thrown as a CommandException) if any file was rejected.
     /// </summary>
-    public static int Run(string dbPath, IReadOnlyList<string> paths, bool skipUnknown, TextWriter output, TextWriter error)
+    public static int Run(string dbPath, IReadOnlyList<string> paths, bool skipUnknown, TextWriter output, TextWriter error, Linkage.LinkageKey? linkageKey = null)
     {
         IReadOnlyList<string> files;
         try
@@ -65,6 +67,9 @@ public static class ImportCommand
             if (!report.Applied) rejected++;
         }
         importer.Finish();
+        // Pseudonyms only: the key and the identifiers it is applied to are never printed.
+        var linked = linkageKey is null ? 0 : Linkage.LinkagePseudonym.FillMissing(connection, linkageKey);
+        if (linked > 0) output.WriteLine($"linkage pseudonyms set for {linked:N0} patients");
         var seconds = clock.Elapsed.TotalSeconds;
         output.WriteLine($"imported {resources:N0} resources ({facts:N0} facts) from {files.Count - rejected} of {files.Count} files in {seconds:N1} s ({resources / Math.Max(seconds, 1e-3):N0} resources/s)"
             + (skipped > 0 ? $"; skipped {skipped:N0} of unsupported types" : ""));

@@ -25,5 +25,9 @@ public sealed class LinkageKey
         return new LinkageKey(secret);
     }
 
+    /// <summary>For tests and the benchmark: a key already in memory.</summary>
+    public static LinkageKey FromSecret(ReadOnlySpan<byte> secret) =>
+        secret.Length >= MinimumBytes ? new LinkageKey(secret.ToArray()) : throw new ArgumentException($"a linkage key needs at least {MinimumBytes} bytes");
+
     public override string ToString() => "LinkageKey(secret not shown)";
 }

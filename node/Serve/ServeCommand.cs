@@ -1,7 +1,10 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Midia.Node.Consent;
 using Midia.Node.Research;
 using Midia.Node.Store;
 using Midia.Protos.Node.V1;
+using Midia.Rpc.Client;
 using Midia.Rpc.Hosting;
 using Midia.Rpc.Server;
 using Midia.Rpc.Tls;
@@ -34,14 +37,22 @@ public static class ServeCommand
             var coordinatorUrl = Setting.Require(parse, coordinator);
             if (!Uri.TryCreate(coordinatorUrl, UriKind.Absolute, out var coordinatorUri) || coordinatorUri.Scheme != "https")
                 throw new CommandException($"--coordinator '{coordinatorUrl}' is not an https URL");
-            Linkage.LinkageKey.Load(Setting.Require(parse, linkageKey));
+            var linkage = Linkage.LinkageKey.Load(Setting.Require(parse, linkageKey));
             using var tls = TlsMaterial.Load(Setting.Require(parse, cert), Setting.Require(parse, key), Setting.Require(parse, ca));
             if (tls.Identity.Role != "node") throw new CommandException($"--cert is a {tls.Identity.Role} certificate; a node serves with a node certificate");
+            // The coordinator takes consent changes only in the certificate's site's name.
+            if (tls.Identity.Site is { } certificateSite && certificateSite != siteId)
+                throw new CommandException($"--cert is for site '{certificateSite}', not --site '{siteId}'");
 
             using var loggers = RpcLogging.CreateConsoleFactory();
             using var sessions = new SiteSessions(dbPath, Math.Max(2, Environment.ProcessorCount));
             await using var server = new RpcServer(new RpcServerOptions { Listen = endpoint, Tls = tls }, loggers);
             server.AddService(NodeReflection.Descriptor.Services[0], new ResearchQueries(siteId, sessions));
+            // Network consent (issue 5): submit the outbox, pull what was missed, receive pushes.
+            using var networkConsent = new NetworkConsent(dbPath, siteId);
+            using var coordinatorChannel = RpcChannel.ForAddress(coordinatorUri, new RpcChannelOptions { Tls = tls });
+            await using var consentSync = new ConsentSync(networkConsent, linkage, coordinatorChannel.CreateCallInvoker(), loggers.CreateLogger("Midia.Node.Consent"));
+            server.AddService(ConsentReceiver.Descriptor, new ConsentReceiver(networkConsent, consentSync));
             await server.StartAsync(cancel);
             await server.RunUntilCancelledAsync(cancel);
             return 0;

@@ -154,6 +154,12 @@ public static class SiteDatabase
         CREATE INDEX IF NOT EXISTS fact_quantity ON fact(sid, code, unit, value_num, pid, date) WHERE value_num IS NOT NULL;
         CREATE INDEX IF NOT EXISTS fact_concept ON fact(sid, code, value_sid, value_code, pid, date) WHERE value_code IS NOT NULL;
         CREATE INDEX IF NOT EXISTS attribute_name ON attribute(name);
+
+        -- Network consent (issue 5): each coordinator sequence number is stored once, however
+        -- often it is pushed or pulled; the applied cursor lives in meta('consent_applied_seq').
+        CREATE UNIQUE INDEX IF NOT EXISTS consent_network_seq ON consent_provision(seq) WHERE seq IS NOT NULL;
+        -- Patients still without a linkage pseudonym, found without a scan after every data version.
+        CREATE INDEX IF NOT EXISTS patient_unlinked ON patient(pid) WHERE linkage IS NULL;
         """;
 
     public static SqliteConnection Open(string path, bool readOnly = false)

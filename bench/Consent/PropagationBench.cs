@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Midia.CertsDev;
+using Midia.Coordinator.Serve;
+using Midia.Node.Consent;
+using Midia.Node.Linkage;
+using Midia.Node.Store;
+using Midia.Rpc.Client;
+using Midia.Rpc.Server;
+using Midia.Rpc.Tls;
+
+namespace Midia.Bench.Consent;
+
+/// <summary>
+/// Network consent propagation, all on loopback with mutual TLS: the real coordinator and N
+/// in-process nodes (NetworkConsent, ConsentSync, ConsentReceiver as `serve` wires them), each
+/// with its own SQLite file. Latency = from the outbox write of `consent set` (ConsentLedger.Record)
+/// to the change applied (committed, in force for the next query) at every node; the submitter is
+/// woken at once as an in-process `consent set` would (a separate `consent set` process waits for
+/// the next 0.5 s tick, + 250 ms on average). Throughput = a burst of changes written to the
+/// outboxes of three sites at once, until every node holds all of them.
+/// </summary>
+public static class PropagationBench
+{
+    public static async Task<int> RunAsync(int iterations, int burst)
+    {
+        var rows = new List<string>();
+        foreach (var n in new[] { 3, 10 })
+            rows.Add(await MeasureAsync(n, iterations, burst: n == 3 ? burst : 0));
+        var load = File.Exists("/proc/loadavg") ? $", load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}" : "";
+        Console.WriteLine();
+        Console.WriteLine($"Network consent propagation over mutual TLS on loopback, {Environment.ProcessorCount} cores{load}");
+        Console.WriteLine();
+        Console.WriteLine("| nodes | changes | p50 ms | p99 ms | max ms | burst | burst s | changes/s |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var row in rows) Console.WriteLine(row);
+        return 0;
+    }
+
+    static async Task<string> MeasureAsync(int nodeCount, int iterations, int burst)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "midia-consent-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        using var authority = DevCertificates.CreateAuthority("Consent Bench CA");
+        var key = LinkageKey.FromSecret("a benchmark linkage secret of at least 32 bytes"u8);
+        var coordinatorPort = FreePort();
+        var ports = Enumerable.Range(0, nodeCount).Select(_ => FreePort()).ToList();
+        var sitesFile = Path.Combine(folder, "sites.json");
+        File.WriteAllText(sitesFile, JsonSerializer.Serialize(ports.Select((p, i) => new { id = $"site-{i}", address = $"https://127.0.0.1:{p}" })));
+        const int patients = 200;
+        var nodes = new List<BenchNode>();
+        var disposables = new List<IDisposable>();
+        try
+        {
+            await using var coordinator = await CoordinatorServer.StartAsync(
+                new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, coordinatorPort), Material(authority, "coordinator", "coordinator", null, disposables), Path.Combine(folder, "coordinator.db"), sitesFile),
+                NullLoggerFactory.Instance);
+            for (var i = 0; i < nodeCount; i++)
+                nodes.Add(await BenchNode.StartAsync($"site-{i}", Path.Combine(folder, $"site-{i}.db"), patients, ports[i], coordinatorPort, Material(authority, "node", $"node-{i}", $"site-{i}", disposables), key));
+
+            // Latency: one change at a time, origins round-robin.
+            long expected = 0;
+            var millis = new List<double>();
+            for (var k = 0; k < iterations; k++)
+            {
+                var origin = nodes[k % nodeCount];
+                var watch = Stopwatch.StartNew();
+                origin.Record(1 + k % patients, permit: k % 2 == 0);
+                expected++;
+                while (nodes.Any(n => n.Consent.AppliedSeq() < expected)) await Task.Delay(1);
+                millis.Add(watch.Elapsed.TotalMilliseconds);
+            }
+            millis.Sort();
+            string burstText = "", burstSeconds = "", rate = "";
+            if (burst > 0)
+            {
+                var origins = nodes.Take(3).ToList();
+                var watch = Stopwatch.StartNew();
+                await Task.WhenAll(origins.Select((o, i) => Task.Run(() =>
+                {
+                    for (var k = i; k < burst; k += origins.Count) o.Record(1 + k % patients, permit: k % 3 != 0);
+                })));
+                expected += burst;
+                while (nodes.Any(n => n.Consent.AppliedSeq() < expected)) await Task.Delay(5);
+                var seconds = watch.Elapsed.TotalSeconds;
+                (burstText, burstSeconds, rate) = (burst.ToString(), seconds.ToString("F1"), (burst / seconds).ToString("F0"));
+            }
+            return $"| {nodeCount} | {iterations} | {Percentile(millis, 0.50):F1} | {Percentile(millis, 0.99):F1} | {millis[^1]:F1} | {burstText} | {burstSeconds} | {rate} |";
+        }
+        finally
+        {
+            foreach (var node in nodes) await node.DisposeAsync();
+            foreach (var d in disposables) d.Dispose();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(folder, true); } catch (IOException) { }
+        }
+    }
+
+    static double Percentile(List<double> sorted, double q) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
+
+    static TlsMaterial Material(X509Certificate2 authority, string role, string name, string? site, List<IDisposable> disposables)
+    {
+        using var certificate = DevCertificates.Issue(authority, role, name, site);
+        var material = new TlsMaterial(X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null), [X509CertificateLoader.LoadCertificate(authority.RawData)]);
+        disposables.Add(material);
+        return material;
+    }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    sealed class BenchNode : IAsyncDisposable
+    {
+        readonly Microsoft.Data.Sqlite.SqliteConnection desk;
+        readonly ConsentLedger ledger;
+        readonly RpcChannel channel;
+        readonly RpcServer server;
+        readonly ConsentSync sync;
+
+        BenchNode(Microsoft.Data.Sqlite.SqliteConnection desk, NetworkConsent consent, RpcChannel channel, ConsentSync sync, RpcServer server)
+        {
+            (this.desk, Consent, this.channel, this.sync, this.server) = (desk, consent, channel, sync, server);
+            ledger = new ConsentLedger(desk);
+        }
+
+        public NetworkConsent Consent { get; }
+
+        public static async Task<BenchNode> StartAsync(string site, string db, int patients, int port, int coordinatorPort, TlsMaterial tls, LinkageKey key)
+        {
+            var desk = SiteDatabase.Open(db);
+            using (var transaction = desk.BeginTransaction())
+            using (var insert = desk.CreateCommand())
+            {
+                insert.Transaction = transaction;
+                insert.CommandText = "INSERT INTO patient(resource_id, sex, birth_date, kvnr) VALUES ($id, 'female', 7000, $kvnr)";
+                var id = insert.Parameters.Add("$id", Microsoft.Data.Sqlite.SqliteType.Text);
+                var kvnr = insert.Parameters.Add("$kvnr", Microsoft.Data.Sqlite.SqliteType.Text);
+                for (var p = 1; p <= patients; p++)
+                {
+                    id.Value = $"{site}-p{p}";
+                    kvnr.Value = $"B{p:D9}";
+                    insert.ExecuteNonQuery();
+                }
+                transaction.Commit();
+            }
+            var consent = new NetworkConsent(db, site);
+            consent.FillLinkage(key);
+            var channel = RpcChannel.ForAddress(new Uri($"https://127.0.0.1:{coordinatorPort}"), new RpcChannelOptions { Tls = tls });
+            var sync = new ConsentSync(consent, key, channel.CreateCallInvoker(), NullLogger.Instance);
+            var server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, port), Tls = tls }, NullLoggerFactory.Instance);
+            server.AddService(ConsentReceiver.Descriptor, new ConsentReceiver(consent, sync));
+            await server.StartAsync();
+            return new BenchNode(desk, consent, channel, sync, server);
+        }
+
+        public void Record(long pid, bool permit)
+        {
+            lock (ledger) ledger.Record(pid, ConsentPolicies.Research, permit, Days.Today(), null);
+            sync.Wake();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await server.DisposeAsync();
+            await sync.DisposeAsync();
+            channel.Dispose();
+            Consent.Dispose();
+            desk.Dispose();
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using Midia.Protos.Consent.V1;
+using Midia.Rpc.Authorization;
+using Midia.Rpc.Core;
+
+namespace Midia.Coordinator.Consent;
+
+/// <summary>
+/// midia.consent.v1.ConsentLog: nodes submit the changes made at their desks (each stored once,
+/// its seq returned only after it is durable) and pull what they missed. Only nodes call it, and a
+/// node submits only for its own site.
+/// </summary>
+[RequireRole("node")]
+public sealed class ConsentLogService(ConsentLogStore store, ConsentDistributor distributor)
+{
+    const int MaxPull = 1000;
+
+    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => ConsentReflection.Descriptor.Services.Single(s => s.Name == "ConsentLog");
+
+    public Task<SubmitReply> Submit(SubmitRequest request, ServerCallContext context)
+    {
+        var site = context.AuthenticatedPeer.Site;
+        if (string.IsNullOrEmpty(site)) throw new RpcException(StatusCode.PermissionDenied, "the node certificate names no site");
+        if (request.Changes.Count is 0 or > MaxPull) throw new RpcException(StatusCode.InvalidArgument, $"changes: give 1..{MaxPull} changes");
+        var changes = new List<ConsentChange>(request.Changes.Count);
+        // All or nothing: every change is checked before any is logged.
+        for (var i = 0; i < request.Changes.Count; i++)
+        {
+            var change = request.Changes[i];
+            var at = $"changes[{i}]";
+            if (change.OriginSite != site) throw new RpcException(StatusCode.PermissionDenied, $"{at}: a node of site '{site}' submits only its own site's changes, not '{change.OriginSite}'s");
+            if (change.OriginChangeId <= 0) throw new RpcException(StatusCode.InvalidArgument, $"{at}.origin_change_id must be positive");
+            if (change.Linkage.Length is 0 or > 128) throw new RpcException(StatusCode.InvalidArgument, $"{at}.linkage must be a pseudonym of 1..128 characters");
+            if (change.Policy.Length is 0 or > 128) throw new RpcException(StatusCode.InvalidArgument, $"{at}.policy must be a policy code");
+            if (change.HasFromDay && change.HasToDay && change.ToDay < change.FromDay) throw new RpcException(StatusCode.InvalidArgument, $"{at}.to_day is before from_day");
+            var submitted = change.Clone();
+            submitted.Seq = 0;
+            changes.Add(submitted);
+        }
+        var logged = store.Append(changes);
+        var reply = new SubmitReply { Duplicates = logged.Count(l => l.Duplicate) };
+        reply.Seqs.AddRange(logged.Select(l => l.Seq));
+        if (reply.Duplicates < logged.Count) distributor.Notify();
+        return Task.FromResult(reply);
+    }
+
+    public Task<PullReply> Pull(PullRequest request, ServerCallContext context)
+    {
+        var limit = request.Limit is > 0 and <= MaxPull ? request.Limit : MaxPull;
+        var reply = new PullReply { LastSeq = store.LastSeq };
+        reply.Changes.AddRange(store.After(Math.Max(0, request.AfterSeq), limit));
+        return Task.FromResult(reply);
+    }
+}

@@ -1,0 +1,254 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Midia.CertsDev;
+using Midia.Coordinator.Serve;
+using Midia.Node.Consent;
+using Midia.Node.Linkage;
+using Midia.Node.Research;
+using Midia.Node.Store;
+using Midia.Protos.Consent.V1;
+using Midia.Protos.Node.V1;
+using Midia.Rpc.Client;
+using Midia.Rpc.Core;
+using Midia.Rpc.Server;
+using Midia.Rpc.Tls;
+
+namespace Midia.Consent.Tests.Support;
+
+/// <summary>
+/// A throw-away network on loopback with mutual TLS: the real coordinator (CoordinatorServer, as
+/// `midia-coordinator serve` runs it) and real nodes wired as `midia-node serve` wires them
+/// (ResearchQueries, ConsentReceiver, ConsentSync), each with its own SQLite file. Ports are
+/// fixed up front so a stopped coordinator or node comes back at the same address.
+/// </summary>
+public sealed class ConsentNetwork : IAsyncDisposable
+{
+    readonly List<IDisposable> disposables = [];
+
+    public ConsentNetwork(params string[] sites)
+    {
+        Directory.CreateDirectory(Folder);
+        CoordinatorPort = FreePort();
+        foreach (var site in sites) Nodes.Add(new TestNode(this, site, FreePort()));
+        File.WriteAllText(SitesFile, JsonSerializer.Serialize(Nodes.Select(n => new { id = n.Site, address = n.Address })));
+    }
+
+    public string Folder { get; } = Path.Combine(Path.GetTempPath(), "midia-consent-tests-" + Guid.NewGuid().ToString("N")[..12]);
+    public X509Certificate2 Authority { get; } = DevCertificates.CreateAuthority("Consent Tests CA");
+    public LinkageKey Key { get; } = LinkageKey.FromSecret("a test linkage secret of at least thirty-two bytes"u8);
+    public int CoordinatorPort { get; }
+    public string SitesFile => Path.Combine(Folder, "sites.json");
+    public string CoordinatorDb => Path.Combine(Folder, "coordinator.db");
+    public List<TestNode> Nodes { get; } = [];
+    public CoordinatorServer? Coordinator { get; private set; }
+    public TimeSpan SyncInterval { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    public TestNode this[string site] => Nodes.Single(n => n.Site == site);
+
+    public TlsMaterial Material(string role, string name, string? site = null)
+    {
+        using var certificate = DevCertificates.Issue(Authority, role, name, site);
+        var usable = X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
+        var material = new TlsMaterial(usable, [X509CertificateLoader.LoadCertificate(Authority.RawData)]);
+        lock (disposables) disposables.Add(material);
+        return material;
+    }
+
+    public async Task StartCoordinatorAsync()
+    {
+        var settings = new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, CoordinatorPort), Material("coordinator", "coordinator"), CoordinatorDb, SitesFile);
+        Coordinator = await CoordinatorServer.StartAsync(settings, NullLoggerFactory.Instance);
+    }
+
+    public async Task StopCoordinatorAsync()
+    {
+        if (Coordinator is not null) await Coordinator.DisposeAsync();
+        Coordinator = null;
+    }
+
+    public async Task StartAllAsync()
+    {
+        await StartCoordinatorAsync();
+        foreach (var node in Nodes) await node.StartAsync();
+    }
+
+    /// <summary>PEM files of a certificate from the network's CA, the CA and the linkage key, for the executables.</summary>
+    public (string Cert, string Key, string Ca, string Linkage) WritePem(string role, string name, string? site = null)
+    {
+        using var certificate = DevCertificates.Issue(Authority, role, name, site);
+        var prefix = Path.Combine(Folder, name);
+        DevCertificates.WritePem(certificate, prefix + ".crt", prefix + ".key");
+        var ca = Path.Combine(Folder, "ca.crt");
+        File.WriteAllText(ca, Authority.ExportCertificatePem());
+        var linkage = Path.Combine(Folder, "linkage.key");
+        if (!File.Exists(linkage)) DevCertificates.WriteSecret(linkage, "a test linkage secret of at least thirty-two bytes\n");
+        return (prefix + ".crt", prefix + ".key", ca, linkage);
+    }
+
+    /// <summary>A ConsentLog client with a node certificate of the site (as that node's submitter calls it).</summary>
+    public CallInvoker ConsentLogClient(string site)
+    {
+        var channel = RpcChannel.ForAddress(new Uri($"https://127.0.0.1:{CoordinatorPort}"), new RpcChannelOptions { Tls = Material("node", $"node-{site}", site) });
+        lock (disposables) disposables.Add(channel);
+        return channel.CreateCallInvoker();
+    }
+
+    public static readonly Method<SubmitRequest, SubmitReply> Submit = Method<SubmitRequest, SubmitReply>.From(ConsentLogService, "Submit");
+    public static readonly Method<PullRequest, PullReply> Pull = Method<PullRequest, PullReply>.From(ConsentLogService, "Pull");
+    static Google.Protobuf.Reflection.ServiceDescriptor ConsentLogService => ConsentReflection.Descriptor.Services.Single(s => s.Name == "ConsentLog");
+
+    /// <summary>The coordinator's log as its SQLite file holds it: seq -> (origin, origin id, linkage, policy, permit).</summary>
+    public List<(long Seq, string Origin, long OriginId, string Linkage, string Policy, bool Permit)> Log()
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = CoordinatorDb, Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, origin_site, origin_change_id, linkage, policy, permit FROM consent_log ORDER BY seq";
+        using var reader = command.ExecuteReader();
+        var result = new List<(long, string, long, string, string, bool)>();
+        while (reader.Read()) result.Add((reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5) != 0));
+        return result;
+    }
+
+    /// <summary>Polls until the condition holds; fails with the message after a generous ceiling (not a speed assertion).</summary>
+    public static async Task Eventually(Func<bool> condition, string what, int seconds = 30)
+    {
+        var until = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > until) Assert.Fail($"not within {seconds} s: {what}");
+            await Task.Delay(25);
+        }
+    }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in Nodes) await node.StopAsync();
+        await StopCoordinatorAsync();
+        foreach (var d in disposables) d.Dispose();
+        Authority.Dispose();
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(Folder, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>A patient as a site's import would have stored it.</summary>
+public sealed record TestPatient(string ResourceId, string? Kvnr, string Family, string Given, DateOnly Born, string Sex);
+
+/// <summary>One site node, started and stopped at will on its fixed port; its database survives a stop.</summary>
+public sealed class TestNode(ConsentNetwork network, string site, int port)
+{
+    SiteSessions? sessions;
+    NetworkConsent? store;
+    RpcChannel? channel;
+    RpcServer? server;
+
+    public string Site => site;
+    public string Address => $"https://127.0.0.1:{port}";
+    public string DbPath => Path.Combine(network.Folder, site + ".db");
+    public ConsentSync? Sync { get; private set; }
+    public NetworkConsent Store => store ?? throw new InvalidOperationException($"{site} is not running");
+    public bool Running => server is not null;
+
+    /// <summary>Patients as an import writes them (no linkage: the node sets it), each with an open research permit document.</summary>
+    public void Import(params TestPatient[] patients)
+    {
+        using var connection = SiteDatabase.Open(DbPath);
+        using var transaction = connection.BeginTransaction();
+        foreach (var p in patients)
+        {
+            using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = """
+                INSERT INTO patient(resource_id, sex, birth_date, kvnr, family, given) VALUES ($id, $sex, $born, $kvnr, $family, $given);
+                INSERT INTO consent_provision(pid, policy, permit, source) VALUES (last_insert_rowid(), $policy, 1, 'Consent/' || $id);
+                """;
+            insert.Parameters.AddWithValue("$id", p.ResourceId);
+            insert.Parameters.AddWithValue("$sex", p.Sex);
+            insert.Parameters.AddWithValue("$born", Days.From(p.Born));
+            insert.Parameters.AddWithValue("$kvnr", (object?)p.Kvnr ?? DBNull.Value);
+            insert.Parameters.AddWithValue("$family", p.Family);
+            insert.Parameters.AddWithValue("$given", p.Given);
+            insert.Parameters.AddWithValue("$policy", ConsentPolicies.Research);
+            insert.ExecuteNonQuery();
+        }
+        SiteDatabase.BumpDataVersion(connection, transaction);
+        transaction.Commit();
+    }
+
+    public async Task StartAsync(ConsentReceiverFactory? receiver = null)
+    {
+        if (!File.Exists(DbPath)) SiteDatabase.Open(DbPath).Dispose();
+        var tls = network.Material("node", $"node-{site}", site);
+        sessions = new SiteSessions(DbPath, 1);
+        store = new NetworkConsent(DbPath, site);
+        channel = RpcChannel.ForAddress(new Uri($"https://127.0.0.1:{network.CoordinatorPort}"), new RpcChannelOptions { Tls = tls });
+        Sync = new ConsentSync(store, network.Key, channel.CreateCallInvoker(), NullLogger.Instance, network.SyncInterval);
+        server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, port), Tls = tls }, NullLoggerFactory.Instance);
+        server.AddService(NodeReflection.Descriptor.Services[0], new ResearchQueries(site, sessions));
+        server.AddService(ConsentReceiver.Descriptor, receiver is null ? new ConsentReceiver(store, Sync) : receiver(store, Sync));
+        await server.StartAsync();
+    }
+
+    /// <summary>Stops everything at once, mid-whatever (the database keeps what was committed).</summary>
+    public async Task StopAsync()
+    {
+        if (server is not null) await server.DisposeAsync();
+        if (Sync is not null) await Sync.DisposeAsync();
+        channel?.Dispose();
+        store?.Dispose();
+        sessions?.Dispose();
+        (server, Sync, channel, store, sessions) = (null, null, null, null, null);
+    }
+
+    /// <summary>`midia-node consent set` as the command does it: the ledger's outbox write on its own connection.</summary>
+    public long ConsentSet(string resourceId, string policy, bool permit)
+    {
+        using var connection = SiteDatabase.Open(DbPath);
+        var pid = LocalPatient.Find(connection, null, resourceId);
+        var id = new ConsentLedger(connection).Record(pid, policy, permit, Days.Today(), null);
+        Sync?.Wake();
+        return id;
+    }
+
+    /// <summary>What the very next query sees: a fresh session's ledger, as ResearchQueries uses it.</summary>
+    public bool Permitted(string resourceId, string policy = ConsentPolicies.Research)
+    {
+        using var session = new SiteSession(DbPath);
+        var pid = LocalPatient.Find(session.Connection, null, resourceId);
+        return session.Consent.Permitted(policy, Days.Today()).Contains(pid);
+    }
+
+    public long PermittedCount(string policy = ConsentPolicies.Research)
+    {
+        using var session = new SiteSession(DbPath);
+        return session.Consent.Permitted(policy, Days.Today()).Count();
+    }
+
+    /// <summary>The applied cursor and the network rows per seq, read from the file.</summary>
+    public (long Cursor, Dictionary<long, int> RowsPerSeq) Network()
+    {
+        using var connection = SiteDatabase.Open(DbPath);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, COUNT(*) FROM consent_provision WHERE seq IS NOT NULL GROUP BY seq";
+        var rows = new Dictionary<long, int>();
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) rows[reader.GetInt64(0)] = reader.GetInt32(1);
+        command.CommandText = "SELECT value FROM meta WHERE key = 'consent_applied_seq'";
+        var cursor = command.ExecuteScalar() is string s ? long.Parse(s) : 0;
+        return (cursor, rows);
+    }
+}
+
+public delegate object ConsentReceiverFactory(NetworkConsent store, ConsentSync sync);
