@@ -78,6 +78,7 @@ public static class DevUp
             while (running.Count > 0)
             {
                 await Task.WhenAny(running.Select(c => c.Process.WaitForExitAsync(cancel)).Append(Task.Delay(Timeout.Infinite, cancel)));
+                cancel.ThrowIfCancellationRequested();
                 foreach (var dead in running.Where(c => c.Process.HasExited).ToList())
                 {
                     Console.WriteLine($"{dead.Name} stopped with exit code {dead.Process.ExitCode} (log: {Path.Combine(logs, dead.Name + ".log")}); the rest keeps running");

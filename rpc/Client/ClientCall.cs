@@ -96,8 +96,8 @@ sealed class ClientCall<TRequest, TResponse> : IDisposable
             response = await channel.Invoker.SendAsync(request, callCts.Token).ConfigureAwait(false);
             if (StatusFromHeaders(response) is { } early)
             {
-                // Trailers-only or not gRPC at all: the call is over without a body.
-                headers.TrySetResult(trailers ?? []);
+                // Trailers-only or not gRPC at all: the call is over without a body. Finish sets the
+                // status before it releases the headers, so a reader woken by them sees the end.
                 Finish(early);
                 return;
             }
@@ -119,8 +119,9 @@ sealed class ClientCall<TRequest, TResponse> : IDisposable
     /// <summary>The call failed before response headers arrived: ResponseHeadersAsync throws, as in grpc-dotnet.</summary>
     public void Fail(Status status)
     {
+        // The status first: a reader woken by the failed headers must find the call finished.
+        finished.TrySetResult(status);
         if (headers.TrySetException(new RpcException(status, trailers))) _ = headers.Task.Exception; // observed: nobody has to await it
-        Finish(status);
     }
 
     HttpRequestMessage BuildRequest(HttpContent content)

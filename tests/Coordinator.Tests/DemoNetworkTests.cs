@@ -37,12 +37,15 @@ public sealed class DemoNetworkTests : IAsyncLifetime
     {
         if (!devUp.HasExited)
         {
-            Signal(devUp.Id, 2); // Ctrl-C
+            // SIGTERM, not SIGINT: a test host started from a background job inherits an ignored SIGINT.
+            Signal(devUp.Id, 15);
             if (!devUp.WaitForExit(TimeSpan.FromSeconds(20))) devUp.Kill(entireProcessTree: true);
         }
         await devUp.WaitForExitAsync();
-        foreach (var orphan in NodeProcesses()) orphan.Kill();
+        var orphans = NetworkProcesses().ToList();
+        foreach (var orphan in orphans) orphan.Kill();
         Directory.Delete(dir, recursive: true);
+        Assert.True(orphans.Count == 0, $"`midia dev up` left {orphans.Count} processes running after SIGTERM");
     }
 
     [Fact]
@@ -92,6 +95,9 @@ public sealed class DemoNetworkTests : IAsyncLifetime
 
     IEnumerable<Process> NodeProcesses() =>
         Process.GetProcessesByName("midia-node").Where(p => CommandLine(p.Id).Contains(dir));
+
+    IEnumerable<Process> NetworkProcesses() =>
+        NodeProcesses().Concat(Process.GetProcessesByName("midia-coordinator").Where(p => CommandLine(p.Id).Contains(dir)));
 
     static string CommandLine(int pid)
     {
