@@ -105,7 +105,7 @@ public static class PropagationBench
     static TlsMaterial Material(X509Certificate2 authority, string role, string name, string? site, List<IDisposable> disposables)
     {
         using var certificate = DevCertificates.Issue(authority, role, name, site);
-        var material = new TlsMaterial(X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null), [X509CertificateLoader.LoadCertificate(authority.RawData)]);
+        var material = new TlsMaterial(certificate, [X509CertificateLoader.LoadCertificate(authority.RawData)]);
         disposables.Add(material);
         return material;
     }

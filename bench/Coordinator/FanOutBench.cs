@@ -187,7 +187,7 @@ public static class FanOutBench
     static TlsMaterial Material(X509Certificate2 authority, string role, string name, string? site)
     {
         using var certificate = DevCertificates.Issue(authority, role, name, site);
-        return new TlsMaterial(X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null), [X509CertificateLoader.LoadCertificate(authority.RawData)]);
+        return new TlsMaterial(certificate, [X509CertificateLoader.LoadCertificate(authority.RawData)]);
     }
 
     /// <summary>A node that answers at once with a fixed released count.</summary>

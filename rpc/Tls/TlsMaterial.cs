@@ -25,7 +25,9 @@ public sealed class TlsMaterial : IDisposable
     public TlsMaterial(X509Certificate2 certificate, X509Certificate2Collection authorities)
     {
         if (!certificate.HasPrivateKey) throw new TlsMaterialException($"certificate '{certificate.Subject}' has no private key");
-        Certificate = certificate;
+        // Ephemeral keys (PEM files, freshly issued certificates) do not work with SslStream on
+        // every platform; a PKCS#12 round trip does. The caller keeps the certificate it passed.
+        Certificate = X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
         Authorities = authorities;
         Identity = PeerIdentity.FromCertificate(certificate);
     }
@@ -43,17 +45,15 @@ public sealed class TlsMaterial : IDisposable
         catch (CryptographicException e) { throw new TlsMaterialException($"CA file '{caPath}' is not a PEM certificate bundle: {e.Message}"); }
         if (authorities.Count == 0) throw new TlsMaterialException($"CA file '{caPath}' holds no certificate");
 
-        X509Certificate2 certificate;
-        try { certificate = X509Certificate2.CreateFromPemFile(certPath, keyPath); }
+        X509Certificate2 pem;
+        try { pem = X509Certificate2.CreateFromPemFile(certPath, keyPath); }
         catch (CryptographicException e) { throw new TlsMaterialException($"certificate '{certPath}' with key '{keyPath}' cannot be loaded (not PEM, or the key does not belong to the certificate): {e.Message}"); }
         catch (ArgumentException e) { throw new TlsMaterialException($"certificate '{certPath}' with key '{keyPath}' cannot be loaded: {e.Message}"); }
-        // Ephemeral PEM keys do not work with SslStream on every platform; a PKCS#12 round trip does.
-        certificate = X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
-
-        var material = new TlsMaterial(certificate, authorities);
-        if (!material.ChainsToAuthority(certificate, null, out var problem))
-            throw new TlsMaterialException($"certificate '{certPath}' is not usable with CA '{caPath}': {problem}");
-        return material;
+        TlsMaterial material;
+        using (pem) material = new TlsMaterial(pem, authorities);
+        if (material.ChainsToAuthority(material.Certificate, null, out var problem)) return material;
+        material.Dispose();
+        throw new TlsMaterialException($"certificate '{certPath}' is not usable with CA '{caPath}': {problem}");
     }
 
     /// <summary>Decides whether a peer's certificate is acceptable: network CA, dates, key usage, host name.</summary>

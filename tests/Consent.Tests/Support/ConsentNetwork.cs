@@ -52,8 +52,7 @@ public sealed class ConsentNetwork : IAsyncDisposable
     public TlsMaterial Material(string role, string name, string? site = null)
     {
         using var certificate = DevCertificates.Issue(Authority, role, name, site);
-        var usable = X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
-        var material = new TlsMaterial(usable, [X509CertificateLoader.LoadCertificate(Authority.RawData)]);
+        var material = new TlsMaterial(certificate, [X509CertificateLoader.LoadCertificate(Authority.RawData)]);
         lock (disposables) disposables.Add(material);
         return material;
     }

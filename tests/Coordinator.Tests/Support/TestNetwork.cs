@@ -38,8 +38,7 @@ public sealed class TestNetwork : IAsyncDisposable
     public TlsMaterial Material(string role, string name, string? site = null, X509Certificate2? authority = null)
     {
         using var certificate = DevCertificates.Issue(authority ?? Authority, role, name, site);
-        var usable = X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
-        var material = new TlsMaterial(usable, [X509CertificateLoader.LoadCertificate(Authority.RawData)]);
+        var material = new TlsMaterial(certificate, [X509CertificateLoader.LoadCertificate(Authority.RawData)]);
         disposables.Add(material);
         return material;
     }

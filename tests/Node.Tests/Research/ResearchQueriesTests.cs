@@ -74,8 +74,7 @@ public sealed class ResearchQueriesTests : IAsyncLifetime
     TlsMaterial Material(string role, string name, string? siteId = null)
     {
         using var issued = DevCertificates.Issue(authority, role, name, siteId);
-        var usable = X509CertificateLoader.LoadPkcs12(issued.Export(X509ContentType.Pkcs12), null);
-        return new TlsMaterial(usable, [X509CertificateLoader.LoadCertificate(authority.RawData)]);
+        return new TlsMaterial(issued, [X509CertificateLoader.LoadCertificate(authority.RawData)]);
     }
 
     (RpcChannel Channel, CallInvoker Invoker) Connect(string role, string name)

@@ -22,10 +22,8 @@ public sealed class TestNetwork : IAsyncLifetime
         DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null, string[]? dnsNames = null, IPAddress[]? ipAddresses = null)
     {
         var issuer = authority ?? Authority;
-        var certificate = DevCertificates.Issue(issuer, role, name, site, dnsNames, ipAddresses, notBefore, notAfter);
-        // A PKCS#12 round trip gives the key a form SslStream accepts on every platform (as TlsMaterial.Load does).
-        var usable = X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
-        return new TlsMaterial(usable, [X509CertificateLoader.LoadCertificate(Authority.RawData)]);
+        using var certificate = DevCertificates.Issue(issuer, role, name, site, dnsNames, ipAddresses, notBefore, notAfter);
+        return new TlsMaterial(certificate, [X509CertificateLoader.LoadCertificate(Authority.RawData)]);
     }
 
     public async Task InitializeAsync()
