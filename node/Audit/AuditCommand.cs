@@ -12,14 +12,14 @@ public static class AuditCommand
 
     public static Command Command()
     {
-        var db = new Option<string>("--db") { HelpName = "FILE", Description = "The site's database file (also MIDIA_DB)" };
+        var db = SiteDatabase.DbOption();
         var since = new Option<string>("--since") { HelpName = "DATE", Description = "Only entries on or after this day, YYYY-MM-DD (UTC)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON document" };
         var command = new Command("audit", "Show the audit log: who asked what, when, and what was released") { db, since, json };
         command.SetAction(parse =>
         {
             var day = DateFlag.Parse(parse.GetValue(since), "--since");
-            using var connection = SiteDatabase.OpenExisting(parse.GetValue(db));
+            using var connection = SiteDatabase.OpenExisting(parse, db);
             var entries = new AuditLog(connection).Read(day is null ? null : Days.ToDate(day.Value).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc));
             if (parse.GetValue(json))
             {

@@ -18,7 +18,7 @@ public static class ConsentCommands
         return consent;
     }
 
-    static Option<string> Db() => new("--db") { HelpName = "FILE", Description = "The site's database file (also MIDIA_DB)" };
+    static Option<string> Db() => SiteDatabase.DbOption();
     static Option<string> Kvnr() => new("--kvnr") { HelpName = "K", Description = "The patient's KVNR (statutory insurance id)" };
     static Option<string> Patient() => new("--patient") { HelpName = "LOCALID", Description = "The patient's local Patient id at this site" };
 
@@ -29,7 +29,7 @@ public static class ConsentCommands
         var command = new Command("show", "The effective consent per policy today, with the periods and where each part came from") { db, kvnr, patient, json };
         command.SetAction(parse =>
         {
-            using var connection = SiteDatabase.OpenExisting(parse.GetValue(db));
+            using var connection = SiteDatabase.OpenExisting(parse, db);
             var pid = LocalPatient.Find(connection, parse.GetValue(kvnr), parse.GetValue(patient));
             var explanation = new ConsentLedger(connection).Explain(pid, Days.Today());
             var localId = ResourceId(connection, pid);
@@ -59,7 +59,7 @@ public static class ConsentCommands
             var start = DateFlag.Parse(parse.GetValue(from), "--from") ?? Days.Today();
             var end = DateFlag.Parse(parse.GetValue(to), "--to");
             if (end < start) throw new CommandException($"--to {DateFlag.Format(end)} is before the start {DateFlag.Format(start)}");
-            using var connection = SiteDatabase.OpenExisting(parse.GetValue(db));
+            using var connection = SiteDatabase.OpenExisting(parse, db);
             var pid = LocalPatient.Find(connection, parse.GetValue(kvnr), parse.GetValue(patient));
             var isPermit = parse.GetValue(permit);
             var id = new ConsentLedger(connection).Record(pid, code, isPermit, start, end);

@@ -13,7 +13,7 @@ public static class DisclosureCommand
 
     public static Command Command()
     {
-        var db = new Option<string>("--db") { HelpName = "FILE", Description = "The site's database file (also MIDIA_DB)" };
+        var db = SiteDatabase.DbOption();
         var type = new Argument<string>("TYPE") { Description = $"Query type: {string.Join(", ", QueryTypes.All)}" };
         var epsilon = new Option<string>("--epsilon") { HelpName = "E", Description = $"Privacy parameter of the discrete Laplace noise (default {DisclosureSetting.DefaultEpsilon}; smaller = more noise)" };
         var round = new Option<int?>("--round") { HelpName = "N", Description = $"Round released numbers to a multiple of N (default {DisclosureSetting.DefaultRound}; 1 = no rounding)" };
@@ -31,7 +31,7 @@ public static class DisclosureCommand
             var k = parse.GetValue(threshold);
             if (k is < 0) throw new CommandException($"--threshold: expected K ≥ 0, got {k}");
             bool? x = parse.GetResult(exact) is null ? null : parse.GetValue(exact);
-            using var connection = SiteDatabase.OpenExisting(parse.GetValue(db));
+            using var connection = SiteDatabase.OpenExisting(parse, db);
             var control = new DisclosureControl(connection);
             var changed = e is not null || r is not null || k is not null || x is not null;
             var setting = changed ? control.Configure(queryType, e, r, k, x) : control.Setting(queryType);

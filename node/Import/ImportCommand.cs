@@ -10,7 +10,7 @@ public static class ImportCommand
 {
     public static Command Command()
     {
-        var db = new Option<string>("--db") { HelpName = "FILE", Description = "The site database (SQLite file; created if missing). Also MIDIA_DB." };
+        var db = SiteDatabase.DbOption("The site database (SQLite file; created if missing). Also MIDIA_DB.");
         var skipUnknown = new Option<bool>("--skip-unknown") { Description = "Skip resources of unsupported types with a warning instead of rejecting their file" };
         var linkageKey = new Option<string>("--linkage-key") { HelpName = "FILE", Description = "The sites' shared linkage secret (mode 600): set the imported patients' linkage pseudonyms now rather than at the next `serve`" };
         var paths = new Argument<string[]>("PATH") { Description = "FHIR R4 NDJSON (*.ndjson) or Bundle JSON (*.json) files, or folders of them", Arity = ArgumentArity.OneOrMore };
@@ -19,7 +19,7 @@ public static class ImportCommand
             db, skipUnknown, linkageKey, paths,
         };
         command.SetAction(parse => Run(
-            parse.GetValue(db) ?? Environment.GetEnvironmentVariable("MIDIA_DB") ?? throw new CommandException("--db is required (or MIDIA_DB)"),
+            Setting.Require(parse, db),
             parse.GetValue(paths) ?? [], parse.GetValue(skipUnknown), Console.Out, Console.Error,
             parse.GetValue(linkageKey) is { } keyFile ? Linkage.LinkageKey.Load(keyFile) : null));
         return command;

@@ -23,7 +23,7 @@ public static class AdminCommands
         return admin;
     }
 
-    static Option<string> Db() => new("--db") { HelpName = "FILE", Description = "The site's database file (also MIDIA_DB)" };
+    static Option<string> Db() => SiteDatabase.DbOption();
     static Argument<string> Type() => new("TYPE") { Description = $"Query type: {string.Join(", ", QueryTypes.All)}" };
     static Option<string> Project(string what) => new("--project") { HelpName = "P", Description = what };
 
@@ -39,7 +39,7 @@ public static class AdminCommands
             var queryType = QueryTypes.Parse(parse.GetValue(type)!);
             var day = DateFlag.Parse(parse.GetValue(until), "--until");
             if (day < Days.Today()) throw new CommandException($"--until {DateFlag.Format(day)} is in the past: the approval would never hold");
-            using var connection = SiteDatabase.OpenExisting(parse.GetValue(db));
+            using var connection = SiteDatabase.OpenExisting(parse, db);
             new QueryApproval(connection).Approve(queryType, parse.GetValue(project), day);
             Console.Out.WriteLine($"approved {queryType} for {Scope(parse.GetValue(project))}{(day is null ? "" : " until " + DateFlag.Format(day))}");
             return 0;
@@ -56,7 +56,7 @@ public static class AdminCommands
         command.SetAction(parse =>
         {
             var queryType = QueryTypes.Parse(parse.GetValue(type)!);
-            using var connection = SiteDatabase.OpenExisting(parse.GetValue(db));
+            using var connection = SiteDatabase.OpenExisting(parse, db);
             new QueryApproval(connection).Revoke(queryType, parse.GetValue(project));
             Console.Out.WriteLine($"revoked {queryType} for {Scope(parse.GetValue(project))}");
             return 0;
@@ -71,7 +71,7 @@ public static class AdminCommands
         var command = new Command("list", "Query types: approved, pending requests, denied") { db, json };
         command.SetAction(parse =>
         {
-            using var connection = SiteDatabase.OpenExisting(parse.GetValue(db));
+            using var connection = SiteDatabase.OpenExisting(parse, db);
             var overview = new QueryApproval(connection).Overview(Days.Today());
             if (parse.GetValue(json))
             {

@@ -17,7 +17,7 @@ public static class ServeCommand
     public static Command Command()
     {
         var site = new Option<string>("--site") { HelpName = "ID", Description = "This site's id, as the coordinator's sites file names it" };
-        var db = new Option<string>("--db") { HelpName = "FILE", Description = "The site's database (made by `midia-node import`)" };
+        var db = SiteDatabase.DbOption("The site's database (made by `midia-node import`; also MIDIA_DB)");
         var listen = new Option<string>("--listen") { HelpName = "HOST:PORT", Description = "Where to serve, e.g. 127.0.0.1:7101" };
         var cert = new Option<string>("--cert") { HelpName = "PEM", Description = "This node's certificate (role node)" };
         var key = new Option<string>("--key") { HelpName = "PEM", Description = "Its private key (mode 600)" };

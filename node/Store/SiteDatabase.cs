@@ -1,4 +1,6 @@
+using System.CommandLine;
 using Microsoft.Data.Sqlite;
+using Midia.Rpc.Hosting;
 
 namespace Midia.Node.Store;
 
@@ -177,14 +179,15 @@ public static class SiteDatabase
         return connection;
     }
 
-    /// <summary>
-    /// For the admin and consent verbs: --db, else MIDIA_DB; a mistyped path must not quietly
-    /// create an empty site.
-    /// </summary>
-    public static SqliteConnection OpenExisting(string? path)
+    /// <summary>The --db option of every node verb; the value may also come from MIDIA_DB or appsettings.json (Setting).</summary>
+    public static Option<string> DbOption(string description = "The site's database file (also MIDIA_DB)") =>
+        new("--db") { HelpName = "FILE", Description = description };
+
+    /// <summary>For the admin and consent verbs: a mistyped path must not quietly create an empty site.</summary>
+    public static SqliteConnection OpenExisting(ParseResult parse, Option<string> db)
     {
-        path ??= Environment.GetEnvironmentVariable("MIDIA_DB") ?? throw new Midia.Rpc.Hosting.CommandException("--db is required (or MIDIA_DB)");
-        return File.Exists(path) ? Open(path) : throw new Midia.Rpc.Hosting.CommandException($"database {path} does not exist");
+        var path = Setting.Require(parse, db);
+        return File.Exists(path) ? Open(path) : throw new CommandException($"database {path} does not exist");
     }
 
     public static void Execute(SqliteConnection connection, string sql)
