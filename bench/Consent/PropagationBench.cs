@@ -89,7 +89,7 @@ public static class PropagationBench
                 var seconds = watch.Elapsed.TotalSeconds;
                 (burstText, burstSeconds, rate) = (burst.ToString(), seconds.ToString("F1"), (burst / seconds).ToString("F0"));
             }
-            return $"| {nodeCount} | {iterations} | {Percentile(millis, 0.50):F1} | {Percentile(millis, 0.99):F1} | {millis[^1]:F1} | {burstText} | {burstSeconds} | {rate} |";
+            return $"| {nodeCount} | {iterations} | {Percentile.Of(millis, 50):F1} | {Percentile.Of(millis, 99):F1} | {millis[^1]:F1} | {burstText} | {burstSeconds} | {rate} |";
         }
         finally
         {
@@ -100,7 +100,6 @@ public static class PropagationBench
         }
     }
 
-    static double Percentile(List<double> sorted, double q) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
 
     static TlsMaterial Material(X509Certificate2 authority, string role, string name, string? site, List<IDisposable> disposables)
     {

@@ -86,7 +86,7 @@ public static class FanOutBench
                     using var call = invoker.AsyncUnaryCall(method, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(10)), new CohortCountRequest { CcdlJson = Query(n), QueryId = "bench" });
                     await call.ResponseAsync;
                 });
-                if (direct.Count == 0 || Percentile(times, 50) > Percentile(direct, 50)) direct = times;
+                if (direct.Count == 0 || Percentile.Of(times, 50) > Percentile.Of(direct, 50)) direct = times;
             }
             rows.Add(Row("slowest node's own answer (direct call)", siteCount, direct, "coordinator → node, unary, warm connection"));
 
@@ -104,7 +104,7 @@ public static class FanOutBench
             }
             var federated = await TimeAsync(iterations, Federated);
             rows.Add(Row("federated count, CLI excluded (gRPC client → total)", siteCount, federated,
-                $"overhead p50 {Percentile(federated, 50) - Percentile(direct, 50):0.00} ms, ratio {Percentile(federated, 50) / Percentile(direct, 50):0.0}× the slowest node"));
+                $"overhead p50 {Percentile.Of(federated, 50) - Percentile.Of(direct, 50):0.00} ms, ratio {Percentile.Of(federated, 50) / Percentile.Of(direct, 50):0.0}× the slowest node"));
 
             if (cliRuns > 0 && CliTimes(authority, folder, coordinator.Address, cliRuns) is { } cli)
                 rows.Add(Row("federated count, CLI included (`midia count --json` process)", siteCount, cli, $"{cliRuns} runs; includes .NET process start"));
@@ -174,13 +174,8 @@ public static class FanOutBench
     }
 
     static string Row(string what, int sites, List<double> times, string note) =>
-        $"| {what} | {sites} | {Percentile(times, 50):0.00} | {Percentile(times, 95):0.00} | {note} |";
+        $"| {what} | {sites} | {Percentile.Of(times, 50):0.00} | {Percentile.Of(times, 95):0.00} | {note} |";
 
-    static double Percentile(List<double> values, int p)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
-    }
 
     static string Query(int n) => $$"""{"version": "http://to_be_decided.com/draft-1/schema#", "display": "bench {{n}}", "inclusionCriteria": [[{"termCodes": [{"code": "C50", "system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm"}]}]]}""";
 

@@ -88,8 +88,7 @@ public static class QueryBench
             action();
             times[i] = watch.Elapsed.TotalMilliseconds;
         }
-        Array.Sort(times);
-        return (firstRun, times[(runs - 1) / 2], times[Math.Min(runs - 1, (int)Math.Ceiling(runs * 0.95) - 1)]);
+        return (firstRun, Percentile.Of(times, 50), Percentile.Of(times, 95));
     }
 
     static bool Complete(string db, int patients)

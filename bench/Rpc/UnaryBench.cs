@@ -114,8 +114,7 @@ public static class UnaryBench
         }));
         var concurrentSeconds = concurrent.Elapsed.TotalSeconds;
 
-        Array.Sort(latencies);
-        return new Result("our client", server, calls, Percentile(latencies, 50), Percentile(latencies, 99),
+        return new Result("our client", server, calls, Percentile.Of(latencies, 50), Percentile.Of(latencies, 99),
             calls / sequentialSeconds, concurrency, calls / concurrentSeconds);
     }
 
@@ -139,7 +138,6 @@ public static class UnaryBench
     }
 
     // Nearest-rank percentile, the same rule as bench_unary.py.
-    static double Percentile(double[] sorted, int p) => sorted[Math.Clamp((int)Math.Round(p / 100.0 * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 

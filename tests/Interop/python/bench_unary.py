@@ -11,6 +11,7 @@ the target must be 127.0.0.1 / localhost / ::1.
 
 import argparse
 import json
+import math
 import sys
 import threading
 import time
@@ -33,7 +34,8 @@ MAX_SECONDS_PER_PHASE = 60.0  # bound even if the server is pathologically slow
 
 
 def percentile(sorted_values, p):
-    index = min(len(sorted_values) - 1, max(0, round(p / 100 * len(sorted_values)) - 1))
+    # Nearest rank, as bench/Percentile.cs computes it for the C# side of the same table.
+    index = min(len(sorted_values) - 1, max(0, math.ceil(p / 100 * len(sorted_values)) - 1))
     return sorted_values[index]
 
 
