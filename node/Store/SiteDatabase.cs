@@ -162,6 +162,43 @@ public static class SiteDatabase
         CREATE UNIQUE INDEX IF NOT EXISTS consent_network_seq ON consent_provision(seq) WHERE seq IS NOT NULL;
         -- Patients still without a linkage pseudonym, found without a scan after every data version.
         CREATE INDEX IF NOT EXISTS patient_unlinked ON patient(pid) WHERE linkage IS NULL;
+
+        -- Patient summary and report (issues 6, 7): every time a patient's record was asked for,
+        -- by whom and with what outcome — what the patient's transparency report lists. Internal
+        -- pid only; append-only like the audit.
+        CREATE TABLE IF NOT EXISTS record_access (
+          id            INTEGER PRIMARY KEY,
+          time          TEXT NOT NULL,     -- UTC, ISO 8601
+          pid           INTEGER NOT NULL,
+          user_name     TEXT,
+          user_role     TEXT,
+          user_site     TEXT,
+          purpose       TEXT NOT NULL,     -- patient-summary | patient-report
+          outcome       TEXT NOT NULL,     -- released | refused
+          detail        TEXT               -- sections released ('problems 3, results 12') or why refused
+        );
+        CREATE INDEX IF NOT EXISTS record_access_pid ON record_access(pid, time);
+        CREATE TRIGGER IF NOT EXISTS record_access_no_update BEFORE UPDATE ON record_access
+          BEGIN SELECT RAISE(ABORT, 'the record access log is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS record_access_no_delete BEFORE DELETE ON record_access
+          BEGIN SELECT RAISE(ABORT, 'the record access log is append-only'); END;
+
+        -- Usage ledger (issue 7): one row per answered research query with the set of patients it
+        -- actually counted (consented and matching) as one compressed bitmap of pids, never a row
+        -- per patient.
+        CREATE TABLE IF NOT EXISTS research_use (
+          id            INTEGER PRIMARY KEY,
+          time          TEXT NOT NULL,     -- UTC, ISO 8601
+          query_id      TEXT,              -- the coordinator's id
+          project       TEXT,
+          question      TEXT,              -- the CCDL display text
+          query_type    TEXT NOT NULL,
+          query_hash    TEXT,
+          released      TEXT,              -- what the site released for the whole query
+          patients      BLOB NOT NULL      -- compressed pid bitmap (node/Research/UsageLedger)
+        );
+        CREATE TRIGGER IF NOT EXISTS research_use_no_update BEFORE UPDATE ON research_use
+          BEGIN SELECT RAISE(ABORT, 'the usage ledger is append-only'); END;
         """;
 
     public static SqliteConnection Open(string path, bool readOnly = false)
