@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Midia.Coordinator.Care;
 using Midia.Coordinator.FanOut;
 using Midia.Coordinator.History;
 using Midia.Coordinator.Quota;
@@ -50,6 +51,7 @@ public sealed class CoordinatorServer : IAsyncDisposable
         var server = new RpcServer(new RpcServerOptions { Listen = settings.Listen, Tls = settings.Tls }, loggers);
         var consent = Midia.Coordinator.Consent.ConsentNetwork.Attach(server, settings.DbPath, registry, settings.Tls, loggers);
         server.AddService(ResearchService.Descriptor, new ResearchService(registry, fanOut, history, quota, settings.Quota, time) { MinTotal = settings.MinTotal, AppliedConsentSequence = consent.AppliedSequence });
+        server.AddService(CareService.Descriptor, new CareService(registry, fanOut, time));
         await server.StartAsync(cancellationToken).ConfigureAwait(false);
         _ = fanOut.WarmUpAsync(CancellationToken.None);
         return new CoordinatorServer(server, registry, fanOut) { Consent = consent };

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using Midia.Node.Care;
 using Midia.Node.Consent;
 using Midia.Node.Research;
 using Midia.Node.Store;
+using Midia.Node.Transparency;
 using Midia.Protos.Node.V1;
 using Midia.Rpc.Client;
 using Midia.Rpc.Hosting;
@@ -53,6 +55,7 @@ public static class ServeCommand
             using var coordinatorChannel = RpcChannel.ForAddress(coordinatorUri, new RpcChannelOptions { Tls = tls });
             await using var consentSync = new ConsentSync(networkConsent, linkage, coordinatorChannel.CreateCallInvoker(), loggers.CreateLogger("Midia.Node.Consent"));
             server.AddService(ConsentReceiver.Descriptor, new ConsentReceiver(networkConsent, consentSync));
+            server.AddService(PatientCare.Descriptor, new PatientCare(siteId, sessions, linkage, new PatientReports(siteId, sessions)));
             await server.StartAsync(cancel);
             await server.RunUntilCancelledAsync(cancel);
             return 0;
