@@ -20,8 +20,11 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
 {
     public const string SiteStatusTrailer = "midia-site-status";
 
+    /// <summary>Whether answered queries go to the usage ledger; off only for the benchmark's baseline.</summary>
+    public bool RecordUsage { get; init; } = true;
+
     public Task<CohortCountReply> CohortCount(CohortCountRequest request, ServerCallContext context) =>
-        sessions.RunAsync(session => Answer(session, QueryTypes.CohortCount, request.User, request.CcdlJson, (query, cohort, today) =>
+        sessions.RunAsync(session => Answer(session, QueryTypes.CohortCount, request.User, request.QueryId, request.CcdlJson, (query, cohort, today) =>
         {
             var hash = query.CanonicalHash;
             var released = session.Disclosure.Release(cohort.Count(), QueryTypes.CohortCount, hash, session.DataVersion());
@@ -29,7 +32,7 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
         }), context.CancellationToken);
 
     public Task<StratifiedCountReply> StratifiedCount(StratifiedCountRequest request, ServerCallContext context) =>
-        sessions.RunAsync(session => Answer(session, QueryTypes.StratifiedCount, request.User, request.CcdlJson, (query, cohort, today) =>
+        sessions.RunAsync(session => Answer(session, QueryTypes.StratifiedCount, request.User, request.QueryId, request.CcdlJson, (query, cohort, today) =>
         {
             var by = request.StratifyBy.Select(s => s.Trim()).ToList();
             var strata = session.Evaluator.Stratify(query, cohort, by, today);
@@ -50,7 +53,7 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
         }), context.CancellationToken);
 
     /// <summary>The gate every research request passes; refusals become statuses the coordinator maps to per-site states.</summary>
-    TReply Answer<TReply>(SiteSession session, string queryType, EndUser? user, string ccdlJson,
+    TReply Answer<TReply>(SiteSession session, string queryType, EndUser? user, string queryId, string ccdlJson,
         Func<CohortQuery, PatientSet, int, (TReply Reply, string Hash, string Released)> release)
     {
         var today = Days.Today();
@@ -76,6 +79,8 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
             var cohort = session.Evaluator.Evaluate(query, today);
             cohort.IntersectWith(session.Consent.Permitted(ConsentPolicies.Research, today));
             var (reply, hash, released) = release(query, cohort, today);
+            // The patients actually counted (consented and matching), for their transparency report.
+            if (RecordUsage) UsageLedger.Record(session.Connection, queryId, project, query.Display, queryType, hash, released, cohort);
             session.Audit.Answered(user?.Name, user?.Role, project, queryType, hash, released);
             return reply;
         }

@@ -13,6 +13,12 @@ public sealed class PatientSet
     public PatientSet(long maxPid) => words = new ulong[(maxPid >> 6) + 1];
     PatientSet(ulong[] words) => this.words = words;
 
+    /// <summary>A set over the given words (bit i of word w is pid 64w + i); the set owns the array.</summary>
+    internal static PatientSet FromWords(ulong[] words) => new(words);
+
+    /// <summary>The bitmap itself, for encoders that must not enumerate a million members one by one.</summary>
+    internal ReadOnlySpan<ulong> Words => words;
+
     public long Capacity => (long)words.Length << 6;
 
     public void Add(long pid) => words[pid >> 6] |= 1UL << (int)(pid & 63);

@@ -111,6 +111,49 @@ public sealed class ResearchQueriesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheUsageLedgerHoldsExactlyThePatientsEachAnsweredQueryCountedAndNothingForRefusedOnes()
+    {
+        var (channel, invoker) = Connect("coordinator", "coordinator");
+        using var _ = channel;
+        var random = new Random(4242);
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var expected = new Dictionary<string, HashSet<long>>();
+        for (var i = 0; i < 15; i++)
+        {
+            var json = RandomSite.Query(random);
+            expected[$"ledger-{i}"] = [.. reference.Evaluate(json, today).Where(consenting.Contains)];
+            await invoker.AsyncUnaryCall(Count, Options(), new CohortCountRequest { User = Researcher, CcdlJson = json, QueryId = $"ledger-{i}" });
+        }
+        // Refused: not approved (stratified) and not evaluable; neither may leave a research use.
+        await Assert.ThrowsAsync<RpcException>(async () => await invoker.AsyncUnaryCall(Stratified, Options(),
+            new StratifiedCountRequest { User = Researcher, CcdlJson = RandomSite.Query(random), QueryId = "refused-1", StratifyBy = { "sex" } }));
+        await Assert.ThrowsAsync<RpcException>(async () => await invoker.AsyncUnaryCall(Count, Options(), new CohortCountRequest
+        {
+            User = Researcher, QueryId = "refused-2",
+            CcdlJson = """{"version":"2","inclusionCriteria":[[{"termCodes":[{"system":"http://loinc.org","code":"2857-1"}],"valueFilter":{"type":"fuzzy"}}]]}""",
+        }));
+
+        var rows = new Dictionary<string, (string Project, string Type, string Released, byte[] Blob)>();
+        using (var command = site.Connection.CreateCommand())
+        {
+            command.CommandText = "SELECT query_id, project, query_type, released, patients FROM research_use";
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) rows.Add(reader.GetString(0), (reader.GetString(1), reader.GetString(2), reader.GetString(3), (byte[])reader.GetValue(4)));
+        }
+        Assert.Equal(expected.Keys.Order(), rows.Keys.Order());
+        var everyPid = data.Patients.Select(p => p.Pid).ToList();
+        foreach (var (queryId, pids) in expected)
+        {
+            var row = rows[queryId];
+            Assert.Equal(("her2-relapse", QueryTypes.CohortCount), (row.Project, row.Type));
+            Assert.Equal($"{pids.Count} (exact)", row.Released);
+            Assert.Equal(pids.Order(), CompressedPatientSet.Decode(row.Blob).Members().Order());
+            foreach (var pid in everyPid) Assert.Equal(pids.Contains(pid), CompressedPatientSet.Contains(row.Blob, pid));
+        }
+        Assert.True(expected.Values.Count(p => p.Count > 0) > 5, "too few queries counted anybody for the comparison to prove much");
+    }
+
+    [Fact]
     public async Task AnUnapprovedQueryTypeIsRefusedNamingSiteAndTypeAndShowsUpAsPending()
     {
         var (channel, invoker) = Connect("coordinator", "coordinator");
