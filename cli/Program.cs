@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Midia.Cli.Dev;
+using Midia.Cli.Projects;
 using Midia.Cli.Research;
 
 // midia: the researchers', clinicians' and developers' tool. Each capability adds its command here.
@@ -8,5 +9,6 @@ root.Subcommands.Add(CountCommand.Command());
 root.Subcommands.Add(SitesCommand.Command());
 root.Subcommands.Add(QuotaCommand.Command());
 root.Subcommands.Add(HistoryCommand.Command());
+root.Subcommands.Add(ProjectCommands.Command());
 root.Subcommands.Add(DevCommand.Command());
 return await Midia.Rpc.Hosting.CommandLine.RunAsync(root, args);

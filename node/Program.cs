@@ -6,4 +6,5 @@ root.Subcommands.Add(Midia.Node.Import.ImportCommand.Command());
 root.Subcommands.Add(Midia.Node.Policy.AdminCommands.Command());
 root.Subcommands.Add(Midia.Node.Consent.ConsentCommands.Command());
 root.Subcommands.Add(Midia.Node.Serve.ServeCommand.Command());
+root.Subcommands.Add(Midia.Node.Transparency.PatientReportCommand.Command());
 return await Midia.Rpc.Hosting.CommandLine.RunAsync(root, args);

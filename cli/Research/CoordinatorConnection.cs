@@ -61,12 +61,17 @@ public sealed class CoordinatorConnection
 
         public string Address => channel.Address.ToString().TrimEnd('/');
 
-        public async Task<TReply> CallAsync<TRequest, TReply>(string rpc, TRequest request, CancellationToken cancellationToken)
+        public Task<TReply> CallAsync<TRequest, TReply>(string rpc, TRequest request, CancellationToken cancellationToken)
+            where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply> =>
+            CallAsync<TRequest, TReply>(Research, rpc, request, cancellationToken);
+
+        /// <summary>A unary call of any coordinator service (Research, Projects, Care).</summary>
+        public async Task<TReply> CallAsync<TRequest, TReply>(Google.Protobuf.Reflection.ServiceDescriptor service, string rpc, TRequest request, CancellationToken cancellationToken)
             where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply>
         {
             try
             {
-                using var call = invoker.AsyncUnaryCall(Method<TRequest, TReply>.From(Research, rpc),
+                using var call = invoker.AsyncUnaryCall(Method<TRequest, TReply>.From(service, rpc),
                     new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30), CancellationToken: cancellationToken), request);
                 return await call.ResponseAsync;
             }
@@ -98,7 +103,7 @@ public sealed class CoordinatorConnection
             StatusCode.PermissionDenied => $"coordinator {Address} refused: {e.Status.Detail}",
             StatusCode.Unauthenticated => $"coordinator {Address} does not accept your certificate: {e.Status.Detail}",
             StatusCode.DeadlineExceeded => $"coordinator {Address} did not answer in time",
-            StatusCode.ResourceExhausted or StatusCode.InvalidArgument or StatusCode.FailedPrecondition => e.Status.Detail,
+            StatusCode.ResourceExhausted or StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.AlreadyExists or StatusCode.NotFound => e.Status.Detail,
             _ => $"coordinator {Address}: {e.StatusCode}: {e.Status.Detail}",
         });
 

@@ -69,7 +69,10 @@ public sealed partial class CareService(SiteRegistry registry, SiteFanOut fanOut
 
     [RequireRole("node", "clinician")]
     public Task<Protos.Coordinator.V1.PatientReportReply> PatientReport(Protos.Coordinator.V1.PatientReportRequest request, ServerCallContext context) =>
-        throw new RpcException(StatusCode.Unimplemented, "PatientReport is not built yet");
+        Reports.Report(request, context);
+
+    /// <summary>The patient's transparency report (issue 7), built in coordinator/Transparency.</summary>
+    public required Transparency.PatientReports Reports { get; init; }
 
     /// <summary>The home site could not redeem the ticket: the clinician learns why and what to do.</summary>
     static RpcException TicketRefused(string home, SiteAnswer<OpenTicketReply> answer)

@@ -1,5 +1,6 @@
 using Midia.Coordinator.FanOut;
 using Midia.Coordinator.History;
+using Midia.Coordinator.Projects;
 using Midia.Coordinator.Quota;
 using Midia.Coordinator.Sites;
 using Midia.Protos.Coordinator.V1;
@@ -21,11 +22,16 @@ public sealed class ResearchService(SiteRegistry registry, SiteFanOut fanOut, Qu
 
     public long MinTotal { get; init; } = CountAggregation.DefaultMinTotal;
     public Func<string, long> AppliedConsentSequence { get; init; } = _ => 0;
+    /// <summary>A count with --project names a registered project (what the patient report shows).</summary>
+    public required ProjectRegistry Projects { get; init; }
 
     public async Task Count(CountRequest request, IServerStreamWriter<CountEvent> responseStream, ServerCallContext context)
     {
         var query = CountQuery.From(request);
         var researcher = context.AuthenticatedPeer.Name;
+        if (query.Project.Length > 0 && !Projects.IsRegistered(query.Project))
+            throw new RpcException(StatusCode.FailedPrecondition,
+                $"project {query.Project} is not registered: midia project register --id {query.Project} --title T --question Q --institution I");
 
         if (history.FindReplayable(researcher, query.Hash, time.GetUtcNow() - quotaOptions.IdenticalQueryWindow) is { } stored)
         {

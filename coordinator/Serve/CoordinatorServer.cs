@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Midia.Coordinator.Care;
 using Midia.Coordinator.FanOut;
 using Midia.Coordinator.History;
+using Midia.Coordinator.Projects;
 using Midia.Coordinator.Quota;
 using Midia.Coordinator.Research;
 using Midia.Coordinator.Sites;
@@ -48,10 +49,15 @@ public sealed class CoordinatorServer : IAsyncDisposable
         var fanOut = new SiteFanOut(registry, settings.Tls, settings.FanOut, time, loggers.CreateLogger("Midia.Coordinator.FanOut"));
         var history = QueryHistory.Open(settings.DbPath);
         var quota = new ResearcherQuota(history, settings.Quota, time);
+        var projects = ProjectRegistry.Open(settings.DbPath);
         var server = new RpcServer(new RpcServerOptions { Listen = settings.Listen, Tls = settings.Tls }, loggers);
         var consent = Midia.Coordinator.Consent.ConsentNetwork.Attach(server, settings.DbPath, registry, settings.Tls, loggers);
-        server.AddService(ResearchService.Descriptor, new ResearchService(registry, fanOut, history, quota, settings.Quota, time) { MinTotal = settings.MinTotal, AppliedConsentSequence = consent.AppliedSequence });
-        server.AddService(CareService.Descriptor, new CareService(registry, fanOut, time, loggers.CreateLogger("Midia.Coordinator.Care")));
+        server.AddService(ResearchService.Descriptor, new ResearchService(registry, fanOut, history, quota, settings.Quota, time) { MinTotal = settings.MinTotal, AppliedConsentSequence = consent.AppliedSequence, Projects = projects });
+        server.AddService(ProjectsService.Descriptor, new ProjectsService(projects, time));
+        server.AddService(CareService.Descriptor, new CareService(registry, fanOut, time, loggers.CreateLogger("Midia.Coordinator.Care"))
+        {
+            Reports = new Midia.Coordinator.Transparency.PatientReports(settings.DbPath, fanOut, projects, time, loggers.CreateLogger("Midia.Coordinator.Transparency")),
+        });
         await server.StartAsync(cancellationToken).ConfigureAwait(false);
         _ = fanOut.WarmUpAsync(CancellationToken.None);
         return new CoordinatorServer(server, registry, fanOut) { Consent = consent };

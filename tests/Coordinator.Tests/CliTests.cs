@@ -19,6 +19,8 @@ public sealed class CliTests
         var query = Path.Combine(network.Folder, "query.json");
         await File.WriteAllTextAsync(query, TestNetwork.Query());
 
+        await network.Client().RegisterProjectAsync("p1");
+
         var (exit, stdout, stderr) = await Midia(network, "count", query, "--json", "--project", "p1");
 
         Assert.True(exit == 0, stderr);

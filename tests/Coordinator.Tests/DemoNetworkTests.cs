@@ -63,6 +63,7 @@ public sealed class DemoNetworkTests : IAsyncLifetime
         munich.Kill();
         munich.WaitForExit();
 
+        await MidiaAsync("project", "register", "--id", "after-kill", "--title", "After the kill", "--question", "Does a count survive a dead site?", "--institution", "Demo");
         var clock = Stopwatch.StartNew();
         var partial = await CountAsync(query, "--project", "after-kill"); // another project: not answered from history
         clock.Stop();
@@ -76,11 +77,15 @@ public sealed class DemoNetworkTests : IAsyncLifetime
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the count took {clock.Elapsed.TotalSeconds:F1} s with one node dead");
     }
 
-    async Task<JsonElement> CountAsync(string query, params string[] extra)
+    async Task<JsonElement> CountAsync(string query, params string[] extra) =>
+        JsonDocument.Parse(await MidiaAsync([.. new[] { "count", query, "--json" }.Concat(extra)])).RootElement.Clone();
+
+    /// <summary>The `midia` executable as the demo's researcher; its stdout.</summary>
+    async Task<string> MidiaAsync(params string[] args)
     {
         var certs = Path.Combine(dir, "certs");
         var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "midia")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "count", query, "--json" }.Concat(extra)) start.ArgumentList.Add(arg);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["MIDIA_COORDINATOR"] = $"https://127.0.0.1:{basePort}";
         start.Environment["MIDIA_CERT"] = Path.Combine(certs, "researcher.crt");
         start.Environment["MIDIA_KEY"] = Path.Combine(certs, "researcher.key");
@@ -89,8 +94,8 @@ public sealed class DemoNetworkTests : IAsyncLifetime
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.True(process.ExitCode == 0, $"midia count exited {process.ExitCode}: {await stderr}\n{Output()}");
-        return JsonDocument.Parse(await stdout).RootElement.Clone();
+        Assert.True(process.ExitCode == 0, $"midia {args[0]} exited {process.ExitCode}: {await stderr}\n{Output()}");
+        return await stdout;
     }
 
     IEnumerable<Process> NodeProcesses() =>

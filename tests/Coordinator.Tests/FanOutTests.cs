@@ -25,7 +25,9 @@ public sealed class FanOutTests
         await using var network = await ThreeSites();
         await network.StartCoordinatorAsync();
 
-        var events = await network.Client().CountAsync(TestNetwork.Query(), "her2-study");
+        var researcher = network.Client();
+        await researcher.RegisterProjectAsync("her2-study");
+        var events = await researcher.CountAsync(TestNetwork.Query(), "her2-study");
 
         Assert.Equal(["erlangen", "munich", "practice"], events.Started().Sites);
         Assert.Equal(5, events.Count);

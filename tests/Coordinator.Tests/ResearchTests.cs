@@ -45,6 +45,8 @@ public sealed class ResearchTests
     {
         await using var network = await TwoSites();
         var researcher = network.Client();
+        await researcher.RegisterProjectAsync("p1");
+        await researcher.RegisterProjectAsync("p2");
 
         var first = await researcher.CountAsync(TestNetwork.Query(), "p1");
         var second = await researcher.CountAsync(TestNetwork.Query(), "p1");

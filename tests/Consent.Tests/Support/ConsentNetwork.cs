@@ -197,6 +197,7 @@ public sealed class TestNode(ConsentNetwork network, string site, int port)
         server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, port), Tls = tls }, NullLoggerFactory.Instance);
         server.AddService(NodeReflection.Descriptor.Services[0], new ResearchQueries(site, sessions));
         server.AddService(ConsentReceiver.Descriptor, receiver is null ? new ConsentReceiver(store, Sync) : receiver(store, Sync));
+        server.AddService(Midia.Node.Care.PatientCare.Descriptor, new Midia.Node.Care.PatientCare(site, sessions, network.Key, new Midia.Node.Transparency.PatientReports(site, sessions)));
         await server.StartAsync();
     }
 

@@ -122,6 +122,23 @@ public sealed class Researcher(CallInvoker invoker)
     }
 
     public Task<SitesReply> SitesAsync() => CallAsync<SitesRequest, SitesReply>("Sites", new SitesRequest());
+
+    static readonly Google.Protobuf.Reflection.ServiceDescriptor Projects = CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Projects");
+
+    /// <summary>A count with --project needs the project registered first (Projects.Register).</summary>
+    public async Task<Project> RegisterProjectAsync(string id, string title = "A test project", string question = "How many?", string institution = "Test University")
+    {
+        using var call = invoker.AsyncUnaryCall(Method<RegisterProjectRequest, Project>.From(Projects, "Register"), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30)),
+            new RegisterProjectRequest { Id = id, Title = title, Question = question, Institution = institution });
+        return await call.ResponseAsync;
+    }
+
+    public async Task<TReply> ProjectsAsync<TRequest, TReply>(string rpc, TRequest request)
+        where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply>
+    {
+        using var call = invoker.AsyncUnaryCall(Method<TRequest, TReply>.From(Projects, rpc), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30)), request);
+        return await call.ResponseAsync;
+    }
 }
 
 public static class CountEvents
