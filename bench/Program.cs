@@ -3,6 +3,7 @@ return args.FirstOrDefault() switch
 {
     "import" => Midia.Bench.Node.ImportBench.Run(int.Parse(Option(args, "--patients") ?? "10000"), Option(args, "--keep")), // FHIR import resources/s
     "query" => Midia.Bench.Node.QueryBench.Run(args[1..]), // CCDL engine vs hand-written SQL: midia-bench query --patients 1000000
+    "ledger" => Midia.Bench.Node.LedgerBench.Run(args[1..]), // usage ledger: blob sizes, cohort-count p50/p95 with and without: midia-bench ledger --patients 1000000
     "consent" => Midia.Bench.Node.ConsentBench.Run(int.Parse(Option(args, "--patients") ?? "100000"), Option(args, "--keep")), // site-wide consent sets
     "rpc-unary" => await Midia.Bench.Rpc.UnaryBench.RunAsync(args[1..]), // gRPC unary round trips, ours vs grpcio and grpc-js: midia-bench rpc-unary
     "fanout" => Midia.Bench.Coordinator.FanOutBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "300")).GetAwaiter().GetResult(), // federated count latency (3 and 10 nodes) vs one node, counts/s
@@ -14,6 +15,6 @@ static string? Option(string[] args, string name) => Array.IndexOf(args, name) i
 
 static int Usage()
 {
-    Console.Error.WriteLine("error: usage: midia-bench import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild] | rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES] [--rounds N] | fanout [--iterations N] | consent-propagation [--iterations N] [--burst N]");
+    Console.Error.WriteLine("error: usage: midia-bench import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild] | ledger [--patients N] [--runs N] [--db path] [--rebuild] | rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES] [--rounds N] | fanout [--iterations N] | consent-propagation [--iterations N] [--burst N]");
     return 2;
 }

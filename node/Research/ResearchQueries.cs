@@ -79,9 +79,25 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
             var cohort = session.Evaluator.Evaluate(query, today);
             cohort.IntersectWith(session.Consent.Permitted(ConsentPolicies.Research, today));
             var (reply, hash, released) = release(query, cohort, today);
+            if (!RecordUsage)
+            {
+                session.Audit.Answered(user?.Name, user?.Role, project, queryType, hash, released);
+                return reply;
+            }
             // The patients actually counted (consented and matching), for their transparency report.
-            if (RecordUsage) UsageLedger.Record(session.Connection, queryId, project, query.Display, queryType, hash, released, cohort);
-            session.Audit.Answered(user?.Name, user?.Role, project, queryType, hash, released);
+            // One commit with the audit entry: the ledger costs its row, not a second commit.
+            SiteDatabase.Execute(session.Connection, "BEGIN IMMEDIATE");
+            try
+            {
+                UsageLedger.Record(session.Connection, queryId, project, query.Display, queryType, hash, released, cohort);
+                session.Audit.Answered(user?.Name, user?.Role, project, queryType, hash, released);
+                SiteDatabase.Execute(session.Connection, "COMMIT");
+            }
+            catch
+            {
+                SiteDatabase.Execute(session.Connection, "ROLLBACK");
+                throw;
+            }
             return reply;
         }
         catch (CcdlException e)
