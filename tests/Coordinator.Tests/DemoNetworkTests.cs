@@ -8,7 +8,8 @@ namespace Midia.Coordinator.Tests;
 
 /// <summary>
 /// The real thing, as a user runs it: `midia dev up` starts three `midia-node` processes and a
-/// `midia-coordinator` process over mutual TLS; `midia count --json` asks them; then one node is
+/// `midia-coordinator` process over mutual TLS; `midia count --json` asks them and
+/// `midia-node patient report` gathers a patient's report from all three; then one node is
 /// killed and the next count still answers, within the deadline, with the dead site named.
 /// </summary>
 public sealed class DemoNetworkTests : IAsyncLifetime
@@ -59,6 +60,12 @@ public sealed class DemoNetworkTests : IAsyncLifetime
         Assert.All(sites.Values, s => Assert.Equal("ok", s.GetProperty("status").GetString()));
         Assert.True(all.GetProperty("total").TryGetProperty("value", out _));
 
+        // Patient transparency works out of the box: every demo site approved patient-report.
+        var report = await PatientReportAsync();
+        Assert.Equal(["erlangen", "munich", "practice"], report.GetProperty("sites").EnumerateArray().Select(s => s.GetProperty("site").GetString()));
+        Assert.All(report.GetProperty("sites").EnumerateArray(), s => Assert.Contains(s.GetProperty("status").GetString(), new[] { "ok", "no_record" }));
+        Assert.Equal("ok", report.GetProperty("sites")[0].GetProperty("status").GetString());
+
         var munich = Assert.Single(NodeProcesses(), p => CommandLine(p.Id).Contains(Path.Combine(dir, "munich.db")));
         munich.Kill();
         munich.WaitForExit();
@@ -96,6 +103,32 @@ public sealed class DemoNetworkTests : IAsyncLifetime
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(process.ExitCode == 0, $"midia {args[0]} exited {process.ExitCode}: {await stderr}\n{Output()}");
         return await stdout;
+    }
+
+    /// <summary>`midia-node patient report --json` at erlangen for its first patient, with the node's own certificate.</summary>
+    async Task<JsonElement> PatientReportAsync()
+    {
+        var db = Path.Combine(dir, "erlangen.db");
+        string patient;
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT resource_id FROM patient ORDER BY pid LIMIT 1";
+            patient = (string)command.ExecuteScalar()!;
+        }
+        var certs = Path.Combine(dir, "certs");
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "midia-node")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "patient", "report", "--db", db, "--patient", patient, "--json",
+            "--coordinator", $"https://127.0.0.1:{basePort}", "--cert", Path.Combine(certs, "node-erlangen.crt"), "--key", Path.Combine(certs, "node-erlangen.key"),
+            "--ca", Path.Combine(certs, "ca.crt"), "--linkage-key", Path.Combine(certs, "linkage.key") })
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(process.ExitCode == 0, $"midia-node patient report exited {process.ExitCode}: {await stderr}\n{Output()}");
+        return JsonDocument.Parse(await stdout).RootElement.Clone();
     }
 
     IEnumerable<Process> NodeProcesses() =>
