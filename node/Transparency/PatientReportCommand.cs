@@ -209,7 +209,11 @@ public static class PatientReportCommand
         var accesses = parts.SelectMany(p => p.Report.Accesses.Select(a => (p.Site, a))).OrderByDescending(x => x.a.Time, StringComparer.Ordinal).ToList();
         if (accesses.Count == 0) o.WriteLine("  nobody");
         foreach (var (at, a) in accesses)
-            o.WriteLine($"  {When(a.Time)}  record at {at}: {a.UserRole} {a.UserName}{(a.UserSite.Length > 0 ? $" of {a.UserSite}" : "")} asked for a {a.Purpose} — {a.Outcome}{(a.Detail.Length > 0 ? $" ({a.Detail})" : "")}");
+        {
+            var who = a.UserRole == "node" ? $"your home site {(a.UserSite.Length > 0 ? a.UserSite : a.UserName)}" : $"{a.UserRole} {a.UserName}{(a.UserSite.Length > 0 ? $" of {a.UserSite}" : "")}";
+            var what = a.Purpose switch { "patient-summary" => "a patient summary", "patient-report" => "this transparency report", _ => a.Purpose };
+            o.WriteLine($"  {When(a.Time)}  at {at}: {who} asked for {what} — {a.Outcome}{(a.Detail.Length > 0 ? $" ({a.Detail})" : "")}");
+        }
 
         o.WriteLine();
         o.WriteLine("Research that counted you");
@@ -222,7 +226,9 @@ public static class PatientReportCommand
             o.WriteLine($"      question: {(r.Question.Length > 0 ? r.Question : project?.Question ?? "(none given)")}");
             if (project is not null && project.Question.Length > 0 && project.Question != r.Question) o.WriteLine($"      project question: {project.Question}");
             o.WriteLine($"      {r.QueryType}, released result: {r.Released}");
-            o.WriteLine(project is { Result.Length: > 0 } ? $"      published outcome: {project.Result}" : "      published outcome: none yet");
+            o.WriteLine(project is { Result.Length: > 0 } ? $"      published outcome: {project.Result}"
+                : unreachable is not null && r.Project.Length > 0 ? "      published outcome: unknown here (the coordinator keeps the projects and could not be asked)"
+                : "      published outcome: none yet");
         }
     }
 }

@@ -114,7 +114,9 @@ public sealed class PatientReports(string site, SiteSessions sessions)
             return "permitted" + (now.From is { } from ? $" since {DateFlag.Format(from)}" : "") + (now.To is { } to ? $" until {DateFlag.Format(to)}" : ", with no end date");
         var earlier = policy.Periods.LastOrDefault(p => p.Permitted && p.To is { } to && to < today);
         var later = policy.Periods.FirstOrDefault(p => p.Permitted && p.From is { } from && from > today);
-        var denied = now.Because.Any(b => b.Contains("deny", StringComparison.Ordinal));
+        if (policy.Provisions.Count == 0) return "never asked: no decision means no";
+        // ConsentLedger names the provisions that decide a period; none means the default (deny).
+        var denied = !now.Because.All(b => b.StartsWith("no provision", StringComparison.Ordinal));
         if (denied)
             return (earlier is not null ? "revoked" : "denied") + (now.From is { } since ? $" on {DateFlag.Format(since)}" : "")
                 + (later is not null ? $"; permitted again from {DateFlag.Format(later.From)}" : "");

@@ -195,6 +195,7 @@ public sealed class TransparencyTests(ITestOutputHelper output) : IAsyncLifetime
         }
         var text = await Run(["patient", "report", "--db", network["erlangen"].DbPath, "--patient", "e-anna", .. connection]);
         Assert.True(text.Exit == 0, text.Stderr);
+        output.WriteLine(text.Stdout);
         Assert.Contains("Breast cancer in Franconia", text.Stdout);
         Assert.Contains("published outcome: Counted for planning only.", text.Stdout);
         Assert.Contains("Sites asked: erlangen ok, munich ok, practice no record", text.Stdout);
@@ -202,6 +203,7 @@ public sealed class TransparencyTests(ITestOutputHelper output) : IAsyncLifetime
         await network.StopCoordinatorAsync();
         var alone = await Run(["patient", "report", "--db", network["erlangen"].DbPath, "--patient", "e-anna", "--timeout", "5", .. connection]);
         Assert.True(alone.Exit == 0, alone.Stderr);
+        output.WriteLine(alone.Stdout);
         Assert.Contains("could not be reached", alone.Stdout);
         Assert.Contains("the other sites could not be asked", alone.Stdout);
         Assert.Contains(Question, alone.Stdout);

@@ -119,6 +119,38 @@ public sealed class CliTests
         Assert.Equal("Dr Cli Researcher", document.RootElement.GetProperty("researcher").GetString());
     }
 
+    [Fact]
+    public async Task ProjectRegisterPublishAndListAndACountNamingAnUnregisteredProjectIsOneErrorLine()
+    {
+        await using var network = new TestNetwork();
+        (await network.AddNodeAsync("erlangen")).Behaviour = (_, _) => Task.FromResult(ScriptedNode.Released(60));
+        await network.StartCoordinatorAsync();
+        var query = Path.Combine(network.Folder, "query.json");
+        await File.WriteAllTextAsync(query, TestNetwork.Query());
+
+        var refused = await Midia(network, "count", query, "--project", "ms-study");
+        Assert.Equal(1, refused.Item1);
+        Assert.Equal("error: project ms-study is not registered: midia project register --id ms-study --title T --question Q --institution I", refused.Item3.Trim());
+        Assert.Equal(0, network.Node("erlangen").Calls);
+
+        var registered = await Midia(network, "project", "register", "--id", "ms-study", "--title", "MS therapies", "--question", "Which therapy slows MS most?", "--institution", "LMU München");
+        Assert.True(registered.Item1 == 0, registered.Item3);
+        var again = await Midia(network, "project", "register", "--id", "ms-study", "--title", "x", "--question", "y", "--institution", "z");
+        Assert.Equal(1, again.Item1);
+        Assert.StartsWith("error: project ms-study is already registered", again.Item3.Trim());
+        Assert.Equal(0, (await Midia(network, "count", query, "--project", "ms-study", "--json")).Item1);
+        var published = await Midia(network, "project", "publish", "--id", "ms-study", "--result", "Newer therapies slowed it most.");
+        Assert.True(published.Item1 == 0, published.Item3);
+
+        var (exit, stdout, stderr) = await Midia(network, "project", "list", "--json");
+        Assert.True(exit == 0, stderr);
+        using var document = JsonDocument.Parse(stdout);
+        var project = Assert.Single(document.RootElement.GetProperty("projects").EnumerateArray());
+        Assert.Equal(("ms-study", "MS therapies", "Which therapy slows MS most?", "LMU München", "Dr Cli Researcher", "Newer therapies slowed it most."),
+            (project.GetProperty("id").GetString(), project.GetProperty("title").GetString(), project.GetProperty("question").GetString(),
+             project.GetProperty("institution").GetString(), project.GetProperty("registeredBy").GetString(), project.GetProperty("result").GetString()));
+    }
+
     static Task<(int, string, string)> Midia(TestNetwork network, params string[] args) => MidiaAt(network, network.Coordinator.Address.ToString().TrimEnd('/'), args);
 
     static async Task<(int Exit, string Stdout, string Stderr)> MidiaAt(TestNetwork network, string coordinator, params string[] args)
