@@ -151,6 +151,18 @@ public sealed class ResearchQueriesTests : IAsyncLifetime
             foreach (var pid in everyPid) Assert.Equal(pids.Contains(pid), CompressedPatientSet.Contains(row.Blob, pid));
         }
         Assert.True(expected.Values.Count(p => p.Count > 0) > 5, "too few queries counted anybody for the comparison to prove much");
+
+        // A stratified count counts the same patients: its row holds the whole cohort, not one stratum.
+        new QueryApproval(site.Connection).Approve(QueryTypes.StratifiedCount, null, null);
+        var stratifiedJson = RandomSite.Query(random);
+        var stratified = reference.Evaluate(stratifiedJson, today).Where(consenting.Contains).Order().ToList();
+        await invoker.AsyncUnaryCall(Stratified, Options(), new StratifiedCountRequest { User = Researcher, CcdlJson = stratifiedJson, QueryId = "strata", StratifyBy = { "sex" } });
+        using var read = site.Connection.CreateCommand();
+        read.CommandText = "SELECT query_type, patients FROM research_use WHERE query_id = 'strata'";
+        using var stored = read.ExecuteReader();
+        Assert.True(stored.Read());
+        Assert.Equal(QueryTypes.StratifiedCount, stored.GetString(0));
+        Assert.Equal(stratified, CompressedPatientSet.Decode((byte[])stored.GetValue(1)).Members());
     }
 
     [Fact]
