@@ -34,15 +34,15 @@ public static class SummaryView
         var trends = Trend.Of(entries);
         if (trends.Count > 0)
         {
-            var table = Grid("result", "trend", "first", "last", "min", "max", "values");
+            var table = Grid("result", "trend", "first", "last", "lowest", "highest", "values");
             foreach (var trend in trends)
-                table.AddRow(Cell($"{trend.Display} ({trend.Code})"), Cell(trend.Sparkline()), Cell(Point(trend.First, trend.Unit)), Cell(Point(trend.Last, trend.Unit)),
-                    Cell(Point(trend.Min, trend.Unit)), Cell(Point(trend.Max, trend.Unit)), Cell(trend.Points.Count.ToString(CultureInfo.InvariantCulture)));
+                table.AddRow(Cell($"{trend.Display}{(Unit(trend.Unit) is { Length: > 0 } unit ? $" ({unit})" : "")}"), Cell(trend.Sparkline()), Cell(Point(trend.First)), Cell(Point(trend.Last)),
+                    Cell(Point(trend.Min)), Cell(Point(trend.Max)), Cell(trend.Points.Count.ToString(CultureInfo.InvariantCulture)));
             Heading(console, "Trends");
             console.Write(table);
         }
         var timeline = entries.Where(t => SummarySection.Of(t.Entry) is var s && s != SummarySection.Problems && s != SummarySection.Staging)
-            .OrderBy(t => t.Entry.Date, StringComparer.Ordinal).ToList();
+            .OrderBy(t => t.Entry.Date.Length == 0).ThenBy(t => t.Entry.Date, StringComparer.Ordinal).ToList(); // undated last
         Section(console, "Timeline: therapies, procedures, imaging, results", timeline, ["date", "what", "entry", "code", "value", "source"],
             t => [Date(t.Entry), What(t.Entry), t.Entry.Display, Code(t.Entry), Value(t.Entry), Join(t.Sites)]);
 
@@ -84,7 +84,7 @@ public static class SummaryView
 
     static Table Grid(params string[] columns)
     {
-        var table = new Table().Border(TableBorder.Simple);
+        var table = new Table().Border(TableBorder.Minimal);
         foreach (var column in columns) table.AddColumn(column);
         return table;
     }
@@ -109,13 +109,16 @@ public static class SummaryView
     };
 
     public static string Value(SummaryEntry e) =>
-        e.HasValue ? $"{Number(e.Value)} {e.Unit}".TrimEnd()
+        e.HasValue ? $"{Number(e.Value)} {Unit(e.Unit)}".TrimEnd()
         : e.ValueDisplay.Length > 0 ? e.ValueDisplay
         : e.ValueCode;
 
     public static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 
-    static string Point((string Date, double Value) point, string unit) => $"{Number(point.Value)}{(unit.Length > 0 ? " " + unit : "")} ({point.Date})";
+    static string Point((string Date, double Value) point) => $"{Number(point.Value)} ({point.Date})";
+
+    /// <summary>A unit as a person reads it: UCUM annotations such as {score} or {count} mean "no unit".</summary>
+    public static string Unit(string unit) => unit.StartsWith('{') && unit.EndsWith('}') ? "" : unit;
 
     /// <summary>"ICD-10-GM G35": the code with the short name of its system.</summary>
     public static string Code(SummaryEntry e) => $"{SystemName(e.System)} {e.Code}".Trim();
