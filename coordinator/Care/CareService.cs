@@ -1,7 +1,11 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Midia.Coordinator.FanOut;
 using Midia.Coordinator.Sites;
 using Midia.Protos.Coordinator.V1;
+using Midia.Protos.Node.V1;
 using Midia.Rpc.Authorization;
+using Midia.Rpc.Client;
 using Midia.Rpc.Core;
 
 namespace Midia.Coordinator.Care;
@@ -9,16 +13,101 @@ namespace Midia.Coordinator.Care;
 /// <summary>
 /// midia.coordinator.v1.Care: the clinician's cross-site patient summary (issue 6) and the
 /// patient's transparency report (issue 7). Sees only tickets and linkage pseudonyms.
+/// Summary: the clinician's own site redeems its ticket for the linkage pseudonym, every site of
+/// the registry is asked for its part in parallel, and the parts become one timeline with exact
+/// duplicates folded. The pseudonym and the entries are never logged or stored here.
 /// </summary>
-public sealed class CareService(SiteRegistry registry, SiteFanOut fanOut, TimeProvider time)
+public sealed partial class CareService(SiteRegistry registry, SiteFanOut fanOut, TimeProvider time, ILogger logger)
 {
     public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care");
 
+    static Google.Protobuf.Reflection.ServiceDescriptor PatientCare => NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare");
+    static readonly Method<OpenTicketRequest, OpenTicketReply> OpenTicket = Method<OpenTicketRequest, OpenTicketReply>.From(PatientCare, "OpenTicket");
+    static readonly Method<PatientSummaryRequest, PatientSummaryReply> PatientSummary = Method<PatientSummaryRequest, PatientSummaryReply>.From(PatientCare, "PatientSummary");
+
     [RequireRole("clinician")]
-    public Task<SummaryReply> Summary(SummaryRequest request, ServerCallContext context) =>
-        throw new RpcException(StatusCode.Unimplemented, $"Summary is not built yet ({registry}, {fanOut}, {time})");
+    public async Task<SummaryReply> Summary(SummaryRequest request, ServerCallContext context)
+    {
+        var clinician = context.AuthenticatedPeer;
+        var home = request.Site.Trim();
+        if (home.Length == 0) throw new RpcException(StatusCode.InvalidArgument, "site: missing: name your own site, which resolved the patient");
+        if (clinician.Site is null)
+            throw new RpcException(StatusCode.PermissionDenied, "your clinician certificate names no site: a summary starts at your own site");
+        if (clinician.Site != home)
+            throw new RpcException(StatusCode.PermissionDenied, $"your certificate is for site '{clinician.Site}', not '{home}': a summary starts from a patient of your own site");
+        if (string.IsNullOrWhiteSpace(request.Ticket)) throw new RpcException(StatusCode.InvalidArgument, "ticket: missing: resolve the patient at your site's node first");
+        var connection = fanOut.Connection(home)
+            ?? throw new RpcException(StatusCode.FailedPrecondition, $"site '{home}' is not in the network's registry ({registry.Path})");
+
+        var started = Stopwatch.GetTimestamp();
+        var requestId = Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
+        var user = new EndUser { Name = clinician.Name, Role = clinician.Role, Site = home };
+        var opened = await connection.CallAsync(OpenTicket, new OpenTicketRequest { User = user, Ticket = request.Ticket }, context.CancellationToken).ConfigureAwait(false);
+        if (opened.Reply is not { } ticket) throw TicketRefused(home, opened);
+
+        var order = fanOut.Connections.Select(c => c.Site.Id).ToList();
+        var answers = new List<SiteAnswer<PatientSummaryReply>>();
+        await foreach (var answer in fanOut.AskEveryAsync(PatientSummary,
+            _ => new PatientSummaryRequest { User = user, Linkage = ticket.Linkage, RequestId = requestId }, context.CancellationToken).ConfigureAwait(false))
+            answers.Add(answer);
+        answers = [.. answers.OrderBy(a => order.IndexOf(a.Site) is var i and >= 0 ? i : int.MaxValue)];
+
+        var reply = new SummaryReply { RequestId = requestId };
+        reply.Sites.AddRange(answers.Select(a => new SummarySite
+        {
+            Site = a.Site,
+            Status = a.Status,
+            Message = Explain(a),
+            Entries = a.Reply?.Entries.Count ?? 0,
+            LatencyMicros = a.LatencyMicros,
+        }));
+        reply.Entries.AddRange(SummaryTimeline.Merge(answers.Where(a => a.Reply is not null).Select(a => (a.Site, (IReadOnlyList<SummaryEntry>)a.Reply!.Entries))));
+        Log.Summary(logger, requestId, string.Join(", ", reply.Sites.Select(s => $"{s.Site} {Status(s.Status)}")), reply.Entries.Count,
+            (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return reply;
+    }
 
     [RequireRole("node", "clinician")]
-    public Task<PatientReportReply> PatientReport(PatientReportRequest request, ServerCallContext context) =>
+    public Task<Protos.Coordinator.V1.PatientReportReply> PatientReport(Protos.Coordinator.V1.PatientReportRequest request, ServerCallContext context) =>
         throw new RpcException(StatusCode.Unimplemented, "PatientReport is not built yet");
+
+    /// <summary>The home site could not redeem the ticket: the clinician learns why and what to do.</summary>
+    static RpcException TicketRefused(string home, SiteAnswer<OpenTicketReply> answer)
+    {
+        var detail = answer.Refusal?.Status.Detail is { Length: > 0 } d && d.StartsWith(home + ": ", StringComparison.Ordinal) ? d[(home.Length + 2)..] : answer.Refusal?.Status.Detail;
+        return answer.Refusal?.StatusCode switch
+        {
+            StatusCode.PermissionDenied or StatusCode.FailedPrecondition or StatusCode.InvalidArgument =>
+                new RpcException(answer.Refusal.StatusCode, $"your site {home} did not accept the ticket: {detail}"),
+            _ => new RpcException(answer.Status == SiteStatus.Timeout ? StatusCode.DeadlineExceeded : StatusCode.Unavailable,
+                $"your site {home} could not open the ticket ({Status(answer.Status)}: {answer.Message}); without it no site can be asked"),
+        };
+    }
+
+    /// <summary>Per site, plainly what is missing from the summary and why.</summary>
+    static string Explain<T>(SiteAnswer<T> answer) where T : class => answer.Status switch
+    {
+        SiteStatus.Ok => "",
+        SiteStatus.NotShared => answer.Message,
+        SiteStatus.NotApproved => "this site's admin has not approved patient summaries (patient-summary): anything it holds is not shown",
+        SiteStatus.Timeout or SiteStatus.Unavailable => $"{answer.Message}: anything this site holds is missing from the summary",
+        _ => $"{answer.Message}: anything this site holds is missing from the summary",
+    };
+
+    static string Status(SiteStatus status) => status switch
+    {
+        SiteStatus.Ok => "ok",
+        SiteStatus.Timeout => "timeout",
+        SiteStatus.Unavailable => "unavailable",
+        SiteStatus.NotApproved => "not_approved",
+        SiteStatus.Refused => "refused",
+        SiteStatus.NotShared => "not_shared",
+        _ => "error",
+    };
+
+    static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "summary {RequestId}: {Sites}; {Entries} timeline entries in {Milliseconds} ms")]
+        public static partial void Summary(ILogger logger, string requestId, string sites, int entries, long milliseconds);
+    }
 }

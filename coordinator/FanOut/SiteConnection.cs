@@ -91,6 +91,19 @@ public sealed class SiteConnection : IDisposable
     public async Task<SiteResult> AskAsync<TRequest, TReply>(Method<TRequest, TReply> method, TRequest request, Action<TReply, SiteResult> fill, CancellationToken cancellationToken)
         where TRequest : class, IMessage<TRequest> where TReply : class, IMessage<TReply>
     {
+        var answer = await CallAsync(method, request, cancellationToken).ConfigureAwait(false);
+        var result = new SiteResult { Site = Site.Id, Status = answer.Status, Message = answer.Message, LatencyMicros = answer.LatencyMicros };
+        if (answer.Reply is { } reply) fill(reply, result);
+        return result;
+    }
+
+    /// <summary>
+    /// Any unary RPC of the site through the pipeline (breaker, deadline, retry on UNAVAILABLE):
+    /// the reply, or the status and message a person can act on. Throws only when the caller cancels.
+    /// </summary>
+    public async Task<SiteAnswer<TReply>> CallAsync<TRequest, TReply>(Method<TRequest, TReply> method, TRequest request, CancellationToken cancellationToken)
+        where TRequest : class, IMessage<TRequest> where TReply : class, IMessage<TReply>
+    {
         var started = Stopwatch.GetTimestamp();
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(DeadlineKey, time.GetUtcNow().UtcDateTime + options.Deadline);
@@ -110,16 +123,14 @@ public sealed class SiteConnection : IDisposable
                 }
             }, context).ConfigureAwait(false);
             var latency = Stopwatch.GetElapsedTime(started);
-            var result = new SiteResult { Site = Site.Id, Status = SiteStatus.Ok, LatencyMicros = (long)latency.TotalMicroseconds };
-            fill(reply, result);
             Succeeded(latency);
-            return result;
+            return new SiteAnswer<TReply>(Site.Id, reply, SiteStatus.Ok, "", (long)latency.TotalMicroseconds, null);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             var (status, message) = Describe(e, attempts, method.Name);
             if (MeansSiteDown(e) || e is BrokenCircuitException) Failed(message, e is BrokenCircuitException);
-            return new SiteResult { Site = Site.Id, Status = status, Message = message, LatencyMicros = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds };
+            return new SiteAnswer<TReply>(Site.Id, null, status, message, (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds, e as RpcException);
         }
         finally
         {
@@ -163,6 +174,8 @@ public sealed class SiteConnection : IDisposable
             RpcException { StatusCode: StatusCode.PermissionDenied } r when r.Trailers.GetValue(SiteStatusTrailer) == "not_approved" =>
                 (SiteStatus.NotApproved, $"query type {QueryType(rpc)} not approved by the site admin"),
             RpcException { StatusCode: StatusCode.PermissionDenied } r => (SiteStatus.Error, $"the node refused the coordinator: {r.Status.Detail}"),
+            RpcException { StatusCode: StatusCode.NotFound } r when r.Trailers.GetValue(SiteStatusTrailer) == "not_shared" =>
+                (SiteStatus.NotShared, "the patient has not permitted care-sharing here, or this site has no record"),
             RpcException { StatusCode: StatusCode.InvalidArgument } r => (SiteStatus.Refused, WithoutSitePrefix(r.Status.Detail)),
             RpcException { StatusCode: StatusCode.Unimplemented } => (SiteStatus.Error, $"the node does not offer {QueryType(rpc)} (UNIMPLEMENTED): it may run an older version"),
             RpcException r => (SiteStatus.Error, $"{r.StatusCode}: {r.Status.Detail}"),
@@ -176,7 +189,13 @@ public sealed class SiteConnection : IDisposable
     static bool MeansSiteDown(Exception e) => e is TimeoutRejectedException
         || e is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded };
 
-    static string QueryType(string rpc) => rpc == "StratifiedCount" ? "stratified-count" : "cohort-count";
+    static string QueryType(string rpc) => rpc switch
+    {
+        "StratifiedCount" => "stratified-count",
+        "PatientSummary" or "ResolvePatient" or "OpenTicket" => "patient-summary",
+        "PatientReport" => "patient-report",
+        _ => "cohort-count",
+    };
 
     public static string Seconds(TimeSpan span) => $"{Math.Round(span.TotalSeconds, span.TotalSeconds < 10 ? 1 : 0).ToString(CultureInfo.InvariantCulture)} s";
 
@@ -199,3 +218,7 @@ public sealed class SiteConnection : IDisposable
 
     public void Dispose() => channel.Dispose();
 }
+
+/// <summary>One site's answer to one call: the reply when Status is OK, else what happened (and the node's own status, if it answered one).</summary>
+public sealed record SiteAnswer<TReply>(string Site, TReply? Reply, SiteStatus Status, string Message, long LatencyMicros, RpcException? Refusal)
+    where TReply : class;

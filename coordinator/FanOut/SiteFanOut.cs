@@ -56,12 +56,23 @@ public sealed partial class SiteFanOut : IDisposable
             new StratifiedCountRequest { User = user, QueryId = queryId, CcdlJson = ccdlJson, StratifyBy = { stratifyBy } },
             (reply, result) => { result.Strata.AddRange(reply.Strata); result.CanonicalHash = reply.CanonicalHash; }, ct), cancellationToken);
 
+    /// <summary>
+    /// One unary RPC to every site of the registry, in parallel with the same deadline, retries and
+    /// breakers as counts; each site's answer (reply or status and message) in arrival order.
+    /// </summary>
+    public IAsyncEnumerable<SiteAnswer<TReply>> AskEveryAsync<TRequest, TReply>(Method<TRequest, TReply> method, Func<SiteConnection, TRequest> request, CancellationToken cancellationToken)
+        where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply> =>
+        AskAllAsync((connection, ct) => connection.CallAsync(method, request(connection), ct), cancellationToken);
+
+    /// <summary>The site's connection by id, or null when the registry does not list it.</summary>
+    public SiteConnection? Connection(string siteId) => connections.FirstOrDefault(c => c.Site.Id == siteId);
+
     /// <summary>All sites in parallel (at most MaxConcurrentSites at once); results in arrival order.</summary>
-    async IAsyncEnumerable<SiteResult> AskAllAsync(Func<SiteConnection, CancellationToken, Task<SiteResult>> ask,
+    async IAsyncEnumerable<T> AskAllAsync<T>(Func<SiteConnection, CancellationToken, Task<T>> ask,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var sites = connections;
-        var results = Channel.CreateUnbounded<SiteResult>(new UnboundedChannelOptions { SingleReader = true });
+        var results = Channel.CreateUnbounded<T>(new UnboundedChannelOptions { SingleReader = true });
         // Not disposed: calls may still hold it after a cancelled reader walked away (it has no wait handle to leak).
         var slots = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentSites));
         var calls = sites.Select(async connection =>

@@ -51,7 +51,7 @@ public sealed class CoordinatorServer : IAsyncDisposable
         var server = new RpcServer(new RpcServerOptions { Listen = settings.Listen, Tls = settings.Tls }, loggers);
         var consent = Midia.Coordinator.Consent.ConsentNetwork.Attach(server, settings.DbPath, registry, settings.Tls, loggers);
         server.AddService(ResearchService.Descriptor, new ResearchService(registry, fanOut, history, quota, settings.Quota, time) { MinTotal = settings.MinTotal, AppliedConsentSequence = consent.AppliedSequence });
-        server.AddService(CareService.Descriptor, new CareService(registry, fanOut, time));
+        server.AddService(CareService.Descriptor, new CareService(registry, fanOut, time, loggers.CreateLogger("Midia.Coordinator.Care")));
         await server.StartAsync(cancellationToken).ConfigureAwait(false);
         _ = fanOut.WarmUpAsync(CancellationToken.None);
         return new CoordinatorServer(server, registry, fanOut) { Consent = consent };

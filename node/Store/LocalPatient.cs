@@ -10,29 +10,39 @@ public static class LocalPatient
     public static long Find(SqliteConnection connection, string? kvnr, string? localId)
     {
         if ((kvnr is null) == (localId is null)) throw new CommandException("give exactly one of --kvnr or --patient");
-        using var command = connection.CreateCommand();
-        if (kvnr is not null)
-        {
-            command.CommandText = "SELECT pid FROM patient WHERE kvnr = $k";
-            command.Parameters.AddWithValue("$k", kvnr.Trim().ToUpperInvariant());
-        }
-        else
-        {
-            // Either spelling of a local id: "123" or "Patient/123".
-            var id = localId!.Trim();
-            var bare = id.StartsWith("Patient/", StringComparison.Ordinal) ? id["Patient/".Length..] : id;
-            command.CommandText = "SELECT pid FROM patient WHERE resource_id IN ($a, $b)";
-            command.Parameters.AddWithValue("$a", bare);
-            command.Parameters.AddWithValue("$b", "Patient/" + bare);
-        }
-        var pids = new List<long>();
-        using (var reader = command.ExecuteReader())
-            while (reader.Read()) pids.Add(reader.GetInt64(0));
+        var pids = Matching(connection, kvnr, localId);
         return pids.Count switch
         {
             1 => pids[0],
             0 => throw new CommandException(kvnr is not null ? "no patient with that KVNR at this site" : $"no patient '{localId}' at this site"),
             _ => throw new CommandException($"{pids.Count} patients at this site carry that KVNR: use --patient"),
         };
+    }
+
+    /// <summary>
+    /// Every pid with that KVNR (trimmed, upper case) or that local id ("123" or "Patient/123").
+    /// A KVNR may match several local records of one person; they share one linkage pseudonym.
+    /// </summary>
+    public static List<long> Matching(SqliteConnection connection, string? kvnr, string? localId)
+    {
+        using var command = connection.CreateCommand();
+        if (kvnr is not null)
+        {
+            command.CommandText = "SELECT pid FROM patient WHERE kvnr = $k ORDER BY pid";
+            command.Parameters.AddWithValue("$k", kvnr.Trim().ToUpperInvariant());
+        }
+        else
+        {
+            // Either spelling of a local id: "123" or "Patient/123".
+            var id = (localId ?? "").Trim();
+            var bare = id.StartsWith("Patient/", StringComparison.Ordinal) ? id["Patient/".Length..] : id;
+            command.CommandText = "SELECT pid FROM patient WHERE resource_id IN ($a, $b) ORDER BY pid";
+            command.Parameters.AddWithValue("$a", bare);
+            command.Parameters.AddWithValue("$b", "Patient/" + bare);
+        }
+        var pids = new List<long>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) pids.Add(reader.GetInt64(0));
+        return pids;
     }
 }
