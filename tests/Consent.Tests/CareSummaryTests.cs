@@ -266,6 +266,20 @@ public sealed class CareSummaryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_the_clinicians_own_node_no_site_is_asked_and_the_clinician_is_told_why()
+    {
+        var ticket = (await ResolveAsync("erlangen", new ResolvePatientRequest { LocalId = "anna-e" })).Ticket;
+        await network["erlangen"].StopAsync();
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => network.Client("clinician", Clinician, "erlangen")
+            .AsyncUnaryCall(SummaryMethod, Options(), new SummaryRequest { Site = "erlangen", Ticket = ticket }).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        Assert.Contains("your site erlangen could not open the ticket", refused.Status.Detail);
+        Assert.Empty(network["munich"].Rows("SELECT id FROM record_access"));
+    }
+
+    [Fact]
     public async Task Every_site_asked_about_a_patient_it_knows_records_the_access_and_the_audit_names_no_patient()
     {
         await SummaryAsync("erlangen", localId: "ben-e");
