@@ -294,6 +294,15 @@ public sealed class CareSummaryTests : IAsyncLifetime
             Assert.Contains("patient-summary", audit);
             foreach (var text in new[] { "ben-", "Müller", "MULLER", "1971" }) Assert.DoesNotContain(text, audit);
         }
+        // The coordinator keeps nothing of it: neither the pseudonym nor any entry is in its files.
+        var linkage = Midia.Node.Linkage.LinkagePseudonym.Of(network.Key, null, "Müller", "Ben", Days.From(D(1971, 7, 9)), "male")!;
+        Assert.Equal(linkage, network["munich"].Rows("SELECT linkage FROM patient WHERE resource_id = 'ben-m'").Single());
+        foreach (var file in Directory.GetFiles(network.Folder, "coordinator.db*"))
+        {
+            var bytes = System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(file));
+            Assert.DoesNotContain(linkage, bytes);
+            Assert.DoesNotContain("G35.1", bytes);
+        }
     }
 
     [Fact]
