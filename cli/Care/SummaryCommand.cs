@@ -117,6 +117,8 @@ public static class SummaryCommand
     public static string? CoordinatorRefusal(RpcException e, string coordinator, string siteId) => e.StatusCode switch
     {
         StatusCode.PermissionDenied when IsNotApproved(e) => NotApproved(siteId),
+        // The coordinator is fine; the clinician's own site could not (or would not) redeem the ticket.
+        _ when e.Status.Detail.StartsWith("your site ", StringComparison.Ordinal) => e.Status.Detail,
         StatusCode.PermissionDenied => $"coordinator {coordinator} refused the summary: it needs a clinician certificate that names site {siteId} ({e.Status.Detail})",
         StatusCode.NotFound or StatusCode.FailedPrecondition or StatusCode.InvalidArgument => $"coordinator {coordinator}: {e.Status.Detail}",
         StatusCode.Unimplemented => $"coordinator {coordinator} does not offer patient summaries ({e.Status.Detail})",
