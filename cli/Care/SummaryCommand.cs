@@ -65,7 +65,7 @@ public static class SummaryCommand
     public static ResolvePatientRequest Resolution(string? patient, string? kvnr)
     {
         patient = patient?.Trim();
-        kvnr = kvnr?.Trim();
+        kvnr = kvnr?.Trim().ToUpperInvariant();
         if (string.IsNullOrEmpty(patient) == string.IsNullOrEmpty(kvnr))
             throw new CommandException("name the patient with exactly one of --patient LOCALID and --kvnr K");
         if (!string.IsNullOrEmpty(patient)) return new ResolvePatientRequest { LocalId = patient };
