@@ -65,7 +65,7 @@ public static class SummaryCommand
     public static ResolvePatientRequest Resolution(string? patient, string? kvnr)
     {
         patient = patient?.Trim();
-        kvnr = kvnr?.Trim();
+        kvnr = kvnr?.Trim().ToUpperInvariant();
         if (string.IsNullOrEmpty(patient) == string.IsNullOrEmpty(kvnr))
             throw new CommandException("name the patient with exactly one of --patient LOCALID and --kvnr K");
         if (!string.IsNullOrEmpty(patient)) return new ResolvePatientRequest { LocalId = patient };
@@ -117,6 +117,8 @@ public static class SummaryCommand
     public static string? CoordinatorRefusal(RpcException e, string coordinator, string siteId) => e.StatusCode switch
     {
         StatusCode.PermissionDenied when IsNotApproved(e) => NotApproved(siteId),
+        // The coordinator is fine; the clinician's own site could not (or would not) redeem the ticket.
+        _ when e.Status.Detail.StartsWith("your site ", StringComparison.Ordinal) => e.Status.Detail,
         StatusCode.PermissionDenied => $"coordinator {coordinator} refused the summary: it needs a clinician certificate that names site {siteId} ({e.Status.Detail})",
         StatusCode.NotFound or StatusCode.FailedPrecondition or StatusCode.InvalidArgument => $"coordinator {coordinator}: {e.Status.Detail}",
         StatusCode.Unimplemented => $"coordinator {coordinator} does not offer patient summaries ({e.Status.Detail})",

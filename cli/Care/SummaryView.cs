@@ -23,7 +23,7 @@ public static class SummaryView
             ? $"shown: what {Markup.Escape(Join(answered))} shared"
             : "[red]no site shared anything for this patient[/]");
         if (missing.Count > 0)
-            console.MarkupLine($"[yellow]not included[/]: {Markup.Escape(string.Join("; ", missing.Select(s => $"{s.Site} ({SummarySection.Status(s.Status)}: {Why(s)})")))}");
+            console.MarkupLine($"[yellow]not included[/]: {Markup.Escape(string.Join(", ", missing.Select(s => $"{s.Site} ({SummarySection.Status(s.Status)})")))}, for the reasons above");
 
         var entries = reply.Entries.ToList();
         var bySection = entries.ToLookup(e => SummarySection.Of(e.Entry));
@@ -111,7 +111,8 @@ public static class SummaryView
     public static string Value(SummaryEntry e) =>
         e.HasValue ? $"{Number(e.Value)} {Unit(e.Unit)}".TrimEnd()
         : e.ValueDisplay.Length > 0 ? e.ValueDisplay
-        : e.ValueCode;
+        : e.ValueCode.Length > 0 ? $"{SystemName(e.ValueSystem)} {e.ValueCode}".Trim()
+        : "";
 
     public static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 

@@ -40,8 +40,7 @@ public sealed class SummaryOutputTests
         Assert.Contains("timeout", practice);
         Assert.Contains(SummaryReplies.TimeoutMessage, practice);
         var notIncluded = Assert.Single(Lines(text), l => l.StartsWith("not included:", StringComparison.Ordinal));
-        Assert.Contains($"ulm (not_shared: {SummaryReplies.RevokedMessage})", notIncluded);
-        Assert.Contains($"practice (timeout: {SummaryReplies.TimeoutMessage})", notIncluded);
+        Assert.Equal("not included: ulm (not_shared), practice (timeout), for the reasons above", notIncluded);
         Assert.DoesNotContain("\u001b[", text);
     }
 
@@ -153,5 +152,36 @@ public sealed class SummaryOutputTests
         Assert.Equal(("staging", "T2", "cT2"), (staging.GetProperty("section").GetString(), staging.GetProperty("valueCode").GetString(), staging.GetProperty("valueDisplay").GetString()));
         var ocrelizumab = entries.Single(e => e.GetProperty("code").GetString() == "L04AG08");
         Assert.Equal("2021-03-01", ocrelizumab.GetProperty("endDate").GetString());
+    }
+}
+
+/// <summary>What `midia summary` refuses before anything is sent.</summary>
+public sealed class SummaryCommandTests
+{
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("erlangen-1", "A123456780")]
+    [InlineData("  ", "")]
+    public void ThePatientIsNamedByExactlyOneOfLocalIdAndKvnr(string? patient, string? kvnr)
+    {
+        var e = Assert.Throws<Midia.Rpc.Hosting.CommandException>(() => SummaryCommand.Resolution(patient, kvnr));
+        Assert.Equal("name the patient with exactly one of --patient LOCALID and --kvnr K", e.Message);
+    }
+
+    [Theory]
+    [InlineData("A12345678")]
+    [InlineData("1234567890")]
+    [InlineData("AB23456789")]
+    public void AKvnrOfTheWrongShapeIsRefusedWithoutEchoingIt(string kvnr)
+    {
+        var e = Assert.Throws<Midia.Rpc.Hosting.CommandException>(() => SummaryCommand.Resolution(null, kvnr));
+        Assert.Equal("--kvnr: a KVNR is one capital letter followed by 9 digits", e.Message);
+    }
+
+    [Fact]
+    public void AKvnrIsSentUpperCaseAndTrimmedAndALocalIdAsGiven()
+    {
+        Assert.Equal("A123456780", SummaryCommand.Resolution(null, " a123456780 ").Kvnr);
+        Assert.Equal("erlangen-146", SummaryCommand.Resolution("erlangen-146", null).LocalId);
     }
 }
