@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Midia.Cli.Care;
 using Midia.Cli.Dev;
 using Midia.Cli.Projects;
 using Midia.Cli.Research;
@@ -10,5 +11,6 @@ root.Subcommands.Add(SitesCommand.Command());
 root.Subcommands.Add(QuotaCommand.Command());
 root.Subcommands.Add(HistoryCommand.Command());
 root.Subcommands.Add(ProjectCommands.Command());
+root.Subcommands.Add(SummaryCommand.Command());
 root.Subcommands.Add(DevCommand.Command());
 return await Midia.Rpc.Hosting.CommandLine.RunAsync(root, args);

@@ -65,8 +65,12 @@ public sealed class CoordinatorConnection
             where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply> =>
             CallAsync<TRequest, TReply>(Research, rpc, request, cancellationToken);
 
-        /// <summary>A unary call of any coordinator service (Research, Projects, Care).</summary>
-        public async Task<TReply> CallAsync<TRequest, TReply>(Google.Protobuf.Reflection.ServiceDescriptor service, string rpc, TRequest request, CancellationToken cancellationToken)
+        /// <summary>
+        /// A unary call to any of the coordinator's services. <paramref name="explain"/> may turn a
+        /// refusal into the line the user should read; null falls back to the general wording.
+        /// </summary>
+        public async Task<TReply> CallAsync<TRequest, TReply>(Google.Protobuf.Reflection.ServiceDescriptor service, string rpc, TRequest request,
+            CancellationToken cancellationToken, Func<RpcException, string?>? explain = null)
             where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply>
         {
             try
@@ -75,7 +79,14 @@ public sealed class CoordinatorConnection
                     new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30), CancellationToken: cancellationToken), request);
                 return await call.ResponseAsync;
             }
-            catch (RpcException e) { throw Failure(e); }
+            catch (RpcException e) { throw explain?.Invoke(e) is { } line ? new CommandException(line) : Failure(e); }
+        }
+
+        /// <summary>A channel to another server of the network (a site's node) with the same certificate and CA.</summary>
+        public RpcChannel OpenPeer(string address)
+        {
+            try { return RpcChannel.ForAddress(address, new RpcChannelOptions { Tls = tls }); }
+            catch (ArgumentException e) { throw new CommandException(e.Message); }
         }
 
         public async IAsyncEnumerable<TReply> StreamAsync<TRequest, TReply>(string rpc, TRequest request,

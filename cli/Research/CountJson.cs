@@ -84,6 +84,7 @@ public static class CountJson
         SiteStatus.Unavailable => "unavailable",
         SiteStatus.NotApproved => "not_approved",
         SiteStatus.Refused => "refused",
+        SiteStatus.NotShared => "not_shared",
         _ => "error",
     };
 

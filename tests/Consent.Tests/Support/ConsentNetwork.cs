@@ -6,10 +6,14 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Midia.CertsDev;
 using Midia.Coordinator.Serve;
+using Midia.Node.Care;
 using Midia.Node.Consent;
+using Midia.Node.Import;
 using Midia.Node.Linkage;
+using Midia.Node.Policy;
 using Midia.Node.Research;
 using Midia.Node.Store;
+using Midia.Node.Transparency;
 using Midia.Protos.Consent.V1;
 using Midia.Protos.Node.V1;
 using Midia.Rpc.Client;
@@ -86,6 +90,15 @@ public sealed class ConsentNetwork : IAsyncDisposable
         var linkage = Path.Combine(Folder, "linkage.key");
         if (!File.Exists(linkage)) DevCertificates.WriteSecret(linkage, "a test linkage secret of at least thirty-two bytes\n");
         return (prefix + ".crt", prefix + ".key", ca, linkage);
+    }
+
+    /// <summary>A client of the coordinator (or, with <paramref name="node"/>, of that site's node) with a certificate of the given role.</summary>
+    public CallInvoker Client(string role, string name, string? site, string? node = null)
+    {
+        var address = node is null ? new Uri($"https://127.0.0.1:{CoordinatorPort}") : new Uri(this[node].Address);
+        var channel = RpcChannel.ForAddress(address, new RpcChannelOptions { Tls = Material(role, name, site) });
+        lock (disposables) disposables.Add(channel);
+        return channel.CreateCallInvoker();
     }
 
     /// <summary>A ConsentLog client with a node certificate of the site (as that node's submitter calls it).</summary>
@@ -186,6 +199,38 @@ public sealed class TestNode(ConsentNetwork network, string site, int port)
         transaction.Commit();
     }
 
+    /// <summary>`midia-node import` of one FHIR file (Bundle JSON or NDJSON) with the network's linkage key.</summary>
+    public void ImportFhir(string name, string content)
+    {
+        var path = Path.Combine(network.Folder, $"{site}-{name}");
+        File.WriteAllText(path, content);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = ImportCommand.Run(DbPath, [path], skipUnknown: false, output, error, network.Key);
+        Assert.True(exit == 0, $"import at {site} failed: {error}");
+    }
+
+    /// <summary>`midia-node admin approve` / `admin revoke` on the database while the node runs.</summary>
+    public void Approve(string queryType, bool approved = true)
+    {
+        using var connection = SiteDatabase.Open(DbPath);
+        if (approved) new QueryApproval(connection).Approve(queryType, null, null);
+        else new QueryApproval(connection).Revoke(queryType, null);
+    }
+
+    /// <summary>Rows of the site's database, each as "a|b|c".</summary>
+    public List<string> Rows(string sql)
+    {
+        using var connection = SiteDatabase.Open(DbPath);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
+            rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "NULL" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+        return rows;
+    }
+
     public async Task StartAsync(ConsentReceiverFactory? receiver = null)
     {
         if (!File.Exists(DbPath)) SiteDatabase.Open(DbPath).Dispose();
@@ -197,7 +242,7 @@ public sealed class TestNode(ConsentNetwork network, string site, int port)
         server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, port), Tls = tls }, NullLoggerFactory.Instance);
         server.AddService(NodeReflection.Descriptor.Services[0], new ResearchQueries(site, sessions));
         server.AddService(ConsentReceiver.Descriptor, receiver is null ? new ConsentReceiver(store, Sync) : receiver(store, Sync));
-        server.AddService(Midia.Node.Care.PatientCare.Descriptor, new Midia.Node.Care.PatientCare(site, sessions, network.Key, new Midia.Node.Transparency.PatientReports(site, sessions)));
+        server.AddService(PatientCare.Descriptor, new PatientCare(site, sessions, network.Key, new PatientReports(site, sessions)));
         await server.StartAsync();
     }
 
