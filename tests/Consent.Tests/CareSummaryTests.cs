@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Midia.Consent.Tests.Support;
 using Midia.Node.Consent;
 using Midia.Node.Policy;
@@ -264,6 +266,20 @@ public sealed class CareSummaryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_the_clinicians_own_node_no_site_is_asked_and_the_clinician_is_told_why()
+    {
+        var ticket = (await ResolveAsync("erlangen", new ResolvePatientRequest { LocalId = "anna-e" })).Ticket;
+        await network["erlangen"].StopAsync();
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => network.Client("clinician", Clinician, "erlangen")
+            .AsyncUnaryCall(SummaryMethod, Options(), new SummaryRequest { Site = "erlangen", Ticket = ticket }).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        Assert.Contains("your site erlangen could not open the ticket", refused.Status.Detail);
+        Assert.Empty(network["munich"].Rows("SELECT id FROM record_access"));
+    }
+
+    [Fact]
     public async Task Every_site_asked_about_a_patient_it_knows_records_the_access_and_the_audit_names_no_patient()
     {
         await SummaryAsync("erlangen", localId: "ben-e");
@@ -278,6 +294,74 @@ public sealed class CareSummaryTests : IAsyncLifetime
             Assert.Contains("patient-summary", audit);
             foreach (var text in new[] { "ben-", "Müller", "MULLER", "1971" }) Assert.DoesNotContain(text, audit);
         }
+        // The coordinator keeps nothing of it: neither the pseudonym nor any entry is in its files.
+        var linkage = Midia.Node.Linkage.LinkagePseudonym.Of(network.Key, null, "Müller", "Ben", Days.From(D(1971, 7, 9)), "male")!;
+        Assert.Equal(linkage, network["munich"].Rows("SELECT linkage FROM patient WHERE resource_id = 'ben-m'").Single());
+        foreach (var file in Directory.GetFiles(network.Folder, "coordinator.db*"))
+        {
+            var bytes = System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(file));
+            Assert.DoesNotContain(linkage, bytes);
+            Assert.DoesNotContain("G35.1", bytes);
+        }
+    }
+
+    [Fact]
+    public async Task Midia_summary_json_from_the_real_executables_holds_every_fact_and_shows_a_revocation_made_with_midia_node_consent_set()
+    {
+        var (cert, key, ca, _) = network.WritePem("clinician", Clinician, "erlangen");
+        string[] connection = ["--coordinator", $"https://127.0.0.1:{network.CoordinatorPort}", "--cert", cert, "--key", key, "--ca", ca];
+
+        var (exit, stdout, stderr) = await RunAsync("midia.dll", ["summary", "--site", "erlangen", "--kvnr", "A123456789", "--json", .. connection]);
+
+        Assert.True(exit == 0, stderr);
+        using (var document = JsonDocument.Parse(stdout))
+        {
+            var root = document.RootElement;
+            Assert.Equal(["erlangen ok", "munich ok", "berlin ok"], root.GetProperty("sites").EnumerateArray().Select(s => $"{s.GetProperty("site").GetString()} {s.GetProperty("status").GetString()}"));
+            Assert.Equal(Expected(("erlangen", AnnaErlangen), ("munich", AnnaMunich), ("berlin", AnnaBerlin)).Select(WithoutSection), JsonLines(root));
+        }
+
+        Assert.Equal(0, (await RunAsync("midia-node.dll", ["consent", "set", "--db", network["berlin"].DbPath, "--patient", "anna-b", "--policy", "care-sharing", "--deny"])).Exit);
+        (exit, stdout, stderr) = await RunAsync("midia.dll", ["summary", "--site", "erlangen", "--patient", "anna-e", "--json", .. connection]);
+
+        Assert.True(exit == 0, stderr);
+        using (var document = JsonDocument.Parse(stdout))
+        {
+            var berlin = document.RootElement.GetProperty("sites").EnumerateArray().Single(s => s.GetProperty("site").GetString() == "berlin");
+            Assert.Equal("not_shared", berlin.GetProperty("status").GetString());
+            Assert.Equal("the patient has not permitted care-sharing here, or this site has no record", berlin.GetProperty("message").GetString());
+            Assert.DoesNotContain(JsonLines(document.RootElement), l => l.StartsWith("berlin ", StringComparison.Ordinal));
+        }
+        Assert.DoesNotContain("A123456789", stdout);
+    }
+
+    /// <summary>The JSON entries as the test's lines: one per source site of each entry.</summary>
+    static List<string> JsonLines(JsonElement root)
+    {
+        string Text(JsonElement e, string name) => e.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : "";
+        return [.. root.GetProperty("entries").EnumerateArray().SelectMany(e => e.GetProperty("sites").EnumerateArray().Select(site => WithoutSection(Line(site.GetString()!,
+            Text(e, "kind"), "", Text(e, "system"), Text(e, "code"), Text(e, "display"), Text(e, "date"), Text(e, "endDate"),
+            e.TryGetProperty("value", out var v) ? v.GetDouble() : null, Text(e, "unit"), Text(e, "valueSystem"), Text(e, "valueCode")))))
+            .Order(StringComparer.Ordinal)];
+    }
+
+    static string WithoutSection(string line)
+    {
+        var parts = line.Split(" | ");
+        parts[2] = "";
+        return string.Join(" | ", parts);
+    }
+
+    static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string dll, string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     const string Clinician = "Dr Clara Clinician";

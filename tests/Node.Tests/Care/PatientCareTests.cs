@@ -103,6 +103,28 @@ public sealed class PatientCareTests : IDisposable
         Assert.Equal("released|munich|problems 1", site.Rows("SELECT outcome, user_site, detail FROM record_access ORDER BY id").Last());
     }
 
+    sealed class Clock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    [Fact]
+    public async Task An_expired_ticket_is_a_failed_precondition_that_says_to_resolve_again()
+    {
+        var clock = new Clock();
+        var timed = new PatientCare("erlangen", sessions, Key, new PatientReports("erlangen", sessions)) { Tickets = new PatientTickets(clock) };
+        var reply = await timed.ResolvePatient(new ResolvePatientRequest { LocalId = "p1" }, As(new PeerIdentity("Dr C", "clinician", "erlangen")));
+        clock.Now += PatientTickets.Lifetime;
+
+        var expired = await Assert.ThrowsAsync<RpcException>(() => timed.OpenTicket(
+            new OpenTicketRequest { User = new EndUser { Name = "Dr C", Role = "clinician", Site = "erlangen" }, Ticket = reply.Ticket }, As(Coordinator)));
+
+        Assert.Equal(StatusCode.FailedPrecondition, expired.StatusCode);
+        Assert.Contains("resolve the patient again", expired.Status.Detail);
+        Assert.Equal(clock.Now.ToUnixTimeMilliseconds(), reply.ExpiresUnixMs);
+    }
+
     [Fact]
     public async Task A_ticket_is_redeemed_only_for_the_clinician_it_was_issued_to()
     {

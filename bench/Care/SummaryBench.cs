@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Midia.CertsDev;
+using Midia.Coordinator.FanOut;
+using Midia.Coordinator.Serve;
+using Midia.Node.Care;
+using Midia.Node.Consent;
+using Midia.Node.Linkage;
+using Midia.Node.Policy;
+using Midia.Node.Store;
+using Midia.Node.Transparency;
+using Midia.Protos.Coordinator.V1;
+using Midia.Protos.Node.V1;
+using Midia.Rpc.Client;
+using Midia.Rpc.Server;
+using Midia.Rpc.Tls;
+
+namespace Midia.Bench.Care;
+
+/// <summary>
+/// Cross-site patient summary latency end to end: a clinician resolves the patient at the own
+/// site's node and asks the coordinator, which opens the ticket and asks 3 or 10 real nodes (real
+/// PatientCare over SQLite, mutual TLS on every hop, loopback, one process) for a patient with a
+/// rich history at every site — years of PSA, CA 15-3 and EDSS series, therapies, MRIs, staging —
+/// among background patients; every site has care-sharing consent and patient-summary approved.
+/// </summary>
+public static class SummaryBench
+{
+    const string Kvnr = "S000000001";
+
+    public static async Task<int> RunAsync(int iterations, int factsPerSite, int backgroundPatients)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "midia-summary-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        try
+        {
+            using var authority = DevCertificates.CreateAuthority("Summary Bench CA");
+            var rows = new List<string>();
+            foreach (var sites in new[] { 3, 10 })
+                rows.AddRange(await MeasureAsync(authority, folder, sites, iterations, factsPerSite, backgroundPatients));
+            Console.WriteLine();
+            var load = File.Exists("/proc/loadavg") ? $", load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}" : "";
+            Console.WriteLine($"Cross-site patient summary over mutual TLS on loopback, {Environment.ProcessorCount} cores{load}; the patient has {factsPerSite} facts at every site among {backgroundPatients:N0} other patients per site; {iterations} summaries per row (p50 / p95 in ms)");
+            Console.WriteLine();
+            Console.WriteLine("| measurement | sites | entries | p50 | p95 | note |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---|");
+            foreach (var row in rows) Console.WriteLine(row);
+            return 0;
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            try { Directory.Delete(folder, true); } catch (IOException) { }
+        }
+    }
+
+    static async Task<List<string>> MeasureAsync(X509Certificate2 authority, string folder, int siteCount, int iterations, int factsPerSite, int backgroundPatients)
+    {
+        var key = LinkageKey.FromSecret("a benchmark linkage secret of at least 32 bytes"u8);
+        var nodes = new List<(RpcServer Server, SiteSessions Sessions)>();
+        var entries = new List<string>();
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < siteCount; i++)
+        {
+            var site = $"site-{i}";
+            var db = Path.Combine(folder, $"{siteCount}-{site}.db");
+            Fill(db, i, factsPerSite, backgroundPatients, key);
+            var sessions = new SiteSessions(db, 2);
+            var server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), Tls = Material(authority, "node", $"node-{site}", site) }, NullLoggerFactory.Instance);
+            server.AddService(PatientCare.Descriptor, new PatientCare(site, sessions, key, new PatientReports(site, sessions)));
+            await server.StartAsync();
+            nodes.Add((server, sessions));
+            entries.Add($$"""{"id": "{{site}}", "address": "https://127.0.0.1:{{server.Port}}"}""");
+        }
+        Console.Error.WriteLine($"summary bench: {siteCount} sites filled and serving in {clock.Elapsed.TotalSeconds:0.0} s");
+        var sitesFile = Path.Combine(folder, $"sites-{siteCount}.json");
+        await File.WriteAllTextAsync(sitesFile, "[" + string.Join(",", entries) + "]");
+        var coordinatorTls = Material(authority, "coordinator", "coordinator", null);
+        await using var coordinator = await CoordinatorServer.StartAsync(
+            new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, 0), coordinatorTls, Path.Combine(folder, $"coordinator-{siteCount}.db"), sitesFile)
+            { FanOut = new FanOutOptions() }, NullLoggerFactory.Instance);
+        var rows = new List<string>();
+        try
+        {
+            var clinicianTls = Material(authority, "clinician", "Bench Clinician", "site-0");
+            using var nodeChannel = RpcChannel.ForAddress(nodes[0].Server.Address, new RpcChannelOptions { Tls = clinicianTls });
+            using var coordinatorChannel = RpcChannel.ForAddress(coordinator.Address, new RpcChannelOptions { Tls = clinicianTls });
+            var home = nodeChannel.CreateCallInvoker();
+            var care = coordinatorChannel.CreateCallInvoker();
+            var patientCare = NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare");
+            var resolve = Method<ResolvePatientRequest, ResolvePatientReply>.From(patientCare, "ResolvePatient");
+            var summary = Method<SummaryRequest, SummaryReply>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care"), "Summary");
+            static CallOptions Options() => new(Deadline: DateTime.UtcNow.AddSeconds(30));
+
+            var expected = siteCount * factsPerSite;
+            var timeline = 0;
+            async Task<string> Resolve() => (await home.AsyncUnaryCall(resolve, Options(), new ResolvePatientRequest { Kvnr = Kvnr }).ResponseAsync).Ticket;
+            async Task Summary(string ticket)
+            {
+                var reply = await care.AsyncUnaryCall(summary, Options(), new SummaryRequest { Site = "site-0", Ticket = ticket }).ResponseAsync;
+                var released = reply.Sites.Sum(s => s.Entries);
+                if (reply.Sites.Count != siteCount || reply.Sites.Any(s => s.Status != SiteStatus.Ok) || released != expected)
+                    throw new InvalidOperationException($"a summary came back incomplete: {string.Join(", ", reply.Sites.Select(s => $"{s.Site} {s.Status} {s.Message}"))}");
+                timeline = reply.Entries.Count;
+            }
+
+            // One site's own part, asked directly as the coordinator asks it (the slowest site's p50).
+            var linkage = LinkagePseudonym.Of(key, Kvnr, null, null, null, null)!;
+            var direct = new List<double>();
+            foreach (var node in nodes)
+            {
+                using var channel = RpcChannel.ForAddress(node.Server.Address, new RpcChannelOptions { Tls = coordinatorTls });
+                var invoker = channel.CreateCallInvoker();
+                var part = Method<PatientSummaryRequest, PatientSummaryReply>.From(patientCare, "PatientSummary");
+                var times = await TimeAsync(Math.Max(20, iterations / 4), async _ =>
+                {
+                    var reply = await invoker.AsyncUnaryCall(part, Options(), new PatientSummaryRequest { User = new() { Name = "Bench Clinician", Role = "clinician", Site = "site-0" }, Linkage = linkage }).ResponseAsync;
+                    if (reply.Entries.Count != factsPerSite) throw new InvalidOperationException("a site's part came back incomplete");
+                });
+                if (direct.Count == 0 || Percentile.Of(times, 50) > Percentile.Of(direct, 50)) direct = times;
+            }
+            rows.Add(Row("slowest site's own part (PatientSummary, direct call)", siteCount, factsPerSite, direct, $"{Math.Max(20, iterations / 4)} calls per site"));
+
+            var ticket = await Resolve();
+            var summaries = await TimeAsync(iterations, _ => Summary(ticket));
+            rows.Add(Row("Care.Summary (ticket → timeline)", siteCount, timeline, summaries,
+                $"{expected} entries released, folded to {timeline}; p50 {Percentile.Of(summaries, 50) - Percentile.Of(direct, 50):0.00} ms above the slowest site alone (all sites share the cores)"));
+            var whole = await TimeAsync(iterations, async _ => await Summary(await Resolve()));
+            rows.Add(Row("clinician's whole request (ResolvePatient at own node + Care.Summary)", siteCount, timeline, whole, "what `midia summary` waits for, process start excluded"));
+        }
+        finally
+        {
+            foreach (var (server, sessions) in nodes)
+            {
+                await server.DisposeAsync();
+                sessions.Dispose();
+            }
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// A site with background patients (20 facts each) and the bench patient's rich history:
+    /// monthly PSA, quarterly CA 15-3 and EDSS over the years, therapies with periods, MRIs,
+    /// conditions, procedures and staging — <paramref name="facts"/> in all, two of them held
+    /// identically at every site (folded by the coordinator). Written with SQL: the importer has its own benchmark.
+    /// </summary>
+    static void Fill(string db, int siteIndex, int facts, int backgroundPatients, LinkageKey key)
+    {
+        using var connection = SiteDatabase.Open(db);
+        using var transaction = connection.BeginTransaction();
+        long Sid(string uri)
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO code_system(uri) VALUES ($u) ON CONFLICT(uri) DO UPDATE SET uri = excluded.uri RETURNING sid";
+            command.Parameters.AddWithValue("$u", uri);
+            return (long)command.ExecuteScalar()!;
+        }
+        var (icd, atc, ops, loinc, snomed, dicom, ms) = (Sid(CodeSystems.Icd10Gm), Sid(CodeSystems.Atc), Sid(CodeSystems.Ops), Sid(CodeSystems.Loinc), Sid(CodeSystems.Snomed), Sid(CodeSystems.Dicom), Sid(CodeSystems.MidiaMs));
+
+        using var patient = connection.CreateCommand();
+        patient.Transaction = transaction;
+        patient.CommandText = "INSERT INTO patient(resource_id, sex, birth_date, kvnr, family, given) VALUES ($id, 'female', $born, $kvnr, 'Bench', 'Patient') RETURNING pid";
+        var id = patient.Parameters.Add("$id", SqliteType.Text);
+        var born = patient.Parameters.Add("$born", SqliteType.Integer);
+        var kvnr = patient.Parameters.Add("$kvnr", SqliteType.Text);
+
+        using var fact = connection.CreateCommand();
+        fact.Transaction = transaction;
+        fact.CommandText = """
+            INSERT INTO fact(pid, sid, code, kind, date, end_date, value_num, unit, value_sid, value_code, display, resource_type, resource_id)
+            VALUES ($pid, $sid, $code, $kind, $date, $end, $value, $unit, $vsid, $vcode, $display, 'Observation', $rid)
+            """;
+        var p = new Dictionary<string, SqliteParameter>();
+        foreach (var name in new[] { "$pid", "$sid", "$code", "$kind", "$date", "$end", "$value", "$unit", "$vsid", "$vcode", "$display", "$rid" })
+            p[name] = fact.Parameters.Add(new SqliteParameter { ParameterName = name });
+        var n = 0;
+        void Fact(long pid, long sid, string code, FactKind kind, int date, int? end = null, double? value = null, string? unit = null, long? vsid = null, string? vcode = null, string? display = null)
+        {
+            object Or(object? v) => v ?? DBNull.Value;
+            (p["$pid"].Value, p["$sid"].Value, p["$code"].Value, p["$kind"].Value, p["$date"].Value, p["$end"].Value) = (pid, sid, code, (int)kind, date, Or(end));
+            (p["$value"].Value, p["$unit"].Value, p["$vsid"].Value, p["$vcode"].Value, p["$display"].Value, p["$rid"].Value) = (Or(value), Or(unit), Or(vsid), Or(vcode), Or(display), $"r{n++}");
+            fact.ExecuteNonQuery();
+        }
+
+        var random = new Random(siteIndex);
+        var start = Days.From(new DateOnly(2012, 1, 1)) + siteIndex;
+        for (var b = 0; b < backgroundPatients; b++)
+        {
+            (id.Value, born.Value, kvnr.Value) = ($"bg-{b}", 5000 + b % 9000, $"B{siteIndex:D2}{b:D7}");
+            var pid = (long)patient.ExecuteScalar()!;
+            Fact(pid, icd, "C61", FactKind.Condition, start + random.Next(3000), display: "Prostatakarzinom");
+            for (var k = 0; k < 19; k++) Fact(pid, loinc, "2857-1", FactKind.Observation, start + random.Next(4000), value: Math.Round(random.NextDouble() * 20, 2), unit: "ng/mL");
+        }
+
+        (id.Value, born.Value, kvnr.Value) = ("bench-patient", 4000, Kvnr);
+        var bench = (long)patient.ExecuteScalar()!;
+        // Held identically everywhere: the coordinator folds these.
+        Fact(bench, icd, "C50.4", FactKind.Condition, Days.From(new DateOnly(2012, 3, 10)), display: "Bösartige Neubildung der Brustdrüse");
+        Fact(bench, icd, "G35.1", FactKind.Condition, Days.From(new DateOnly(2013, 2, 1)), display: "Multiple Sklerose");
+        var written = 2;
+        var atcCodes = new[] { "L02BA01", "L02BG04", "L04AA36", "L04AG08", "L01FD01" };
+        var kinds = 0;
+        while (written < facts)
+        {
+            var day = start + written * 13;
+            switch (kinds++ % 10)
+            {
+                case 0 or 1 or 2 or 3: Fact(bench, loinc, "2857-1", FactKind.Observation, day, value: Math.Round(random.NextDouble() * 10, 2), unit: "ng/mL", display: "PSA"); break;
+                case 4: Fact(bench, loinc, "6875-9", FactKind.Observation, day, value: Math.Round(15 + random.NextDouble() * 30, 1), unit: "U/mL", display: "CA 15-3"); break;
+                case 5 or 6: Fact(bench, ms, "edss", FactKind.Observation, day, value: random.Next(0, 21) / 2.0, unit: "{score}", display: "EDSS"); break;
+                case 7: Fact(bench, atc, atcCodes[random.Next(atcCodes.Length)], FactKind.Medication, day, end: day + 180, display: "therapy"); break;
+                case 8: Fact(bench, dicom, "MR", FactKind.Imaging, day, display: "MRT Schädel"); break;
+                default:
+                    if (random.Next(2) == 0) Fact(bench, snomed, "399504009", FactKind.Observation, day, vsid: snomed, vcode: "369900003", display: "cT");
+                    else Fact(bench, ops, "5-870.a2", FactKind.Procedure, day, display: "Partielle Resektion der Mamma");
+                    break;
+            }
+            written++;
+        }
+        using (var consent = connection.CreateCommand())
+        {
+            consent.Transaction = transaction;
+            consent.CommandText = "INSERT INTO consent_provision(pid, policy, permit, source) VALUES ($pid, $policy, 1, 'Consent/bench')";
+            consent.Parameters.AddWithValue("$pid", bench);
+            consent.Parameters.AddWithValue("$policy", ConsentPolicies.CareSharing);
+            consent.ExecuteNonQuery();
+        }
+        SiteDatabase.BumpDataVersion(connection, transaction);
+        transaction.Commit();
+        new QueryApproval(connection).Approve(QueryTypes.PatientSummary, null, null);
+        LinkagePseudonym.FillMissing(connection, key);
+    }
+
+    static async Task<List<double>> TimeAsync(int iterations, Func<int, Task> action)
+    {
+        for (var i = 0; i < Math.Min(20, iterations); i++) await action(-1 - i);
+        var times = new List<double>(iterations);
+        for (var i = 0; i < iterations; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await action(i);
+            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        return times;
+    }
+
+    static string Row(string what, int sites, int entries, List<double> times, string note) =>
+        $"| {what} | {sites} | {entries} | {Percentile.Of(times, 50):0.00} | {Percentile.Of(times, 95):0.00} | {note} |";
+
+    static TlsMaterial Material(X509Certificate2 authority, string role, string name, string? site)
+    {
+        using var certificate = DevCertificates.Issue(authority, role, name, site);
+        return new TlsMaterial(certificate, [X509CertificateLoader.LoadCertificate(authority.RawData)]);
+    }
+}
