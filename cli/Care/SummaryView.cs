@@ -111,7 +111,8 @@ public static class SummaryView
     public static string Value(SummaryEntry e) =>
         e.HasValue ? $"{Number(e.Value)} {Unit(e.Unit)}".TrimEnd()
         : e.ValueDisplay.Length > 0 ? e.ValueDisplay
-        : e.ValueCode.Length > 0 ? $"{SystemName(e.ValueSystem)} {e.ValueCode}".Trim()
+        // A standard system's code needs its name (SNOMED 369833007); a grading's own code reads alone (T4, V, tumour-free).
+        : e.ValueCode.Length > 0 ? (IsStandard(e.ValueSystem) ? $"{SystemName(e.ValueSystem)} {e.ValueCode}" : e.ValueCode)
         : "";
 
     public static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
@@ -123,6 +124,8 @@ public static class SummaryView
 
     /// <summary>"ICD-10-GM G35": the code with the short name of its system.</summary>
     public static string Code(SummaryEntry e) => $"{SystemName(e.System)} {e.Code}".Trim();
+
+    static bool IsStandard(string system) => CodeSystems.Canonical(system) is CodeSystems.Icd10Gm or CodeSystems.Ops or CodeSystems.Atc or CodeSystems.Loinc or CodeSystems.Snomed;
 
     public static string SystemName(string system) => CodeSystems.Canonical(system) switch
     {

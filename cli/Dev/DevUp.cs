@@ -182,8 +182,56 @@ public static class DevUp
         Console.WriteLine($"  {midia} sites");
         Console.WriteLine($"  {midia} count {examples}/her2-breast-cancer-trastuzumab.json");
         Console.WriteLine($"  {midia} count {examples}/ms-ocrelizumab-no-natalizumab.json --stratify sex,age-band");
+        if (DemoPatient(dir) is { } patient)
+        {
+            var home = DemoSites[0];
+            Console.WriteLine("A clinician's cross-site patient summary:");
+            Console.WriteLine($"  export MIDIA_CERT={certs}/clinician-{home}.crt MIDIA_KEY={certs}/clinician-{home}.key");
+            Console.WriteLine($"  {midia} summary --site {home} --patient {patient}");
+        }
         Console.WriteLine();
         Console.WriteLine("Ctrl-C stops everything.");
+    }
+
+    /// <summary>
+    /// The first site's patient with the richest record there among those another site shares too:
+    /// a summary that shows something from several sites. Only the local id is printed, never an identifier.
+    /// </summary>
+    static string? DemoPatient(string dir)
+    {
+        try
+        {
+            var elsewhere = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var site in DemoSites.Skip(1))
+            {
+                using var db = SiteDatabase.Open(Path.Combine(dir, site + ".db"), readOnly: true);
+                using var command = db.CreateCommand();
+                // Sites where the patient permitted care-sharing (and never denied it) show their part.
+                command.CommandText = """
+                    SELECT DISTINCT p.kvnr FROM patient p WHERE p.kvnr IS NOT NULL
+                      AND EXISTS (SELECT 1 FROM consent_provision c WHERE c.pid = p.pid AND c.policy = $policy AND c.permit = 1)
+                      AND NOT EXISTS (SELECT 1 FROM consent_provision c WHERE c.pid = p.pid AND c.policy = $policy AND c.permit = 0)
+                    """;
+                command.Parameters.AddWithValue("$policy", Midia.Node.Consent.ConsentPolicies.CareSharing);
+                using var reader = command.ExecuteReader();
+                while (reader.Read()) elsewhere[reader.GetString(0)] = elsewhere.GetValueOrDefault(reader.GetString(0)) + 1;
+            }
+            using var home = SiteDatabase.Open(Path.Combine(dir, DemoSites[0] + ".db"), readOnly: true);
+            using var facts = home.CreateCommand();
+            facts.CommandText = "SELECT p.resource_id, p.kvnr, (SELECT COUNT(*) FROM fact f WHERE f.pid = p.pid) FROM patient p WHERE p.kvnr IS NOT NULL";
+            using var rows = facts.ExecuteReader();
+            (string Id, int Sites, long Facts)? best = null;
+            while (rows.Read())
+            {
+                var candidate = (rows.GetString(0), elsewhere.GetValueOrDefault(rows.GetString(1)), rows.GetInt64(2));
+                if (best is null || (Math.Min(candidate.Item2, 1), candidate.Item3).CompareTo((Math.Min(best.Value.Sites, 1), best.Value.Facts)) > 0) best = candidate;
+            }
+            return best?.Id;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException)
+        {
+            return null; // the hint is a convenience; the network runs without it
+        }
     }
 
     [DllImport("libc", SetLastError = true)]

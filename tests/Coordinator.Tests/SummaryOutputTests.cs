@@ -68,6 +68,9 @@ public sealed class SummaryOutputTests
         Assert.Contains("ICD-10-GM G35", ms);
         Assert.Contains("erlangen, munich", ms);
         Assert.Contains(lines, l => l.Contains("cT category") && l.Contains("cT2"));
+        // A coded result without a display: a standard system's code with its name, a grading's code alone.
+        Assert.Contains(lines, l => l.Contains("cN category") && l.Contains("SNOMED 369833007"));
+        Assert.Contains(lines, l => l.Contains("Status of regression of tumor") && l.Contains("│ V ") && !l.Contains("tumour-status V"));
         Assert.Contains(lines, l => l.Contains("ocrelizumab") && l.Contains("2018-06-01 → 2021-03-01") && l.Contains("ATC L04AG08"));
         Assert.Contains(lines, l => l.Contains("MRI brain with contrast") && l.Contains("DICOM MR") && l.Contains("munich"));
         Assert.Contains(lines, l => l.Contains("CEA") && l.Contains("(no date)") && l.Contains("3.1 ng/mL"));
@@ -76,7 +79,7 @@ public sealed class SummaryOutputTests
         var entryLines = lines.Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s+(\d{4}-\d\d-\d\d|\(no date\))")).ToList();
         Assert.Equal(reply.Entries.Count, entryLines.Count);
         // Timeline rows are in date order, whatever order the reply had.
-        var dates = entryLines.Select(l => l.Trim()[..10]).Where(d => char.IsDigit(d[0])).Skip(3).ToList(); // after 2 problems and 1 staging row
+        var dates = entryLines.Select(l => l.Trim()[..10]).Where(d => char.IsDigit(d[0])).Skip(5).ToList(); // after 2 problems and 3 staging rows
         Assert.Equal(dates.Order(StringComparer.Ordinal), dates);
         Assert.StartsWith("(no date)", entryLines[^1].Trim()); // undated entries close the timeline
     }
