@@ -12,7 +12,8 @@ namespace Midia.Node.Import;
 /// </summary>
 public sealed class FhirImporter : IDisposable
 {
-    static readonly HashSet<string> BundleTypes = ["collection", "transaction", "batch", "searchset"];
+    // A `document` (e.g. an IPS summary) carries its resources as entries like a collection does.
+    static readonly HashSet<string> BundleTypes = ["collection", "document", "transaction", "batch", "searchset"];
 
     readonly SqliteConnection db;
     readonly SiteWrites store;
@@ -229,7 +230,7 @@ public sealed class FhirImporter : IDisposable
         var type = bundle.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
         if (type is null || !BundleTypes.Contains(type))
         {
-            run.Problems.Add(new ImportProblem(run.Path, 0, $"Bundle type: '{type}' is not importable (collection, transaction, batch or searchset)"));
+            run.Problems.Add(new ImportProblem(run.Path, 0, $"Bundle type: '{type}' is not importable (collection, document, transaction, batch or searchset)"));
             return;
         }
         if (!bundle.TryGetProperty("entry", out var entries) || entries.ValueKind != JsonValueKind.Array)

@@ -71,17 +71,13 @@ public sealed class DemoNetworkTests : IAsyncLifetime
         munich.WaitForExit();
 
         await MidiaAsync("project", "register", "--id", "after-kill", "--title", "After the kill", "--question", "Does a count survive a dead site?", "--institution", "Demo");
-        var clock = Stopwatch.StartNew();
         var partial = await CountAsync(query, "--project", "after-kill"); // another project: not answered from history
-        clock.Stop();
         var after = partial.GetProperty("sites").EnumerateArray().ToDictionary(s => s.GetProperty("site").GetString()!);
         Assert.Equal("ok", after["erlangen"].GetProperty("status").GetString());
         Assert.Equal("ok", after["practice"].GetProperty("status").GetString());
         Assert.Contains(after["munich"].GetProperty("status").GetString(), new[] { "unavailable", "timeout" });
         // A message a person can act on: where the coordinator tried to reach the site.
         Assert.Contains($"127.0.0.1:{basePort + 2}", after["munich"].GetProperty("message").GetString());
-        // The coordinator's deadline is 5 s; the CLI's own start-up is included here, hence the margin.
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the count took {clock.Elapsed.TotalSeconds:F1} s with one node dead");
     }
 
     async Task<JsonElement> CountAsync(string query, params string[] extra) =>

@@ -117,10 +117,7 @@ public sealed class IpsBundleTests
         try
         {
             var bundle = IpsBundle.Build(reply, Now);
-            // The importer takes collection, transaction, batch and searchset Bundles but not (yet)
-            // `document`, whose entries are read the same way: relabelled here, nothing else changes.
             Assert.Equal("document", (string?)bundle["type"]);
-            bundle["type"] = "collection";
             var file = Path.Combine(folder, "summary.json");
             File.WriteAllText(file, bundle.ToJsonString());
             var db = Path.Combine(folder, "site.db");

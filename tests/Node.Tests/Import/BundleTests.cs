@@ -66,8 +66,8 @@ public sealed class BundleTests : IDisposable
     [Fact]
     public void ABundleOfAnotherTypeAndMalformedJsonAreRejected()
     {
-        var document = site.Write("document.json", """{"resourceType":"Bundle","type":"document","entry":[]}""");
-        Assert.Contains("'document' is not importable", Assert.Single(site.Import(document).Problems).Message);
+        var history = site.Write("history.json", """{"resourceType":"Bundle","type":"history","entry":[]}""");
+        Assert.Contains("'history' is not importable", Assert.Single(site.Import(history).Problems).Message);
 
         var broken = site.Write("broken.json", "{\n  \"resourceType\": \"Bundle\",\n  \"type\": \"collection\",\n  \"entry\": [ }\n");
         var problem = Assert.Single(site.Import(broken).Problems);

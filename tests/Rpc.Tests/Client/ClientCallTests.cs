@@ -21,10 +21,13 @@ public sealed class ClientCallTests(TestNetwork network)
     {
         using var channel = network.Channel();
         var key = Guid.NewGuid().ToString();
-        var call = channel.CreateCallInvoker().AsyncUnaryCall(EchoMethods.Sleep, new(Deadline: DateTime.UtcNow.AddMilliseconds(300)), new EchoRequest { Text = key });
+        // The handler may not have run yet when the client gives up (a loaded CI machine): whichever
+        // side comes first creates the signal, and the handler's token must still fire.
+        var cancelled = network.Echo.Cancelled.GetOrAdd(key, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var call = channel.CreateCallInvoker().AsyncUnaryCall(EchoMethods.Sleep, new(Deadline: DateTime.UtcNow.AddMilliseconds(1000)), new EchoRequest { Text = key });
         var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
         Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
-        await network.Echo.Cancelled[key].Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     [Fact]
