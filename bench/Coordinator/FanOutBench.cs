@@ -26,6 +26,13 @@ public static class FanOutBench
 {
     public static async Task<int> RunAsync(int iterations)
     {
+        Console.WriteLine(await TableAsync(iterations, cliRuns: 10, sustainedSeconds: 5));
+        return 0;
+    }
+
+    /// <summary>The markdown table BENCHMARKS.md shows: 3 and 10 sites, each federated figure with its ratio to the slowest node alone.</summary>
+    public static async Task<string> TableAsync(int iterations, int cliRuns, int sustainedSeconds)
+    {
         var folder = Path.Combine(Path.GetTempPath(), "midia-fanout-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
         try
@@ -33,15 +40,14 @@ public static class FanOutBench
             using var authority = DevCertificates.CreateAuthority("Bench CA");
             var rows = new List<string>();
             foreach (var sites in new[] { 3, 10 })
-                rows.AddRange(await MeasureAsync(authority, folder, sites, iterations, cliRuns: sites == 3 ? 10 : 0, sustained: sites == 3));
-            Console.WriteLine();
-            var load = File.Exists("/proc/loadavg") ? $", load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}" : "";
-            Console.WriteLine($"Federated cohort count over mutual TLS on loopback, {Environment.ProcessorCount} cores{load}, {iterations} queries per row (p50 / p95 in ms)");
-            Console.WriteLine();
-            Console.WriteLine("| measurement | sites | p50 | p95 | note |");
-            Console.WriteLine("|---|---:|---:|---:|---|");
-            foreach (var row in rows) Console.WriteLine(row);
-            return 0;
+                rows.AddRange(await MeasureAsync(authority, folder, sites, iterations, cliRuns: sites == 3 ? cliRuns : 0, sustainedSeconds: sites == 3 ? sustainedSeconds : 0));
+            var table = new System.Text.StringBuilder();
+            table.AppendLine($"{iterations} queries per row after {Math.Min(50, iterations)} warm-up queries (p50 / p95 in ms).");
+            table.AppendLine();
+            table.AppendLine("| measurement | sites | p50 ms | p95 ms | note |");
+            table.AppendLine("|---|---:|---:|---:|---|");
+            foreach (var row in rows) table.AppendLine(row);
+            return table.ToString();
         }
         finally
         {
@@ -50,7 +56,7 @@ public static class FanOutBench
         }
     }
 
-    static async Task<List<string>> MeasureAsync(X509Certificate2 authority, string folder, int siteCount, int iterations, int cliRuns, bool sustained)
+    static async Task<List<string>> MeasureAsync(X509Certificate2 authority, string folder, int siteCount, int iterations, int cliRuns, int sustainedSeconds)
     {
         var nodes = new List<RpcServer>();
         var sitesFile = Path.Combine(folder, $"sites-{siteCount}.json");
@@ -109,10 +115,10 @@ public static class FanOutBench
             if (cliRuns > 0 && CliTimes(authority, folder, coordinator.Address, cliRuns) is { } cli)
                 rows.Add(Row("federated count, CLI included (`midia count --json` process)", siteCount, cli, $"{cliRuns} runs; includes .NET process start"));
 
-            if (sustained)
+            if (sustainedSeconds > 0)
             {
                 const int inFlight = 16;
-                var duration = TimeSpan.FromSeconds(5);
+                var duration = TimeSpan.FromSeconds(sustainedSeconds);
                 var done = 0;
                 var next = 0;
                 var clock = Stopwatch.StartNew();

@@ -15,6 +15,14 @@ public static class ConsentBench
 {
     public static int Run(int patients, string? keep)
     {
+        Console.WriteLine(Table(patients, keep));
+        return 0;
+    }
+
+    /// <summary>The markdown table BENCHMARKS.md shows.</summary>
+    public static string Table(int patients, string? keep)
+    {
+        var table = new System.Text.StringBuilder();
         var folder = keep ?? Directory.CreateTempSubdirectory("midia-consent-bench-").FullName;
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, "site.db");
@@ -41,27 +49,36 @@ public static class ConsentBench
                     COMMIT;
                     """);
                 SiteDatabase.BumpDataVersion(setup);
-                Console.WriteLine($"setup: {patients:N0} patients, {Count(setup, "consent_provision"):N0} provisions in {clock.Elapsed.TotalSeconds:F1} s");
+                Console.Error.WriteLine($"consent bench: setup of {patients:N0} patients, {Count(setup, "consent_provision"):N0} provisions in {clock.Elapsed.TotalSeconds:F1} s");
             }
             using var connection = SiteDatabase.Open(path);
             var ledger = new ConsentLedger(connection);
             var today = Days.Today();
             var watch = Stopwatch.StartNew();
             var permitted = ledger.Permitted(ConsentPolicies.Research, today).Count();
-            Console.WriteLine($"Permitted(research, today) cold: {watch.Elapsed.TotalMilliseconds:F0} ms ({permitted:N0} permitted)");
-            Report("Permitted cached", 200, _ => ledger.Permitted(ConsentPolicies.Research, today));
-            Report("Permitted after a consent set", 5, i =>
+            var cold = watch.Elapsed.TotalMilliseconds;
+            using (var count = connection.CreateCommand())
+            {
+                count.CommandText = "SELECT COUNT(*) FROM consent_provision";
+                table.AppendLine($"{patients:N0} patients, {(long)count.ExecuteScalar()!:N0} consent provisions (research permitted for 90 %, revoked for 1 in 17, 10,000 network changes); {permitted:N0} permitted today.");
+            }
+            table.AppendLine();
+            table.AppendLine("| operation | runs | p50 | p95 | ratio to the cached set (p50) |");
+            table.AppendLine("|---|---:|---:|---:|---:|");
+            var cached = Report(table, "research-consent set of the whole site, cached (same data version)", 200, null, _ => ledger.Permitted(ConsentPolicies.Research, today));
+            table.AppendLine($"| research-consent set of the whole site, first query after start | 1 | {cold:F1} ms | | {cold / cached:N0}x |");
+            Report(table, "the same, first query after a `consent set`", 5, cached, i =>
             {
                 ledger.Record(1 + i * 1000, ConsentPolicies.Research, false, today, null);
                 watch.Restart();
                 ledger.Permitted(ConsentPolicies.Research, today);
                 return watch.Elapsed.TotalMilliseconds;
             });
-            Report("IsPermitted (one patient)", 1000, i => ledger.IsPermitted(1 + i * 997L % patients, ConsentPolicies.Research, today));
-            Report("Explain (one patient)", 200, i => ledger.Explain(1 + i * 997L % patients, today));
+            Report(table, "one patient's state (`IsPermitted`)", 1000, cached, i => ledger.IsPermitted(1 + i * 997L % patients, ConsentPolicies.Research, today));
+            Report(table, "`consent show` data (`Explain`)", 200, cached, i => ledger.Explain(1 + i * 997L % patients, today));
             var disclosure = new DisclosureControl(connection);
-            Report("DisclosureControl.Release", 1000, i => disclosure.Release(1000 + i, QueryTypes.CohortCount, $"hash-{i}", 1));
-            return 0;
+            Report(table, "one disclosure-control release", 1000, cached, i => disclosure.Release(1000 + i, QueryTypes.CohortCount, $"hash-{i}", 1));
+            return table.ToString();
         }
         finally
         {
@@ -69,7 +86,8 @@ public static class ConsentBench
         }
     }
 
-    static void Report(string what, int runs, Func<int, object> action)
+    /// <summary>One row: p50/p95 of <paramref name="runs"/> calls (nearest rank), with its ratio to <paramref name="baseline"/>; returns the p50.</summary>
+    static double Report(System.Text.StringBuilder table, string what, int runs, double? baseline, Func<int, object> action)
     {
         var times = new double[runs];
         for (int i = 0; i < runs; i++)
@@ -78,8 +96,9 @@ public static class ConsentBench
             var result = action(i);
             times[i] = result is double measured ? measured : watch.Elapsed.TotalMilliseconds;
         }
-        Array.Sort(times);
-        Console.WriteLine($"{what}: p50 {times[runs / 2]:F3} ms, p95 {times[runs * 95 / 100]:F3} ms ({runs} runs)");
+        var p50 = Percentile.Of(times, 50);
+        table.AppendLine($"| {what} | {runs} | {p50:F3} ms | {Percentile.Of(times, 95):F3} ms | {(baseline is { } b ? $"{p50 / b:N1}x" : "1x")} |");
+        return p50;
     }
 
     static long Count(Microsoft.Data.Sqlite.SqliteConnection connection, string table)

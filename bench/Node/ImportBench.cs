@@ -12,7 +12,17 @@ namespace Midia.Bench.Node;
 /// </summary>
 public static class ImportBench
 {
+    /// <summary>The aim of the import issue: a first load of at least this many resources per second.</summary>
+    const double TargetPerSecond = 50_000;
+
     public static int Run(int patients, string? keepDir)
+    {
+        Console.WriteLine(Table(patients, keepDir));
+        return 0;
+    }
+
+    /// <summary>The markdown table BENCHMARKS.md shows: first import and re-import of <paramref name="patients"/> patients, database size.</summary>
+    public static string Table(int patients, string? keepDir, bool reimport = true)
     {
         var dir = keepDir ?? Path.Combine(Path.GetTempPath(), "midia-import-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
@@ -20,10 +30,16 @@ public static class ImportBench
         {
             var clock = Stopwatch.StartNew();
             long written = Write(dir, patients);
-            Console.WriteLine($"generated {written:N0} resources for {patients:N0} patients in {clock.Elapsed.TotalSeconds:N1} s ({Size(dir)})");
+            var ndjson = Size(dir);
+            Console.Error.WriteLine($"import bench: generated {written:N0} resources for {patients:N0} patients in {clock.Elapsed.TotalSeconds:N1} s ({ndjson})");
 
+            var table = new StringBuilder();
+            table.AppendLine($"{patients:N0} patients, {written:N0} resources ({ndjson}), one run each.");
+            table.AppendLine();
+            table.AppendLine("| run | patients | resources | facts | wall | resources/s | resources per CPU second | vs 50,000/s aim |");
+            table.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
             var dbPath = Path.Combine(dir, "site.db");
-            for (int round = 1; round <= 2; round++)
+            for (int round = 1; round <= (reimport ? 2 : 1); round++)
             {
                 using var db = SiteDatabase.Open(dbPath);
                 using var importer = new FhirImporter(db);
@@ -41,10 +57,12 @@ public static class ImportBench
                 var seconds = clock.Elapsed.TotalSeconds;
                 // The machine is shared: CPU time shows what the import itself costs.
                 var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
-                Console.WriteLine($"{(round == 1 ? "import   " : "re-import")}: {resources:N0} resources, {facts:N0} facts in {seconds:N1} s = {resources / seconds:N0} resources/s ({cpuSeconds:N1} CPU s = {resources / cpuSeconds:N0} resources per CPU s)");
+                table.AppendLine($"| {(round == 1 ? "first import" : "re-import (all upserts)")} | {patients:N0} | {resources:N0} | {facts:N0} | {seconds:N1} s | {resources / seconds:N0} | {resources / cpuSeconds:N0} | {resources / seconds / TargetPerSecond:0.00}x |");
             }
-            Console.WriteLine($"database: {new FileInfo(dbPath).Length / 1e6:N0} MB");
-            return 0;
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            table.AppendLine();
+            table.AppendLine($"Database after import: {new FileInfo(dbPath).Length / 1e6:N0} MB ({new FileInfo(dbPath).Length / (double)patients / 1024:N1} KiB per patient).");
+            return table.ToString();
         }
         finally
         {

@@ -41,17 +41,26 @@ public static class LedgerBench
             }
         }
 
-        Blobs(patients);
-        Console.WriteLine();
-        return Latency(patients, runs, db ?? Path.Combine(Path.GetTempPath(), $"midia-bench-ledger-{patients}.db"), rebuild);
+        Console.WriteLine(Tables(patients, runs, db, rebuild));
+        return 0;
     }
 
-    static void Blobs(int patients)
+    /// <summary>The two markdown tables BENCHMARKS.md shows: pid-set blob sizes, and cohort-count latency with and without the ledger.</summary>
+    public static string Tables(int patients, int runs, string? db = null, bool rebuild = false)
     {
-        Console.WriteLine($"## Compressed pid sets at {patients:N0} patients (random members; bitmap = {patients / 8:N0} bytes)");
-        Console.WriteLine();
-        Console.WriteLine("| cohort | members | member gaps | absent gaps | bitmap + Deflate | stored (chosen layout) | stored + Deflate (not used) | encode | one pid's membership (worst) |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---|---:|---:|---:|");
+        var output = new StringWriter();
+        Blobs(patients, output);
+        output.WriteLine();
+        Latency(patients, runs, db ?? Path.Combine(Path.GetTempPath(), $"midia-bench-ledger-{patients}.db"), rebuild, output);
+        return output.ToString();
+    }
+
+    static void Blobs(int patients, TextWriter output)
+    {
+        output.WriteLine($"Compressed pid sets at {patients:N0} patients (random members; bitmap = {patients / 8:N0} bytes; encode and membership p50 of 9 runs)");
+        output.WriteLine();
+        output.WriteLine("| cohort | members | member gaps | absent gaps | bitmap + Deflate | stored (chosen layout) | stored + Deflate (not used) | encode | one pid's membership (worst) |");
+        output.WriteLine("|---:|---:|---:|---:|---:|---|---:|---:|---:|");
         var random = new Random(7);
         foreach (var density in new[] { 0.01, 0.30, 0.90 })
         {
@@ -65,12 +74,12 @@ public static class LedgerBench
             var deflate = Time(9, () => Deflate(stored));
             // The last pid costs the most for the list layouts (they read up to it).
             var probe = Time(9, () => CompressedPatientSet.Contains(stored, patients));
-            Console.WriteLine($"| {density:P0} | {set.Count():N0} | {members:N0} B | {absent:N0} B | {bitmapDeflated:N0} B | {CompressedPatientSet.LayoutOf(stored)} {stored.Length:N0} B | " +
+            output.WriteLine($"| {density:P0} | {set.Count():N0} | {members:N0} B | {absent:N0} B | {bitmapDeflated:N0} B | {CompressedPatientSet.LayoutOf(stored)} {stored.Length:N0} B | " +
                 $"{deflated:N0} B ({deflate.P50:F1} ms more) | {encode.P50:F2} ms | {probe.P50:F2} ms |");
         }
     }
 
-    static int Latency(int patients, int runs, string db, bool rebuild)
+    static void Latency(int patients, int runs, string db, bool rebuild, TextWriter output)
     {
         if (rebuild || !File.Exists(db) || !Complete(db, patients))
         {
@@ -78,9 +87,9 @@ public static class LedgerBench
             var watch = Stopwatch.StartNew();
             var facts = SyntheticSite.Build(db, patients);
             var consenting = GrantResearchConsent(db, 0.9);
-            Console.WriteLine($"built {db}: {patients:N0} patients, {facts:N0} facts, research consent for {consenting:N0} in {watch.Elapsed.TotalSeconds:F1} s");
+            Console.Error.WriteLine($"ledger bench: built {db}: {patients:N0} patients, {facts:N0} facts, research consent for {consenting:N0} in {watch.Elapsed.TotalSeconds:F1} s");
         }
-        else Console.WriteLine($"reusing {db}");
+        else Console.Error.WriteLine($"ledger bench: reusing {db}");
         using (var connection = SiteDatabase.Open(db))
         {
             new QueryApproval(connection).Approve(QueryTypes.CohortCount, null, null);
@@ -93,10 +102,10 @@ public static class LedgerBench
         var context = TestServerCallContext.Create(new PeerIdentity("coordinator", "coordinator", null));
         var user = new EndUser { Name = "Dr Bench", Role = "researcher", Project = "bench" };
 
-        Console.WriteLine($"## Node cohort-count latency with and without the usage ledger ({patients:N0} patients, 90 % research consent, {runs} interleaved warm runs each)");
-        Console.WriteLine();
-        Console.WriteLine("| query | counted | without ledger p50 / p95 | with ledger p50 / p95 | added (p50) | blob |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        output.WriteLine($"Node cohort-count latency with and without the usage ledger ({patients:N0} patients, 90 % research consent, {runs} interleaved warm runs each)");
+        output.WriteLine();
+        output.WriteLine("| query | counted | without ledger p50 / p95 | with ledger p50 / p95 | added (p50) | blob |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|");
         var worst = 0.0;
         foreach (var (name, ccdl) in Queries())
         {
@@ -121,11 +130,10 @@ public static class LedgerBench
             var (onP50, offP50) = (Percentile.Of(on, 50), Percentile.Of(off, 50));
             var added = (onP50 - offP50) / offP50;
             worst = Math.Max(worst, added);
-            Console.WriteLine($"| {name} | {counted:N0} | {offP50:F1} / {Percentile.Of(off, 95):F1} ms | {onP50:F1} / {Percentile.Of(on, 95):F1} ms | {added:P1} | {blob:N0} B |");
+            output.WriteLine($"| {name} | {counted:N0} | {offP50:F1} / {Percentile.Of(off, 95):F1} ms | {onP50:F1} / {Percentile.Of(on, 95):F1} ms | {added:P1} | {blob:N0} B |");
         }
-        Console.WriteLine();
-        Console.WriteLine($"worst added p50: {worst:P1} ({(worst < 0.10 ? "within" : "OVER")} the 10 % budget)");
-        return 0;
+        output.WriteLine();
+        output.WriteLine($"worst added p50: {worst:P1} ({(worst < 0.10 ? "within" : "OVER")} the 10 % budget)");
     }
 
     /// <summary>Cohorts of very different size over the synthetic site (the site's own prevalences decide the exact share).</summary>
@@ -147,7 +155,7 @@ public static class LedgerBench
         return (CompressedPatientSet.Decode(blob).Count(), blob.Length);
     }
 
-    static long GrantResearchConsent(string db, double share)
+    internal static long GrantResearchConsent(string db, double share)
     {
         using var connection = SiteDatabase.Open(db);
         using var transaction = connection.BeginTransaction();

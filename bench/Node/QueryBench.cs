@@ -34,15 +34,26 @@ public static class QueryBench
                     return 2;
             }
         }
+        var (table, agree) = Table(patients, runs, db, rebuild);
+        Console.WriteLine(table);
+        Console.WriteLine(agree ? "engine and hand-written SQL agree on every count" : "MISMATCH between engine and hand-written SQL");
+        return agree ? 0 : 1;
+    }
+
+    /// <summary>The markdown table BENCHMARKS.md shows, and whether engine and SQL gave the same count on every query.</summary>
+    public static (string Table, bool Agree) Table(int patients, int runs, string? db = null, bool rebuild = false)
+    {
         db ??= Path.Combine(Path.GetTempPath(), $"midia-bench-query-{patients}.db");
+        var built = "";
         if (rebuild || !File.Exists(db) || !Complete(db, patients))
         {
             foreach (var file in new[] { db, db + "-wal", db + "-shm" }) File.Delete(file);
             var watch = Stopwatch.StartNew();
             var facts = SyntheticSite.Build(db, patients);
-            Console.WriteLine($"built {db}: {patients:N0} patients, {facts:N0} facts in {watch.Elapsed.TotalSeconds:F1} s ({new FileInfo(db).Length / 1e6:F0} MB)");
+            built = $"built in {watch.Elapsed.TotalSeconds:F1} s";
+            Console.Error.WriteLine($"query bench: built {db}: {patients:N0} patients, {facts:N0} facts in {watch.Elapsed.TotalSeconds:F1} s");
         }
-        else Console.WriteLine($"reusing {db}");
+        else built = "reused from an earlier run";
 
         using var connection = SiteDatabase.Open(db, readOnly: true);
         var sids = Sids(connection);
@@ -50,10 +61,13 @@ public static class QueryBench
         int today = Days.From(Today);
         var load = Stopwatch.StartNew();
         evaluator.Evaluate(CohortQuery.Parse("""{"version":"2"}"""), today);
-        Console.WriteLine($"demographics snapshot loaded in {load.ElapsedMilliseconds} ms; today = {Today:yyyy-MM-dd}; {runs} warm runs each");
-        Console.WriteLine();
-        Console.WriteLine("| # | query | count | engine first run | engine p50 | engine p95 | SQL first run | SQL p50 | SQL p95 | engine / SQL (p50) |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var snapshot = load.ElapsedMilliseconds;
+        var table = new System.Text.StringBuilder();
+        table.AppendLine($"{patients:N0} patients, {Count(connection, "fact"):N0} facts, {new FileInfo(db).Length / 1e6:F0} MB ({built}); demographics snapshot loaded in {snapshot} ms; " +
+                         $"each query: a first run, then {runs} warm runs for p50/p95, engine and SQL interleaved query by query; today = {Today:yyyy-MM-dd}.");
+        table.AppendLine();
+        table.AppendLine("| # | query | count | engine first run | engine p50 | engine p95 | SQL first run | SQL p50 | SQL p95 | engine / SQL (p50) |");
+        table.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         bool allEqual = true;
         int n = 0;
         foreach (var (name, ccdl, sql) in BenchQueries.All(sids, Today))
@@ -66,11 +80,20 @@ public static class QueryBench
             var hand = Time(runs, () => sqlCount = (long)command.ExecuteScalar()!);
             var same = engineCount == sqlCount;
             allEqual &= same;
-            Console.WriteLine($"| {n} | {name} | {engineCount:N0}{(same ? "" : $" (SQL {sqlCount:N0}!)")} | {engine.First:F1} ms | {engine.P50:F1} ms | {engine.P95:F1} ms | {hand.First:F1} ms | {hand.P50:F1} ms | {hand.P95:F1} ms | {engine.P50 / hand.P50:F2} |");
+            table.AppendLine($"| {n} | {name} | {engineCount:N0}{(same ? "" : $" (SQL {sqlCount:N0}!)")} | {Ms(engine.First)} | {Ms(engine.P50)} | {Ms(engine.P95)} | {Ms(hand.First)} | {Ms(hand.P50)} | {Ms(hand.P95)} | {engine.P50 / hand.P50:F2} |");
         }
-        Console.WriteLine();
-        Console.WriteLine(allEqual ? "engine and hand-written SQL agree on every count" : "MISMATCH between engine and hand-written SQL");
-        return allEqual ? 0 : 1;
+        table.AppendLine();
+        table.AppendLine(allEqual ? "Engine and hand-written SQL gave the same count on every query." : "MISMATCH between engine and hand-written SQL.");
+        return (table.ToString(), allEqual);
+    }
+
+    static string Ms(double milliseconds) => milliseconds < 1 ? $"{milliseconds:F2} ms" : $"{milliseconds:F1} ms";
+
+    static long Count(SqliteConnection connection, string table)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM {table}";
+        return (long)command.ExecuteScalar()!;
     }
 
     /// <summary>First run (cold statement and row-count caches; the page cache is whatever the

@@ -32,7 +32,7 @@ static class SyntheticSite
         ("L04AA31", "L04AK02"), ("N07XX09", "L04AX07"), ("L03AX13", "L03AX13"), ("L03AB07", "L03AB07"),
     ];
 
-    public static long Build(string path, int patients)
+    public static long Build(string path, int patients, int seed = 42)
     {
         using (var connection = SiteDatabase.Open(path))
         {
@@ -44,7 +44,7 @@ static class SyntheticSite
                 """);
             var writer = new Writer(connection);
             SiteDatabase.Execute(connection, "BEGIN");
-            var random = new Random(42);
+            var random = new Random(seed);
             for (int pid = 1; pid <= patients; pid++) writer.AddPatient(pid, random);
             SiteDatabase.Execute(connection, $"INSERT INTO meta(key, value) VALUES ('bench_patients', '{patients}')");
             SiteDatabase.BumpDataVersion(connection);

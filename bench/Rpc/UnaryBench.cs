@@ -36,15 +36,26 @@ public static class UnaryBench
             Console.Error.WriteLine("error: --calls 1..1000000, --warmup 0..100000, --concurrency 1..256, --payload 0..1000000, --rounds 1..20");
             return 2;
         }
-        foreach (var problem in new[] { InteropPeers.PythonProblem(), InteropPeers.NodeProblem() })
-            if (problem is not null)
-            {
-                Console.Error.WriteLine($"error: {problem}");
-                return 1;
-            }
+        try
+        {
+            Console.WriteLine(await TableAsync(calls, warmup, concurrency, payload, rounds));
+            return 0;
+        }
+        catch (Suite.BenchmarkSkipped missing)
+        {
+            Console.Error.WriteLine($"error: {missing.Message}");
+            return 1;
+        }
+    }
 
-        Console.WriteLine($"unary round trips over mTLS on loopback: {calls} sequential calls and {calls} with {concurrency} in flight per pair, " +
-                          $"{payload}-byte payloads both ways, {warmup} warm-up calls, median of {rounds} rounds; {Environment.ProcessorCount} cores");
+    /// <summary>The markdown table BENCHMARKS.md shows, with the ratios of our server to the grpc-js
+    /// server under the same client. Throws <see cref="Suite.BenchmarkSkipped"/> when a peer is not installed.</summary>
+    public static async Task<string> TableAsync(int calls, int warmup, int concurrency, int payload, int rounds)
+    {
+        foreach (var problem in new[] { InteropPeers.PythonProblem(), InteropPeers.NodeProblem() })
+            if (problem is not null) throw new Suite.BenchmarkSkipped(problem);
+
+        Console.Error.WriteLine($"rpc-unary bench: {calls} sequential calls and {calls} with {concurrency} in flight per pair, {rounds} rounds");
         using var pki = ThrowAwayPki.Create();
         var measured = new List<Result>();
         await using (var host = await InteropTestHost.StartAsync(pki.ServerTls()))
@@ -63,21 +74,26 @@ public static class UnaryBench
             Median(g.Select(r => r.P50Us)), Median(g.Select(r => r.P99Us)), Median(g.Select(r => r.SequentialPerS)),
             concurrency, Median(g.Select(r => r.ConcurrentPerS)))).ToList();
 
-        Console.WriteLine();
-        Console.WriteLine("| client | server | p50 µs | p99 µs | sequential calls/s | calls/s, " + concurrency + " in flight |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|");
+        var table = new System.Text.StringBuilder();
+        table.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"Per pair: {warmup} warm-up calls, {calls} sequential calls (p50/p99, calls/s), then {calls} calls with {concurrency} in flight; {payload}-byte payloads both ways; each figure the median of {rounds} interleaved round(s)."));
+        table.AppendLine();
+        table.AppendLine("| client | server | p50 µs | p99 µs | sequential calls/s | calls/s, " + concurrency + " in flight |");
+        table.AppendLine("|---|---|---:|---:|---:|---:|");
         foreach (var r in results)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            table.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {r.Client} | {r.Server} | {r.P50Us:F0} | {r.P99Us:F0} | {r.SequentialPerS:F0} | {r.ConcurrentPerS:F0} |"));
-        Console.WriteLine();
+        table.AppendLine();
+        table.AppendLine("Ratios, our server against the grpc-js server under the same client:");
+        table.AppendLine();
         foreach (var client in results.Select(r => r.Client).Distinct())
         {
             var ours = results.Single(r => r.Client == client && r.Server == "our server");
             var js = results.Single(r => r.Client == client && r.Server == "grpc-js server");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{client}: our server / grpc-js server = {js.P50Us / ours.P50Us:F2}x lower p50, {ours.SequentialPerS / js.SequentialPerS:F2}x sequential calls/s, {ours.ConcurrentPerS / js.ConcurrentPerS:F2}x concurrent calls/s"));
+            table.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"* {client}: {js.P50Us / ours.P50Us:F2}x lower p50, {ours.SequentialPerS / js.SequentialPerS:F2}x sequential calls/s, {ours.ConcurrentPerS / js.ConcurrentPerS:F2}x calls/s with {concurrency} in flight."));
         }
-        return 0;
+        return table.ToString();
     }
 
     static async Task<Result> OurClient(string server, int port, ThrowAwayPki pki, int calls, int warmup, int concurrency, int payload)
