@@ -31,6 +31,9 @@ public static class SuiteCommand
         new("fanout", "Federated count: coordinator fan-out", full => full
             ? FanOutBench.TableAsync(iterations: 300, cliRuns: 10, sustainedSeconds: 5)
             : FanOutBench.TableAsync(iterations: 30, cliRuns: 0, sustainedSeconds: 2)),
+        new("simulated-network", "Simulated network: fan-out cost from 1 to 200 sites", full => full
+            ? SimulatedNetworkBench.TableAsync([1, 10, 50, 100, 200], iterations: 100)
+            : SimulatedNetworkBench.TableAsync([1, 10, 50, 200], iterations: 10)),
         new("summary", "Patient summary", full => full
             ? SummaryBench.TableAsync(iterations: 200, factsPerSite: 240, backgroundPatients: 2000)
             : SummaryBench.TableAsync(iterations: 20, factsPerSite: 240, backgroundPatients: 200)),
