@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Midia.Bench.Care;
 using Midia.Bench.Consent;
 using Midia.Bench.Coordinator;
+using Midia.Bench.Network;
 using Midia.Bench.Node;
 using Midia.Bench.Rpc;
 
@@ -34,11 +35,15 @@ public static class SuiteCommand
         new("simulated-network", "Simulated network: fan-out cost from 1 to 200 sites", full => full
             ? SimulatedNetworkBench.TableAsync([1, 10, 50, 100, 200], iterations: 100)
             : SimulatedNetworkBench.TableAsync([1, 10, 50, 200], iterations: 10)),
+        new("network-scale", "A network at scale: 10 nodes × 200,000 patients", full => full
+            ? NetworkScaleBench.TableAsync(nodeCount: 10, patients: 200_000, iterations: 50)
+            : NetworkScaleBench.TableAsync(nodeCount: 3, patients: 5_000, iterations: 10)),
         new("summary", "Patient summary", full => full
             ? SummaryBench.TableAsync(iterations: 200, factsPerSite: 240, backgroundPatients: 2000)
             : SummaryBench.TableAsync(iterations: 20, factsPerSite: 240, backgroundPatients: 200)),
         new("consent", "Site-wide consent sets", full => Task.FromResult(ConsentBench.Table(full ? 1_000_000 : 20_000, null))),
-        new("import", "FHIR import", full => Task.FromResult(ImportBench.Table(full ? 1_000_000 : 2_000, null))),
+        // Full: the 1 M-patient first load only; a re-import of 1 M (all upserts) takes as long again (`midia-bench import --patients 1000000`).
+        new("import", "FHIR import", full => Task.FromResult(full ? ImportBench.Table(1_000_000, null, reimport: false) : ImportBench.Table(2_000, null))),
         new("ledger", "Usage ledger", full => Task.FromResult(full ? LedgerBench.Tables(1_000_000, 21) : LedgerBench.Tables(20_000, 5))),
     ];
 
