@@ -11,6 +11,7 @@ return args.FirstOrDefault() switch
     "summary" => Midia.Bench.Care.SummaryBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "200"), int.Parse(Option(args, "--facts") ?? "240"), int.Parse(Option(args, "--background") ?? "2000")).GetAwaiter().GetResult(), // cross-site patient summary latency p50/p95, 3 and 10 nodes, rich histories
     "simulated-network" => await Midia.Bench.Coordinator.SimulatedNetworkBench.RunAsync(args[1..]), // coordinator fan-out cost with 1..200 simulated sites: midia-bench simulated-network [--iterations N]
     "network-scale" => await Midia.Bench.Network.NetworkScaleBench.RunAsync(args[1..]), // N real nodes x P patients: federated count, summary, consent propagation: midia-bench network-scale [--nodes 10] [--patients 200000] [--iterations 50]
+    "capacity" => await Midia.Bench.Network.NetworkScaleBench.RunCapacityAsync(args[1..]), // one node's sustained counts/s and summaries/s
     "all" => await Midia.Bench.Suite.SuiteCommand.RunAsync(args[1..]), // every benchmark, rewriting BENCHMARKS.md's tables: midia-bench all [--quick|--full] [--out FILE] [--only a,b]
     _ => Usage(),
 };
@@ -19,6 +20,6 @@ static string? Option(string[] args, string name) => Array.IndexOf(args, name) i
 
 static int Usage()
 {
-    Console.Error.WriteLine("error: usage: midia-bench all [--quick|--full] [--out FILE] [--only a,b] | import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild] | ledger [--patients N] [--runs N] [--db path] [--rebuild] | rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES] [--rounds N] | fanout [--iterations N] | consent-propagation [--iterations N] [--burst N] | summary [--iterations N] [--facts N] [--background N] | simulated-network [--iterations N] | network-scale [--nodes N] [--patients N] [--iterations N]");
+    Console.Error.WriteLine("error: usage: midia-bench all [--quick|--full] [--out FILE] [--only a,b] | import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild] | ledger [--patients N] [--runs N] [--db path] [--rebuild] | rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES] [--rounds N] | fanout [--iterations N] | consent-propagation [--iterations N] [--burst N] | summary [--iterations N] [--facts N] [--background N] | simulated-network [--iterations N] | network-scale [--nodes N] [--patients N] [--iterations N] | capacity [--patients N] [--seconds N]");
     return 2;
 }

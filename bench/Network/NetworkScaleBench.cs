@@ -47,6 +47,13 @@ public static class NetworkScaleBench
         return 0;
     }
 
+    public static async Task<int> RunCapacityAsync(string[] args)
+    {
+        int Option(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+        Console.WriteLine(await CapacityAsync(Option("--patients", 1_000_000), Option("--seconds", 20)));
+        return 0;
+    }
+
     /// <summary>The markdown table BENCHMARKS.md shows.</summary>
     public static async Task<string> TableAsync(int nodeCount, int patients, int iterations)
     {
@@ -185,6 +192,83 @@ public static class NetworkScaleBench
             SqliteConnection.ClearAllPools();
             try { Directory.Delete(folder, true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>
+    /// What one node sustains: a single real node over a synthetic site of <paramref name="patients"/>,
+    /// asked as the coordinator asks it over mutual TLS, with <paramref name="inFlight"/> calls in
+    /// flight for <paramref name="seconds"/> each — cohort counts (the whole path: approval, CCDL,
+    /// research consent, disclosure control, audit, usage ledger), then summary parts.
+    /// </summary>
+    public static async Task<string> CapacityAsync(int patients, int seconds, int inFlight = 4)
+    {
+        var folder = Directory.CreateTempSubdirectory("midia-node-capacity-").FullName;
+        var pristine = Path.Combine(Path.GetTempPath(), $"midia-bench-network-{patients}-0.db");
+        if (!Ready(pristine, patients)) Build(pristine, patients, 0);
+        var db = Path.Combine(folder, "site-0.db");
+        File.Copy(pristine, db);
+        using var authority = DevCertificates.CreateAuthority("Node Capacity CA");
+        var disposables = new List<IDisposable>();
+        SiteProcess? node = null;
+        try
+        {
+            // The node's consent sync has no coordinator to reach here; it retries quietly in the background.
+            node = await SiteProcess.StartAsync("site-0", db, FreePort(), FreePort(), Material(authority, "node", "node-0", "site-0", disposables));
+            using var channel = RpcChannel.ForAddress(node.Address, new RpcChannelOptions { Tls = Material(authority, "coordinator", "coordinator", null, disposables) });
+            var invoker = channel.CreateCallInvoker();
+            var siteNode = NodeReflection.Descriptor.Services.Single(s => s.Name == "SiteNode");
+            var patientCare = NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare");
+            var count = Method<CohortCountRequest, CohortCountReply>.From(siteNode, "CohortCount");
+            var part = Method<PatientSummaryRequest, PatientSummaryReply>.From(patientCare, "PatientSummary");
+            var researcher = new EndUser { Name = "Capacity Researcher", Role = "researcher" };
+            var clinician = new EndUser { Name = "Capacity Clinician", Role = "clinician", Site = "site-1" };
+            var linkage = LinkagePseudonym.Of(Key, Kvnr, null, null, null, null)!;
+            static CallOptions Options() => new(Deadline: DateTime.UtcNow.AddSeconds(60));
+
+            var table = new StringBuilder();
+            table.AppendLine($"One node over {patients:N0} synthetic patients, asked over mutual TLS on loopback as the coordinator asks it, {inFlight} calls in flight for {seconds} s per workload after 5 warm-up calls.");
+            table.AppendLine();
+            table.AppendLine("| workload | in flight | calls | per second | p50 ms | p95 ms |");
+            table.AppendLine("|---|---:|---:|---:|---:|---:|");
+            table.AppendLine(await Sustain("cohort counts (men, C61, PSA > 4: approval, CCDL, consent, disclosure, audit, ledger)", seconds, inFlight, async n =>
+            {
+                var reply = await invoker.AsyncUnaryCall(count, Options(), new CohortCountRequest { User = researcher, CcdlJson = Query($"capacity {n}"), QueryId = $"capacity-{n}" }).ResponseAsync;
+                if (reply.Count is null) throw new InvalidOperationException("the node did not release a count");
+            }));
+            table.AppendLine(await Sustain("summary parts (PatientSummary for one patient, another site's clinician)", seconds, inFlight, async _ =>
+            {
+                var reply = await invoker.AsyncUnaryCall(part, Options(), new PatientSummaryRequest { User = clinician, Linkage = linkage }).ResponseAsync;
+                if (reply.Entries.Count == 0) throw new InvalidOperationException("the node released nothing for the bench patient");
+            }));
+            return table.ToString();
+        }
+        finally
+        {
+            if (node is not null) await node.DisposeAsync();
+            foreach (var d in disposables) d.Dispose();
+            SqliteConnection.ClearAllPools();
+            try { Directory.Delete(folder, true); } catch (IOException) { }
+        }
+    }
+
+    static async Task<string> Sustain(string what, int seconds, int inFlight, Func<int, Task> call)
+    {
+        for (var i = 0; i < 5; i++) await call(-1 - i);
+        var next = 0;
+        var times = new List<double>();
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
+        {
+            while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+            {
+                var started = Stopwatch.GetTimestamp();
+                await call(Interlocked.Increment(ref next));
+                var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                lock (times) times.Add(elapsed);
+            }
+        }));
+        var wall = clock.Elapsed.TotalSeconds;
+        return string.Create(CultureInfo.InvariantCulture, $"| {what} | {inFlight} | {times.Count:N0} | {times.Count / wall:0.0} | {Percentile.Of(times, 50):0.0} | {Percentile.Of(times, 95):0.0} |");
     }
 
     /// <summary>A research question every site has a few hundred patients for (men with prostate cancer and PSA above 4).</summary>

@@ -38,6 +38,9 @@ public static class SuiteCommand
         new("network-scale", "A network at scale: 10 nodes × 200,000 patients", full => full
             ? NetworkScaleBench.TableAsync(nodeCount: 10, patients: 200_000, iterations: 50)
             : NetworkScaleBench.TableAsync(nodeCount: 3, patients: 5_000, iterations: 10)),
+        new("capacity", "One node's capacity", full => full
+            ? NetworkScaleBench.CapacityAsync(patients: 1_000_000, seconds: 20)
+            : NetworkScaleBench.CapacityAsync(patients: 5_000, seconds: 2)),
         new("summary", "Patient summary", full => full
             ? SummaryBench.TableAsync(iterations: 200, factsPerSite: 240, backgroundPatients: 2000)
             : SummaryBench.TableAsync(iterations: 20, factsPerSite: 240, backgroundPatients: 200)),
