@@ -19,7 +19,17 @@ static class BenchmarksFile
         if (start >= 0 && end < 0) throw new InvalidDataException($"{open} has no matching {close}");
         if (start < 0)
             return (document.Length == 0 ? "# Benchmarks\n" : document.TrimEnd() + "\n") + $"\n## {title}\n\n{open}\n{content.Trim()}\n{close}\n";
-        return document[..(start + open.Length)] + "\n" + content.Trim() + "\n" + document[end..];
+        var replaced = document[..(start + open.Length)] + "\n" + content.Trim() + "\n" + document[end..];
+        // The prose is the authors', not the benchmark's: nothing outside the markers may change.
+        if (Prose(replaced, name) != Prose(document, name)) throw new InvalidOperationException($"rewriting the {name} block would change text outside its markers");
+        return replaced;
+    }
+
+    /// <summary>The document with NAME's block emptied.</summary>
+    static string Prose(string document, string name)
+    {
+        var start = document.IndexOf(Open(name), StringComparison.Ordinal) + Open(name).Length;
+        return document[..start] + document[document.IndexOf(Close(name), start, StringComparison.Ordinal)..];
     }
 
     /// <summary>Written to a temporary file first and moved over: a crash never leaves half a document.</summary>
