@@ -64,8 +64,11 @@ public static class NetworkScaleBench
         {
             var pristine = Path.Combine(Path.GetTempPath(), $"midia-bench-network-{patients}-{i}.db");
             if (!Ready(pristine, patients)) { Build(pristine, patients, i); built++; }
-            File.Copy(pristine, Path.Combine(folder, $"site-{i}.db"));
+            var copy = Path.Combine(folder, $"site-{i}.db");
+            File.Copy(pristine, copy);
+            using (var connection = SiteDatabase.Open(copy)) new QueryApproval(connection).Approve(QueryTypes.PatientReport, null, null);
         }
+        SqliteConnection.ClearAllPools();
         Console.Error.WriteLine($"network scale: {nodeCount} sites of {patients:N0} patients ready in {clock.Elapsed.TotalSeconds:0} s ({built} built, {nodeCount - built} reused)");
         using var authority = DevCertificates.CreateAuthority("Network Scale CA");
         var disposables = new List<IDisposable>();
@@ -86,6 +89,7 @@ public static class NetworkScaleBench
             var rows = new List<string>();
             var researcherTls = Material(authority, "researcher", "Scale Researcher", null, disposables);
             var clinicianTls = Material(authority, "clinician", "Scale Clinician", "site-0", disposables);
+            var homeNodeTls = Material(authority, "node", "node-0", "site-0", disposables);
             var siteNode = NodeReflection.Descriptor.Services.Single(s => s.Name == "SiteNode");
             var patientCare = NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare");
             static CallOptions Options() => new(Deadline: DateTime.UtcNow.AddSeconds(60));
@@ -158,6 +162,33 @@ public static class NetworkScaleBench
                 rows.Add(Row("clinician's summary (ResolvePatient + Care.Summary)", nodeCount, patients, summaries, slowestPart, $"{entries} timeline entries from {nodeCount} sites"));
             }
 
+            // The bench patient's transparency report, asked by the home site's node: every site's
+            // consent, accesses and the research uses that counted them (the counts above wrote ledger rows).
+            var slowestReport = new List<double>();
+            var nodeUser = new EndUser { Name = "node-0", Role = "node", Site = "site-0" };
+            foreach (var node in nodes)
+            {
+                using var channel = RpcChannel.ForAddress(node.Address, new RpcChannelOptions { Tls = coordinatorTls });
+                var invoker = channel.CreateCallInvoker();
+                var part = Method<Midia.Protos.Node.V1.PatientReportRequest, Midia.Protos.Node.V1.PatientReportReply>.From(patientCare, "PatientReport");
+                var times = await TimeAsync(directRuns, async n =>
+                    await invoker.AsyncUnaryCall(part, Options(), new Midia.Protos.Node.V1.PatientReportRequest { User = nodeUser, Linkage = linkage, RequestId = $"direct-{n}" }).ResponseAsync);
+                if (slowestReport.Count == 0 || Percentile.Of(times, 50) > Percentile.Of(slowestReport, 50)) slowestReport = times;
+            }
+            rows.Add(Row("slowest site's own report part (PatientReport, direct call)", nodeCount, patients, slowestReport, null, $"{directRuns} calls per site"));
+            using (var channel = RpcChannel.ForAddress(coordinator.Address, new RpcChannelOptions { Tls = homeNodeTls }))
+            {
+                var invoker = channel.CreateCallInvoker();
+                var report = Method<Midia.Protos.Coordinator.V1.PatientReportRequest, Midia.Protos.Coordinator.V1.PatientReportReply>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care"), "PatientReport");
+                var reports = await TimeAsync(iterations, async _ =>
+                {
+                    var reply = await invoker.AsyncUnaryCall(report, Options(), new Midia.Protos.Coordinator.V1.PatientReportRequest { Linkage = linkage }).ResponseAsync;
+                    if (reply.Sites.Count != nodeCount || reply.Sites.Any(s => s.Status != SiteStatus.Ok))
+                        throw new InvalidOperationException($"a patient report came back incomplete: {string.Join(", ", reply.Sites.Select(s => $"{s.Site} {s.Status} {s.Message}"))}");
+                });
+                rows.Add(Row("patient report (home node → Care.PatientReport → every site)", nodeCount, patients, reports, slowestReport, "the aim: under a second"));
+            }
+
             // Consent propagation: one change at a time, origins round-robin, until every node applied it.
             long expected = nodes.Max(n => n.Consent.AppliedSeq());
             var propagation = new List<double>();
@@ -177,7 +208,7 @@ public static class NetworkScaleBench
             rows.Add(Row("consent change: `consent set` → applied at every node", nodeCount, patients, propagation, null, $"{iterations} changes one after another, origins round-robin"));
 
             var table = new StringBuilder();
-            table.AppendLine($"{nodeCount} nodes × {patients:N0} synthetic patients ({nodeCount * (long)patients:N0} in all), all in one process on this machine; {iterations} federated counts, summaries and consent changes " +
+            table.AppendLine($"{nodeCount} nodes × {patients:N0} synthetic patients ({nodeCount * (long)patients:N0} in all), all in one process on this machine; {iterations} federated counts, summaries, patient reports and consent changes " +
                              $"after warm-up (p50 / p95 in ms); ratio = p50 against the slowest node's own p50.");
             table.AppendLine();
             table.AppendLine("| measurement | nodes | patients per node | p50 ms | p95 ms | ratio (p50) | note |");
