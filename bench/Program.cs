@@ -10,9 +10,9 @@ return args.FirstOrDefault() switch
     "consent-propagation" => Midia.Bench.Consent.PropagationBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "200"), int.Parse(Option(args, "--burst") ?? "10000")).GetAwaiter().GetResult(), // network consent: set -> applied at 3 and 10 nodes p50/p99, burst throughput
     "summary" => Midia.Bench.Care.SummaryBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "200"), int.Parse(Option(args, "--facts") ?? "240"), int.Parse(Option(args, "--background") ?? "2000")).GetAwaiter().GetResult(), // cross-site patient summary latency p50/p95, 3 and 10 nodes, rich histories
     "simulated-network" => await Midia.Bench.Coordinator.SimulatedNetworkBench.RunAsync(args[1..]), // coordinator fan-out cost with 1..200 simulated sites: midia-bench simulated-network [--iterations N]
-    "network-scale" => await Midia.Bench.Network.NetworkScaleBench.RunAsync(args[1..]), // N real nodes x P patients: federated count, summary, consent propagation: midia-bench network-scale [--nodes 10] [--patients 200000] [--iterations 50]
+    "network-scale" => await Midia.Bench.Network.NetworkScaleBench.RunAsync(args[1..]), // N real nodes x P patients: federated count, summary, patient report, consent propagation: midia-bench network-scale [--nodes 10] [--patients 200000] [--iterations 50]
     "capacity" => await Midia.Bench.Network.NetworkScaleBench.RunCapacityAsync(args[1..]), // one node's sustained counts/s and summaries/s
-    "all" => await Midia.Bench.Suite.SuiteCommand.RunAsync(args[1..]), // every benchmark, rewriting BENCHMARKS.md's tables: midia-bench all [--quick|--full] [--out FILE] [--only a,b]
+    "all" => await Midia.Bench.Suite.SuiteCommand.RunAsync(args[1..]), // every benchmark, rewriting BENCHMARKS.md's tables: midia-bench all [--quick (default)|--full] [--out FILE] [--only a,b]
     _ => Usage(),
 };
 
