@@ -69,7 +69,7 @@ public static class ConsentBench
             table.AppendLine($"| research-consent set of the whole site, first query after start | 1 | {cold:F1} ms | | {cold / cached:N0}x |");
             Report(table, "the same, first query after a `consent set`", 5, cached, i =>
             {
-                ledger.Record(1 + i * 1000, ConsentPolicies.Research, false, today, null);
+                ledger.Record(1 + i * 1000L % patients, ConsentPolicies.Research, false, today, null);
                 watch.Restart();
                 ledger.Permitted(ConsentPolicies.Research, today);
                 return watch.Elapsed.TotalMilliseconds;
