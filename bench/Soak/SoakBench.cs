@@ -129,7 +129,7 @@ public static class SoakBench
                 {
                     warm = true;
                     foreach (var server in servers) afterWarmUp[server.Name] = server.Memory();
-                    Console.Error.WriteLine($"soak: warm-up over after {warmUp.TotalSeconds:0} s; {samples.Count} operations so far");
+                    Console.Error.WriteLine($"soak: warm-up over after {warmUp.TotalSeconds:0} s ({n} operations issued); measuring");
                 }
                 if (!slots.Wait(0))
                 {
