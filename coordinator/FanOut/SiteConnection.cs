@@ -38,7 +38,9 @@ public sealed class SiteConnection : IDisposable
         Site = site;
         this.options = options;
         this.time = time;
-        channel = RpcChannel.ForAddress(site.Address, new RpcChannelOptions { Tls = tls, ConnectTimeout = options.Deadline });
+        // A peer that accepts TCP and never completes TLS (a black hole) is a timeout of the call's
+        // deadline, not a connect failure racing it: the connect may take a little longer than the deadline.
+        channel = RpcChannel.ForAddress(site.Address, new RpcChannelOptions { Tls = tls, ConnectTimeout = options.Deadline + TimeSpan.FromSeconds(1) });
         invoker = channel.CreateCallInvoker();
         pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             // Outermost: a site that keeps failing is not waited for at all until the break ends.
