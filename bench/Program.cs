@@ -21,6 +21,6 @@ static string? Option(string[] args, string name) => Array.IndexOf(args, name) i
 
 static int Usage()
 {
-    Console.Error.WriteLine("error: usage: midia-bench all [--quick|--full] [--out FILE] [--only a,b] | import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild] | ledger [--patients N] [--runs N] [--db path] [--rebuild] | rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES] [--rounds N] | fanout [--iterations N] | consent-propagation [--iterations N] [--burst N] | summary [--iterations N] [--facts N] [--background N] | simulated-network [--iterations N] | network-scale [--nodes N] [--patients N] [--iterations N] | capacity [--patients N] [--seconds N] | soak [--minutes M] [--sites N] [--rate OPS] [--in-flight N] [--seed N]");
+    Console.Error.WriteLine("error: usage: midia-bench all [--quick|--full] [--out FILE] [--only a,b] | import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild] | ledger [--patients N] [--runs N] [--db path] [--rebuild] | rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES] [--rounds N] | fanout [--iterations N] | consent-propagation [--iterations N] [--burst N] | summary [--iterations N] [--facts N] [--background N] | simulated-network [--iterations N] | network-scale [--nodes N] [--patients N] [--iterations N] | capacity [--patients N] [--seconds N] [--in-flight N] | soak [--minutes M] [--sites N] [--rate OPS] [--in-flight N] [--seed N]");
     return 2;
 }

@@ -50,7 +50,7 @@ public static class NetworkScaleBench
     public static async Task<int> RunCapacityAsync(string[] args)
     {
         int Option(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-        Console.WriteLine(await CapacityAsync(Option("--patients", 1_000_000), Option("--seconds", 20)));
+        Console.WriteLine(await CapacityAsync(Option("--patients", 1_000_000), Option("--seconds", 20), Option("--in-flight", 4)));
         return 0;
     }
 
