@@ -21,12 +21,13 @@ static class Machine
     /// <summary>The 1-minute load average, or "?" off Linux.</summary>
     public static string Load() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 
-    /// <summary>The commit the figures belong to (short hash, "+dirty" with uncommitted changes); "unknown" outside a git checkout.</summary>
+    /// <summary>The commit the figures belong to (short hash, "+dirty" with uncommitted changes to
+    /// anything but Markdown — editing BENCHMARKS.md's prose does not change a figure); "unknown" outside a git checkout.</summary>
     public static string Commit()
     {
         var hash = Git("rev-parse --short HEAD");
         if (hash is null) return "unknown";
-        return Git("status --porcelain --untracked-files=no") is { Length: > 0 } ? hash + "+dirty" : hash;
+        return Git("status --porcelain --untracked-files=no -- . :!*.md") is { Length: > 0 } ? hash + "+dirty" : hash;
     }
 
     static string? Git(string arguments)
