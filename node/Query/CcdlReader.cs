@@ -40,7 +40,7 @@ static class CcdlReader
             {
                 return Walk(document.RootElement);
             }
-            catch (InvalidOperationException)
+            catch (InvalidOperationException e) when (FromJson(e))
             {
                 // Field-name lookups unescape names; the places that read text name their path themselves.
                 throw new CcdlException("$", "a field name holds an escaped lone UTF-16 surrogate (\\ud800-\\udfff); that is not text");
@@ -370,7 +370,7 @@ static class CcdlReader
         {
             string name;
             try { name = property.Name; }
-            catch (InvalidOperationException) { throw new CcdlException(path, "a field name holds an escaped lone UTF-16 surrogate (\\ud800-\\udfff); that is not text"); }
+            catch (InvalidOperationException e) when (FromJson(e)) { throw new CcdlException(path, "a field name holds an escaped lone UTF-16 surrogate (\\ud800-\\udfff); that is not text"); }
             var propertyPath = path == "$" ? name : $"{path}.{name}";
             if (!allowed.Contains(name))
                 throw new CcdlException(propertyPath, $"unknown field '{name}'; allowed here: {string.Join(", ", allowed)}");
@@ -394,8 +394,11 @@ static class CcdlReader
     static string Text(JsonElement element, string path)
     {
         try { return element.GetString()!; }
-        catch (InvalidOperationException) { throw new CcdlException(path, "holds an escaped lone UTF-16 surrogate (\\ud800-\\udfff); that is not text"); }
+        catch (InvalidOperationException e) when (FromJson(e)) { throw new CcdlException(path, "holds an escaped lone UTF-16 surrogate (\\ud800-\\udfff); that is not text"); }
     }
+
+    /// <summary>System.Text.Json accepts an escaped lone surrogate and throws only when the text is read.</summary>
+    static bool FromJson(InvalidOperationException e) => e.TargetSite?.Module.Assembly == typeof(JsonDocument).Assembly;
 
     static int LoneSurrogate(string text)
     {
