@@ -50,6 +50,7 @@ public sealed class ConsentNetwork : IAsyncDisposable
     public List<TestNode> Nodes { get; } = [];
     public CoordinatorServer? Coordinator { get; private set; }
     public TimeSpan SyncInterval { get; init; } = TimeSpan.FromMilliseconds(50);
+    public Midia.Coordinator.Quota.QuotaOptions Quota { get; init; } = new();
 
     public TestNode this[string site] => Nodes.Single(n => n.Site == site);
 
@@ -63,7 +64,7 @@ public sealed class ConsentNetwork : IAsyncDisposable
 
     public async Task StartCoordinatorAsync()
     {
-        var settings = new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, CoordinatorPort), Material("coordinator", "coordinator"), CoordinatorDb, SitesFile);
+        var settings = new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, CoordinatorPort), Material("coordinator", "coordinator"), CoordinatorDb, SitesFile) { Quota = Quota };
         Coordinator = await CoordinatorServer.StartAsync(settings, NullLoggerFactory.Instance);
     }
 
