@@ -173,6 +173,20 @@ public sealed class DisclosureAttackTests(ITestOutputHelper output) : IAsyncLife
         Assert.Equal(1.0, exact);
     }
 
+    /// <summary>Hostile CCDL through the real node: refused with the place to change and audited, never UNKNOWN.</summary>
+    [Theory]
+    [InlineData("\\ud800")]
+    [InlineData("\\udfff\\ud800")]
+    public async Task AnEscapedLoneSurrogateInTheQueryIsInvalidArgumentAndAudited(string escaped)
+    {
+        var coordinator = Invoker(network, "coordinator", "coordinator", node: "erlangen");
+        var refusal = await Assert.ThrowsAsync<RpcException>(() => AskNodeAsync(coordinator, BreastCancer().Replace("\"code\":\"C50\"", "\"code\":\"C50" + escaped + "\"")));
+        Assert.Equal(StatusCode.InvalidArgument, refusal.StatusCode);
+        Assert.Contains("inclusionCriteria[0][0].termCodes[0].code", refusal.Status.Detail);
+        var audit = network["erlangen"].Rows("SELECT outcome, reason FROM audit");
+        Assert.Contains(audit, row => row.Contains("lone UTF-16 surrogate", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task TheFourthNewQuestionInAMinuteIsResourceExhaustedWhileARepeatIsStillAnswered()
     {
