@@ -445,9 +445,15 @@ public sealed class FhirImporter : IDisposable
     public void Finish()
     {
         if (deferredIndexes is null) return;
-        foreach (var sql in deferredIndexes) SiteDatabase.Execute(db, sql);
+        // Another connection opening the database meanwhile (a serving node) may have made them already.
+        foreach (var sql in deferredIndexes) SiteDatabase.Execute(db, IfNotExists(sql));
         deferredIndexes = null;
     }
+
+    /// <summary>sqlite_master keeps CREATE INDEX without its IF NOT EXISTS; put it back.</summary>
+    static string IfNotExists(string createIndex) =>
+        System.Text.RegularExpressions.Regex.Replace(createIndex, "^CREATE (UNIQUE )?INDEX (?!IF NOT EXISTS)", "CREATE $1INDEX IF NOT EXISTS ",
+            System.Text.RegularExpressions.RegexOptions.IgnoreCase);
 
     public void Dispose()
     {
