@@ -35,6 +35,7 @@ public static class ServeCommand
             var siteId = Setting.Require(parse, site);
             var dbPath = Setting.Require(parse, db);
             if (!File.Exists(dbPath)) throw new CommandException($"database {dbPath} does not exist (make it with `midia-node import`)");
+            OwnerOnlyFile.Require(dbPath, "site database");
             var endpoint = ListenAddress.Parse(Setting.Require(parse, listen));
             var coordinatorUrl = Setting.Require(parse, coordinator);
             if (!Uri.TryCreate(coordinatorUrl, UriKind.Absolute, out var coordinatorUri) || coordinatorUri.Scheme != "https")

@@ -37,8 +37,7 @@ public sealed class TlsMaterial : IDisposable
         RequireFile(certPath, "certificate");
         RequireFile(keyPath, "key");
         RequireFile(caPath, "CA");
-        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(keyPath) & (UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
-            throw new TlsMaterialException($"key file '{keyPath}' is readable by other users; restrict it (chmod 600)");
+        if (OwnerOnlyFile.Problem(keyPath, "key file") is { } exposed) throw new TlsMaterialException(exposed);
 
         var authorities = new X509Certificate2Collection();
         try { authorities.ImportFromPemFile(caPath); }
