@@ -116,6 +116,34 @@ public sealed class AuthorizationMatrixTests(DemoNetwork network) : IDisposable
         Assert.True(wrong.Count == 0, $"{wrong.Count} of {expected.Rows.Count * expected.Identities.Count} cells differ:\n{string.Join("\n", wrong)}\n\nwhat the servers did:\n{MatrixTable.Format(expected.Identities, actual)}");
     }
 
+    [Fact]
+    public async Task TheServersLogWhyTheyRefusedACertificateInTheHandshake()
+    {
+        using var foreign = Identity("foreign CA");
+        using var expired = Identity("expired");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        foreach (var caller in new[] { foreign, expired })
+        {
+            var (outcome, _) = await caller.CallAsync(network.Node("erlangen"), "grpc.health.v1.Health", "Check", [], timeout.Token);
+            Assert.True(outcome.TlsRefused, $"{caller.Name}: {outcome}");
+        }
+        // "TLS refused" is the server's decision, not a network accident: it says why in its log.
+        var log = Path.Combine(network.Logs, "erlangen.log");
+        await Eventually(() => File.ReadAllText(log) is var text && text.Contains("Refused a client certificate: certificate 'CN=coordinator, OU=coordinator, O=Midia Federated (development only)' is not issued by the network CA")
+            && text.Contains("Refused a client certificate: certificate 'CN=coordinator, OU=coordinator, O=Midia Federated (development only)' expired on"),
+            $"{log} names both refusals");
+    }
+
+    static async Task Eventually(Func<bool> condition, string what, int seconds = 60)
+    {
+        var until = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > until) Assert.Fail($"not within {seconds} s: {what}");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>The identity of a column, as a caller holding that certificate (or none).</summary>
     Caller Identity(string column)
     {
