@@ -38,7 +38,7 @@ public sealed class SiteConnection : IDisposable
         Site = site;
         this.options = options;
         this.time = time;
-        channel = RpcChannel.ForAddress(site.Address, new RpcChannelOptions { Tls = tls, ConnectTimeout = options.Deadline });
+        channel = RpcChannel.ForAddress(site.Address, new RpcChannelOptions { Tls = tls, ConnectTimeout = options.Deadline, ServerRole = "node", ServerSite = site.Id });
         invoker = channel.CreateCallInvoker();
         pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             // Outermost: a site that keeps failing is not waited for at all until the break ends.
