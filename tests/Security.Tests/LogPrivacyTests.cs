@@ -43,7 +43,8 @@ public sealed class LogPrivacyTests(DemoNetwork network)
 
         await Run("midia-node", ["consent", "set", "--db", network.Db("erlangen"), "--kvnr", kvnr, "--policy", "research", "--deny"]);
         await Eventually(() => DemoNetwork.Sites.All(site => AppliedConsentSeq(site) >= 1), "every site applied the consent change");
-        await Run("midia", ["count", Path.Combine(examples, "her2-breast-cancer-trastuzumab.json"), "--json"], network.As("researcher"));
+        // A new question (not one from history), so every node counts again after the change; the third of 3 counts a minute.
+        await Run("midia", ["count", Path.Combine(examples, "prostate-cancer-psa-above-4.json"), "--json"], network.As("researcher"));
 
         // The servers logged the run (so the search below searches something).
         var logs = Directory.GetFiles(network.Logs, "*.log");
