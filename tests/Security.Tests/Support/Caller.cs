@@ -86,7 +86,7 @@ public sealed class Caller : IDisposable
             }
             catch (Exception e) when (e is HttpRequestException or IOException)
             {
-                return (new CallOutcome(StatusCode.Unavailable, "response broke off: " + Innermost(e)), null);
+                return (new CallOutcome(StatusCode.Unknown, "response broke off: " + Innermost(e)), null);
             }
             return (GrpcStatus(response.TrailingHeaders) ?? new CallOutcome(StatusCode.Unknown, "no grpc-status"), null);
         }

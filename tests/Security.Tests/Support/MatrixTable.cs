@@ -34,13 +34,15 @@ public sealed record MatrixTable(IReadOnlyList<string> Identities, IReadOnlyDict
 
     static string[] Cells(string line) => [.. line.Trim().Trim('|').Split('|').Select(c => c.Trim())];
 
-    /// <summary>Which column a call's outcome belongs in.</summary>
+    /// <summary>Which column a call's outcome belongs in. Any other status the server sent (a domain refusal, a
+    /// downstream site that timed out) means authorization let the call through.</summary>
     public static string Classify(CallOutcome outcome) => outcome.Status switch
     {
         null => TlsRefused,
         StatusCode.PermissionDenied => Denied,
         StatusCode.Unauthenticated => "unauthenticated",
-        StatusCode.Unavailable or StatusCode.Unknown or StatusCode.Internal or StatusCode.Unimplemented => $"error ({outcome.Status})",
+        // Past authorization, but broken: a crash, a protocol error, or a bound RPC nobody implemented.
+        StatusCode.Unknown or StatusCode.Internal or StatusCode.Unimplemented => $"error ({outcome.Status})",
         _ => Allowed,
     };
 
