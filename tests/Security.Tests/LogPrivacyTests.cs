@@ -11,7 +11,7 @@ namespace Midia.Security.Tests;
 /// from a KVNR, a patient report, a consent change that travels to every site, and a look-up of
 /// an unknown KVNR — then every line the servers logged (and everything dev up and the commands
 /// wrote to stderr) is searched for every KVNR, family name and given name in the imported FHIR
-/// data, for the linkage key and for every private key.
+/// data, for the linkage key and for every private key — and so is the coordinator's database.
 /// </summary>
 [Collection(DemoNetworkCollection.Name)]
 public sealed class LogPrivacyTests(DemoNetwork network)
@@ -67,6 +67,18 @@ public sealed class LogPrivacyTests(DemoNetwork network)
         var secrets = Secrets();
         var exposed = lines.Where(l => secrets.Any(s => l.Contains(s, StringComparison.Ordinal))).ToList();
         Assert.True(exposed.Count == 0, $"{exposed.Count} log lines carry key material:\n{string.Join("\n", exposed.Take(5))}");
+
+        // What the coordinator never holds: after summaries, a report and a consent change, its
+        // database (and write-ahead log) names no patient and holds no key.
+        var coordinatorFiles = Directory.GetFiles(network.Dir, "coordinator.db*");
+        Assert.NotEmpty(coordinatorFiles);
+        foreach (var file in coordinatorFiles)
+        {
+            var text = System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(file));
+            var held = pattern.Matches(text).Select(m => m.Value).Distinct().ToList();
+            Assert.True(held.Count == 0, $"{file} holds identifiers: {string.Join(", ", held.Take(10))}");
+            Assert.DoesNotContain(secrets, text.Contains);
+        }
     }
 
     string Cert(string file) => Path.Combine(network.Certs, file);
