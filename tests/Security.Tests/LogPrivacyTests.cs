@@ -40,6 +40,8 @@ public sealed class LogPrivacyTests(DemoNetwork network)
             "--ca", Cert("ca.crt"), "--linkage-key", Cert("linkage.key")]);
         // A refused look-up: the KVNR is not echoed on the way back either.
         await Run("midia", ["summary", "--site", "erlangen", "--kvnr", "Z999999999", "--json"], network.As("clinician-erlangen"), mustSucceed: false);
+        Assert.Contains("has no patient with that KVNR", stderr[^1]);
+        Assert.DoesNotContain("Z999999999", stderr[^1]);
 
         await Run("midia-node", ["consent", "set", "--db", network.Db("erlangen"), "--kvnr", kvnr, "--policy", "research", "--deny"]);
         await Eventually(() => DemoNetwork.Sites.All(site => AppliedConsentSeq(site) >= 1), "every site applied the consent change");
