@@ -1,3 +1,8 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Midia.Coordinator.Serve;
+using Midia.Protos.Coordinator.V1;
 using Midia.Rpc.Client;
 using Midia.Rpc.Core;
 using Midia.Rpc.Tls;
@@ -30,6 +35,46 @@ public sealed class ServerIdentityTests(DemoNetwork network)
         var answer = await right.CreateCallInvoker().AsyncUnaryCall(check, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), new());
         Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, answer.Status);
     }
+
+    [Fact]
+    public async Task ACoordinatorWhoseRegistryPointsASiteAtAnotherSitesNodeReportsThatSiteUnavailable()
+    {
+        // A second, in-process coordinator (as `serve` runs it) whose sites file sends erlangen's
+        // questions to munich's node: the fan-out refuses munich's certificate for erlangen.
+        var folder = Directory.CreateTempSubdirectory("midia-misrouted-").FullName;
+        try
+        {
+            var sites = Path.Combine(folder, "sites.json");
+            File.WriteAllText(sites, JsonSerializer.Serialize(new[]
+            {
+                new { id = "erlangen", address = network.Node("munich").ToString() },
+                new { id = "munich", address = network.Node("munich").ToString() },
+            }));
+            using var tls = TlsMaterial.Load(Cert("coordinator.crt"), Cert("coordinator.key"), Cert("ca.crt"));
+            await using var coordinator = await CoordinatorServer.StartAsync(
+                new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, 0), tls, Path.Combine(folder, "coordinator.db"), sites), NullLoggerFactory.Instance);
+
+            using var researcher = TlsMaterial.Load(Cert("researcher.crt"), Cert("researcher.key"), Cert("ca.crt"));
+            using var channel = RpcChannel.ForAddress(coordinator.Address, new RpcChannelOptions { Tls = researcher, ServerRole = "coordinator" });
+            var count = Method<CountRequest, CountEvent>.From(ResearchReflection(), "Count");
+            var ccdl = File.ReadAllText(Path.Combine(DemoNetwork.Repository(), "examples", "her2-breast-cancer-trastuzumab.json"));
+            using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(count, new CallOptions(Deadline: DateTime.UtcNow.AddMinutes(2)), new CountRequest { CcdlJson = ccdl });
+            var results = new Dictionary<string, SiteResult>();
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+                if (call.ResponseStream.Current.Site is { } site) results[site.Site] = site;
+
+            Assert.Equal(SiteStatus.Ok, results["munich"].Status);
+            Assert.Equal(SiteStatus.Unavailable, results["erlangen"].Status);
+            Assert.Contains("is for site 'munich', not site 'erlangen'", results["erlangen"].Message);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    static Google.Protobuf.Reflection.ServiceDescriptor ResearchReflection() => CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research");
 
     [Fact]
     public async Task AClinicianNeverSendsAKvnrToAnotherSitesNode()
