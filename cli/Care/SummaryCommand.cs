@@ -85,7 +85,7 @@ public static class SummaryCommand
     /// <summary>PatientCare.ResolvePatient on the clinician's own node, with the clinician's own certificate.</summary>
     static async Task<string> ResolveAsync(CoordinatorConnection.Session session, string siteId, string address, ResolvePatientRequest request, string what, CancellationToken cancellationToken)
     {
-        using var channel = session.OpenPeer(address);
+        using var channel = session.OpenNode(address, siteId);
         var node = $"the node of site {siteId} at {channel.Address.ToString().TrimEnd('/')}";
         try
         {

@@ -49,7 +49,7 @@ public sealed class CoordinatorConnection
         var address = Resolve(coordinator, "MIDIA_COORDINATOR");
         var tls = TlsMaterial.Load(Resolve(cert, "MIDIA_CERT"), Resolve(key, "MIDIA_KEY"), Resolve(ca, "MIDIA_CA"));
         RpcChannel channel;
-        try { channel = RpcChannel.ForAddress(address, new RpcChannelOptions { Tls = tls }); }
+        try { channel = RpcChannel.ForAddress(address, new RpcChannelOptions { Tls = tls, ServerRole = "coordinator" }); }
         catch (ArgumentException e) { throw new CommandException($"--coordinator: {e.Message}"); }
         return new Session(channel, tls);
     }
@@ -82,10 +82,10 @@ public sealed class CoordinatorConnection
             catch (RpcException e) { throw explain?.Invoke(e) is { } line ? new CommandException(line) : Failure(e); }
         }
 
-        /// <summary>A channel to another server of the network (a site's node) with the same certificate and CA.</summary>
-        public RpcChannel OpenPeer(string address)
+        /// <summary>A channel to a site's node with the same certificate and CA; it must present that site's node certificate.</summary>
+        public RpcChannel OpenNode(string address, string site)
         {
-            try { return RpcChannel.ForAddress(address, new RpcChannelOptions { Tls = tls }); }
+            try { return RpcChannel.ForAddress(address, new RpcChannelOptions { Tls = tls, ServerRole = "node", ServerSite = site }); }
             catch (ArgumentException e) { throw new CommandException(e.Message); }
         }
 

@@ -90,7 +90,7 @@ public sealed partial class ConsentDistributor : IAsyncDisposable
             this.owner = owner;
             Site = site;
             acknowledged = owner.store.Acknowledged(site.Id);
-            channel = RpcChannel.ForAddress(site.Address, new RpcChannelOptions { Tls = owner.tls });
+            channel = RpcChannel.ForAddress(site.Address, new RpcChannelOptions { Tls = owner.tls, ServerRole = "node", ServerSite = site.Id });
             invoker = channel.CreateCallInvoker();
             loop = Task.Run(RunAsync);
         }

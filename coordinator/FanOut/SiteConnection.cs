@@ -40,7 +40,7 @@ public sealed class SiteConnection : IDisposable
         this.time = time;
         // A peer that accepts TCP and never completes TLS (a black hole) is a timeout of the call's
         // deadline, not a connect failure racing it: the connect may take a little longer than the deadline.
-        channel = RpcChannel.ForAddress(site.Address, new RpcChannelOptions { Tls = tls, ConnectTimeout = options.Deadline + TimeSpan.FromSeconds(1) });
+        channel = RpcChannel.ForAddress(site.Address, new RpcChannelOptions { Tls = tls, ConnectTimeout = options.Deadline + TimeSpan.FromSeconds(1), ServerRole = "node", ServerSite = site.Id });
         invoker = channel.CreateCallInvoker();
         pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             // Outermost: a site that keeps failing is not waited for at all until the break ends.

@@ -45,6 +45,8 @@ public sealed class CoordinatorServer : IAsyncDisposable
     public static async Task<CoordinatorServer> StartAsync(CoordinatorSettings settings, ILoggerFactory loggers, CancellationToken cancellationToken = default)
     {
         var time = TimeProvider.System;
+        // No patient data, but the consent log's pseudonyms and who asked what: owner-only (mode 600) from the start.
+        Midia.Rpc.Hosting.OwnerOnlyFile.CreateIfMissing(settings.DbPath);
         var registry = SiteRegistry.Open(settings.SitesPath, loggers.CreateLogger("Midia.Coordinator.Sites"));
         var fanOut = new SiteFanOut(registry, settings.Tls, settings.FanOut, time, loggers.CreateLogger("Midia.Coordinator.FanOut"));
         var history = QueryHistory.Open(settings.DbPath);

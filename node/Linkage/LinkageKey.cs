@@ -18,8 +18,7 @@ public sealed class LinkageKey
     public static LinkageKey Load(string path)
     {
         if (!File.Exists(path)) throw new CommandException($"linkage key file '{path}' not found");
-        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.GroupRead)) != 0)
-            throw new CommandException($"linkage key file '{path}' is readable by other users; restrict it (chmod 600)");
+        OwnerOnlyFile.Require(path, "linkage key file");
         var secret = Encoding.UTF8.GetBytes(File.ReadAllText(path).Trim());
         if (secret.Length < MinimumBytes) throw new CommandException($"linkage key file '{path}' holds {secret.Length} bytes; at least {MinimumBytes} are needed");
         return new LinkageKey(secret);

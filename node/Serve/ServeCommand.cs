@@ -35,6 +35,7 @@ public static class ServeCommand
             var siteId = Setting.Require(parse, site);
             var dbPath = Setting.Require(parse, db);
             if (!File.Exists(dbPath)) throw new CommandException($"database {dbPath} does not exist (make it with `midia-node import`)");
+            OwnerOnlyFile.Require(dbPath, "site database");
             var endpoint = ListenAddress.Parse(Setting.Require(parse, listen));
             var coordinatorUrl = Setting.Require(parse, coordinator);
             if (!Uri.TryCreate(coordinatorUrl, UriKind.Absolute, out var coordinatorUri) || coordinatorUri.Scheme != "https")
@@ -52,7 +53,7 @@ public static class ServeCommand
             server.AddService(NodeReflection.Descriptor.Services[0], new ResearchQueries(siteId, sessions));
             // Network consent (issue 5): submit the outbox, pull what was missed, receive pushes.
             using var networkConsent = new NetworkConsent(dbPath, siteId);
-            using var coordinatorChannel = RpcChannel.ForAddress(coordinatorUri, new RpcChannelOptions { Tls = tls });
+            using var coordinatorChannel = RpcChannel.ForAddress(coordinatorUri, new RpcChannelOptions { Tls = tls, ServerRole = "coordinator" });
             await using var consentSync = new ConsentSync(networkConsent, linkage, coordinatorChannel.CreateCallInvoker(), loggers.CreateLogger("Midia.Node.Consent"));
             server.AddService(ConsentReceiver.Descriptor, new ConsentReceiver(networkConsent, consentSync));
             server.AddService(PatientCare.Descriptor, new PatientCare(siteId, sessions, linkage, new PatientReports(siteId, sessions)));

@@ -201,8 +201,12 @@ public static class SiteDatabase
           BEGIN SELECT RAISE(ABORT, 'the usage ledger is append-only'); END;
         """;
 
+    /// <summary>Opens (and, unless read-only, creates and migrates) a site database; a new file is owner-only (mode 600).</summary>
     public static SqliteConnection Open(string path, bool readOnly = false)
     {
+        // Patient data: the file exists with mode 600 before SQLite writes to it (its WAL and
+        // shared-memory files take the database file's mode).
+        if (!readOnly) OwnerOnlyFile.CreateIfMissing(path);
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = path,

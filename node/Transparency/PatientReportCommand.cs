@@ -68,7 +68,7 @@ public static class PatientReportCommand
             string? unreachable = null;
             try
             {
-                using var channel = RpcChannel.ForAddress(address, new RpcChannelOptions { Tls = tls, ConnectTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) });
+                using var channel = RpcChannel.ForAddress(address, new RpcChannelOptions { Tls = tls, ServerRole = "coordinator", ConnectTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) });
                 using var call = channel.CreateCallInvoker().AsyncUnaryCall(Report,
                     new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(parse.GetValue(timeout)), CancellationToken: cancel), new PatientReportRequest { Linkage = linkage });
                 reply = await call.ResponseAsync;

@@ -20,6 +20,10 @@ public sealed class RpcChannelOptions
     /// <summary>How long one HTTP/2 connection is used before a fresh one replaces it (DNS changes, load spreading).</summary>
     public TimeSpan PooledConnectionLifetime { get; init; } = Timeout.InfiniteTimeSpan;
     public int InitialStreamWindowSize { get; init; } = 1024 * 1024;
+    /// <summary>The role the server's certificate must name (e.g. "node", "coordinator"); null: any role the CA vouches for.</summary>
+    public string? ServerRole { get; init; }
+    /// <summary>The site the server's certificate must name (a node of this site); null: any.</summary>
+    public string? ServerSite { get; init; }
 }
 
 /// <summary>
@@ -83,7 +87,7 @@ public sealed class RpcChannel : IDisposable
     {
         var host = (sender as SslStream)?.TargetHostName is { Length: > 0 } target ? target : Address.IdnHost;
         var peer = certificate as X509Certificate2 ?? (certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-        if (Options.Tls.ValidatePeer(peer, PeerKind.Server, host, out var problem)) return true;
+        if (Options.Tls.ValidatePeer(peer, PeerKind.Server, host, out var problem, Options.ServerRole, Options.ServerSite)) return true;
         lastCertificateProblem = problem;
         return false;
     }

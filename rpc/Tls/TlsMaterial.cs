@@ -37,8 +37,7 @@ public sealed class TlsMaterial : IDisposable
         RequireFile(certPath, "certificate");
         RequireFile(keyPath, "key");
         RequireFile(caPath, "CA");
-        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(keyPath) & (UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
-            throw new TlsMaterialException($"key file '{keyPath}' is readable by other users; restrict it (chmod 600)");
+        if (OwnerOnlyFile.Problem(keyPath, "key file") is { } exposed) throw new TlsMaterialException(exposed);
 
         var authorities = new X509Certificate2Collection();
         try { authorities.ImportFromPemFile(caPath); }
@@ -56,8 +55,11 @@ public sealed class TlsMaterial : IDisposable
         throw new TlsMaterialException($"certificate '{certPath}' is not usable with CA '{caPath}': {problem}");
     }
 
-    /// <summary>Decides whether a peer's certificate is acceptable: network CA, dates, key usage, host name.</summary>
-    public bool ValidatePeer(X509Certificate2? peer, PeerKind kind, string? expectedHost, out string problem)
+    /// <summary>
+    /// Decides whether a peer's certificate is acceptable: network CA, dates, key usage, host name,
+    /// and — when the caller knows whom it dials — the role and site the certificate names.
+    /// </summary>
+    public bool ValidatePeer(X509Certificate2? peer, PeerKind kind, string? expectedHost, out string problem, string? expectedRole = null, string? expectedSite = null)
     {
         if (peer is null) { problem = "no certificate presented"; return false; }
         if (!ChainsToAuthority(peer, kind == PeerKind.Client ? ClientAuth : ServerAuth, out problem)) return false;
@@ -71,6 +73,22 @@ public sealed class TlsMaterial : IDisposable
         {
             problem = $"certificate '{peer.Subject}' is not valid for host '{expectedHost}'";
             return false;
+        }
+        // A valid certificate of the wrong party (another site's node at this address) is refused
+        // before a single byte of the request — a KVNR, a query — reaches it.
+        if (expectedRole is not null || expectedSite is not null)
+        {
+            var identity = PeerIdentity.FromCertificate(peer);
+            if (expectedRole is not null && identity.Role != expectedRole)
+            {
+                problem = $"certificate '{peer.Subject}' is a {(identity.Role.Length > 0 ? identity.Role : "role-less")} certificate, not a {expectedRole}'s";
+                return false;
+            }
+            if (expectedSite is not null && identity.Site != expectedSite)
+            {
+                problem = $"certificate '{peer.Subject}' is for site '{identity.Site ?? "(none)"}', not site '{expectedSite}'";
+                return false;
+            }
         }
         problem = "";
         return true;

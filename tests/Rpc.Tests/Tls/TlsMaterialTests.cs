@@ -109,4 +109,28 @@ public sealed class TlsMaterialTests : IDisposable
         Assert.False(material.ValidatePeer(null, PeerKind.Client, null, out var none));
         Assert.Equal("no certificate presented", none);
     }
+
+    [Fact]
+    public void AKeyItsGroupCanReadIsRefusedNamingTheFix()
+    {
+        if (OperatingSystem.IsWindows()) return; // file modes are a Unix matter
+        var (cert, key, caFile) = Files(DevCertificates.Issue(ca, "node", "n", "s"), "n");
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        var e = Assert.Throws<TlsMaterialException>(() => TlsMaterial.Load(cert, key, caFile));
+        Assert.Contains("mode 0640", e.Message);
+        Assert.Contains($"chmod 600 '{key}'", e.Message);
+    }
+
+    [Fact]
+    public void AServerIsAcceptedOnlyWithTheRoleAndSiteTheClientDials()
+    {
+        var (cert, key, caFile) = Files(DevCertificates.Issue(ca, "coordinator", "coordinator"), "coordinator");
+        using var material = TlsMaterial.Load(cert, key, caFile);
+        using var munich = DevCertificates.Issue(ca, "node", "node-munich", "munich");
+        Assert.True(material.ValidatePeer(munich, PeerKind.Server, "127.0.0.1", out _, "node", "munich"));
+        Assert.False(material.ValidatePeer(munich, PeerKind.Server, "127.0.0.1", out var otherSite, "node", "erlangen"));
+        Assert.Contains("is for site 'munich', not site 'erlangen'", otherSite);
+        Assert.False(material.ValidatePeer(munich, PeerKind.Server, "127.0.0.1", out var otherRole, "coordinator"));
+        Assert.Contains("is a node certificate, not a coordinator's", otherRole);
+    }
 }

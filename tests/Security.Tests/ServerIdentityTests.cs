@@ -1,0 +1,99 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Midia.Coordinator.Serve;
+using Midia.Protos.Coordinator.V1;
+using Midia.Rpc.Client;
+using Midia.Rpc.Core;
+using Midia.Rpc.Tls;
+using Midia.Security.Tests.Support;
+
+namespace Midia.Security.Tests;
+
+/// <summary>
+/// The other direction of "a certificate for another site": a client that dials a site's node or
+/// the coordinator accepts only a server certificate of that role (and site), so a KVNR or a
+/// query never reaches another site's node that answers at the dialled address — every node's dev
+/// certificate is valid for 127.0.0.1, so the host name alone cannot tell them apart.
+/// </summary>
+[Collection(DemoNetworkCollection.Name)]
+public sealed class ServerIdentityTests(DemoNetwork network)
+{
+    [Fact]
+    public async Task TheCoordinatorsChannelToASiteRefusesAnotherSitesNode()
+    {
+        using var tls = TlsMaterial.Load(Cert("coordinator.crt"), Cert("coordinator.key"), Cert("ca.crt"));
+        var check = Method<Grpc.Health.V1.HealthCheckRequest, Grpc.Health.V1.HealthCheckResponse>.From(Midia.Rpc.Health.HealthService.Descriptor, "Check");
+
+        // As the fan-out and the consent distributor dial "erlangen" — but munich's node answers there.
+        using var wrong = RpcChannel.ForAddress(network.Node("munich"), new RpcChannelOptions { Tls = tls, ServerRole = "node", ServerSite = "erlangen" });
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await wrong.CreateCallInvoker().AsyncUnaryCall(check, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), new()));
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        Assert.Contains("is for site 'munich', not site 'erlangen'", refused.Status.Detail);
+
+        using var right = RpcChannel.ForAddress(network.Node("munich"), new RpcChannelOptions { Tls = tls, ServerRole = "node", ServerSite = "munich" });
+        var answer = await right.CreateCallInvoker().AsyncUnaryCall(check, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), new());
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, answer.Status);
+    }
+
+    [Fact]
+    public async Task ACoordinatorWhoseRegistryPointsASiteAtAnotherSitesNodeReportsThatSiteUnavailable()
+    {
+        // A second, in-process coordinator (as `serve` runs it) whose sites file sends erlangen's
+        // questions to munich's node: the fan-out refuses munich's certificate for erlangen.
+        var folder = Directory.CreateTempSubdirectory("midia-misrouted-").FullName;
+        try
+        {
+            var sites = Path.Combine(folder, "sites.json");
+            File.WriteAllText(sites, JsonSerializer.Serialize(new[]
+            {
+                new { id = "erlangen", address = network.Node("munich").ToString() },
+                new { id = "munich", address = network.Node("munich").ToString() },
+            }));
+            using var tls = TlsMaterial.Load(Cert("coordinator.crt"), Cert("coordinator.key"), Cert("ca.crt"));
+            await using var coordinator = await CoordinatorServer.StartAsync(
+                new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, 0), tls, Path.Combine(folder, "coordinator.db"), sites), NullLoggerFactory.Instance);
+
+            using var researcher = TlsMaterial.Load(Cert("researcher.crt"), Cert("researcher.key"), Cert("ca.crt"));
+            using var channel = RpcChannel.ForAddress(coordinator.Address, new RpcChannelOptions { Tls = researcher, ServerRole = "coordinator" });
+            var count = Method<CountRequest, CountEvent>.From(ResearchReflection(), "Count");
+            var ccdl = File.ReadAllText(Path.Combine(DemoNetwork.Repository(), "examples", "her2-breast-cancer-trastuzumab.json"));
+            using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(count, new CallOptions(Deadline: DateTime.UtcNow.AddMinutes(2)), new CountRequest { CcdlJson = ccdl });
+            var results = new Dictionary<string, SiteResult>();
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+                if (call.ResponseStream.Current.Site is { } site) results[site.Site] = site;
+
+            Assert.Equal(SiteStatus.Ok, results["munich"].Status);
+            Assert.Equal(SiteStatus.Unavailable, results["erlangen"].Status);
+            Assert.Contains("is for site 'munich', not site 'erlangen'", results["erlangen"].Message);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    static Google.Protobuf.Reflection.ServiceDescriptor ResearchReflection() => CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research");
+
+    [Fact]
+    public async Task AClinicianNeverSendsAKvnrToAnotherSitesNode()
+    {
+        var (exit, _, err) = await DemoNetwork.RunAsync("midia", ["summary", "--site", "erlangen", "--kvnr", "A123456780", "--node", network.Node("munich").ToString()],
+            network.As("clinician-erlangen"));
+        Assert.NotEqual(0, exit);
+        Assert.Contains("is for site 'munich', not site 'erlangen'", err);
+        Assert.DoesNotContain("A123456780", err);
+    }
+
+    [Fact]
+    public async Task ACommandForTheCoordinatorRefusesANodeAtItsAddress()
+    {
+        var environment = new Dictionary<string, string>(network.As("researcher")) { ["MIDIA_COORDINATOR"] = network.Node("erlangen").ToString().TrimEnd('/') };
+        var (exit, _, err) = await DemoNetwork.RunAsync("midia", ["sites"], environment);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("is a node certificate, not a coordinator's", err);
+    }
+
+    string Cert(string file) => Path.Combine(network.Certs, file);
+}
