@@ -51,16 +51,13 @@ public static class SimulatedNetworkBench
         try
         {
             var clock = Stopwatch.StartNew();
-            using (var nodeCertificate = DevCertificates.Issue(authority, "node", "simulated-site"))
+            for (var i = 0; i < largest; i++)
             {
-                var tls = new TlsMaterial(nodeCertificate, [X509CertificateLoader.LoadCertificate(authority.RawData)]);
-                for (var i = 0; i < largest; i++)
-                {
-                    var server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), Tls = tls }, NullLoggerFactory.Instance);
-                    server.AddService(NodeReflection.Descriptor.Services.Single(s => s.Name == "SiteNode"), new SimulatedSite(i));
-                    await server.StartAsync();
-                    sites.Add(server);
-                }
+                // Each site its own node certificate: the coordinator checks that a site's node is that site's.
+                var server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), Tls = Material(authority, "node", $"node-sim-{i}", $"sim-{i}") }, NullLoggerFactory.Instance);
+                server.AddService(NodeReflection.Descriptor.Services.Single(s => s.Name == "SiteNode"), new SimulatedSite(i));
+                await server.StartAsync();
+                sites.Add(server);
             }
             Console.Error.WriteLine($"simulated network: {largest} simulated sites serving in {clock.Elapsed.TotalSeconds:0.0} s");
             using (var coordinator = DevCertificates.Issue(authority, "coordinator", "coordinator"))
@@ -131,10 +128,16 @@ public static class SimulatedNetworkBench
                 var started = Stopwatch.GetTimestamp();
                 using var call = invoker.AsyncServerStreamingCall(method, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), new CountRequest { CcdlJson = Query(display) });
                 CountTotal? total = null;
+                var problems = new List<string>();
                 while (await call.ResponseStream.MoveNext(CancellationToken.None))
-                    if (call.ResponseStream.Current.EventCase == CountEvent.EventOneofCase.Total) total = call.ResponseStream.Current.Total;
+                {
+                    var current = call.ResponseStream.Current;
+                    if (current.EventCase == CountEvent.EventOneofCase.Total) total = current.Total;
+                    else if (current.EventCase == CountEvent.EventOneofCase.Site && current.Site.Status != SiteStatus.Ok && problems.Count < 3) problems.Add($"{current.Site.Site}: {current.Site.Status} {current.Site.Message}");
+                }
                 var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                if (total is null || total.SitesCounted != n) throw new InvalidOperationException($"a federated count over {n} simulated sites came back incomplete ({total?.SitesCounted} counted)");
+                if (total is null || total.SitesCounted != n)
+                    throw new InvalidOperationException($"a federated count over {n} simulated sites came back incomplete ({total?.SitesCounted} counted; {string.Join("; ", problems)})");
                 return elapsed - Enumerable.Range(0, n).Max(site => DelayMs(display, site));
             }
 
@@ -180,9 +183,9 @@ public static class SimulatedNetworkBench
     static string Query(string display) =>
         $$"""{"version": "http://to_be_decided.com/draft-1/schema#", "display": "{{display}}", "inclusionCriteria": [[{"termCodes": [{"code": "C50", "system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm"}]}]]}""";
 
-    static TlsMaterial Material(X509Certificate2 authority, string role, string name)
+    static TlsMaterial Material(X509Certificate2 authority, string role, string name, string? site = null)
     {
-        using var certificate = DevCertificates.Issue(authority, role, name);
+        using var certificate = DevCertificates.Issue(authority, role, name, site);
         return new TlsMaterial(certificate, [X509CertificateLoader.LoadCertificate(authority.RawData)]);
     }
 
