@@ -43,30 +43,42 @@ public static class CompressedPatientSet
         if (absent < best && GapBytes(words, lastWord, last, present: false) is var a && a < best) (layout, best) = (Layout.AbsentGaps, a);
         if (runs + 1 < best && RunBytes(set, last) is var r && r < best) (layout, best) = (Layout.Runs, r);
 
-        using var raw = new MemoryStream((int)Math.Min(best + 24, int.MaxValue));
-        raw.WriteByte((byte)layout);
+        // The sizes above are exact, so the blob is written once into an array of its final length
+        // (no growing stream, no copy; uninitialised, since every byte is written and checked below):
+        // on a fast count this method was most of what the ledger added (BENCHMARKS.md "Usage ledger").
+        var blob = GC.AllocateUninitializedArray<byte>(checked((int)(1 + layout switch
+        {
+            Layout.Bitmap => VarintLength((ulong)(lastWord + 1)) + best,
+            Layout.MemberGaps => VarintLength((ulong)members) + best,
+            Layout.AbsentGaps => VarintLength((ulong)absent) + VarintLength((ulong)last) + best,
+            _ => best,
+        })));
+        blob[0] = (byte)layout;
+        var span = blob.AsSpan(1);
         switch (layout)
         {
             case Layout.Bitmap:
-                WriteVarint(raw, (ulong)(lastWord + 1));
-                raw.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(words[..(lastWord + 1)]));
                 if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the ledger's bitmap layout is little-endian");
+                span = span[PutVarint(span, (ulong)(lastWord + 1))..];
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(words[..(lastWord + 1)]).CopyTo(span);
+                span = span[(int)bitmapBytes..];
                 break;
             case Layout.MemberGaps:
-                WriteVarint(raw, (ulong)members);
-                WriteGaps(raw, words, lastWord, last, present: true);
+                span = span[PutVarint(span, (ulong)members)..];
+                span = span[WriteGaps(span, words, lastWord, last, present: true)..];
                 break;
             case Layout.AbsentGaps:
                 // The last member closes the range: everything up to it that is not listed is a member.
-                WriteVarint(raw, (ulong)absent);
-                WriteVarint(raw, (ulong)last);
-                WriteGaps(raw, words, lastWord, last, present: false);
+                span = span[PutVarint(span, (ulong)absent)..];
+                span = span[PutVarint(span, (ulong)last)..];
+                span = span[WriteGaps(span, words, lastWord, last, present: false)..];
                 break;
             case Layout.Runs:
-                WriteRuns(raw, set, last);
+                span = span[WriteRuns(span, set, last)..];
                 break;
         }
-        return raw.ToArray();
+        if (!span.IsEmpty) throw new InvalidOperationException($"patient-set blob sized wrongly: {span.Length} bytes left");
+        return blob;
     }
 
     public static Layout LayoutOf(byte[] blob) => (Layout)blob[0];
@@ -204,9 +216,10 @@ public static class CompressedPatientSet
         return bytes;
     }
 
-    static void WriteGaps(MemoryStream stream, ReadOnlySpan<ulong> words, int lastWord, long last, bool present)
+    /// <summary>Writes the gap list into output (sized by GapBytes) and returns the bytes written.</summary>
+    static int WriteGaps(Span<byte> output, ReadOnlySpan<ulong> words, int lastWord, long last, bool present)
     {
-        Span<byte> buffer = stackalloc byte[10];
+        var at = 0;
         long previous = -1;
         for (var i = 0; i <= lastWord; i++)
         {
@@ -215,12 +228,15 @@ public static class CompressedPatientSet
             {
                 var pid = ((long)i << 6) + BitOperations.TrailingZeroCount(w);
                 if (pid > last) break;
-                var n = PutVarint(buffer, (ulong)(pid - previous));
-                stream.Write(buffer[..n]);
+                var gap = (ulong)(pid - previous);
+                // Most gaps fit one byte: write it without the general loop.
+                if (gap < 0x80) output[at++] = (byte)gap;
+                else at += PutVarint(output[at..], gap);
                 previous = pid;
                 w &= w - 1;
             }
         }
+        return at;
     }
 
     /// <summary>The runs up to the last member: absent from pid 0 (possibly empty), present, absent, ..., present.</summary>
@@ -266,11 +282,12 @@ public static class CompressedPatientSet
         return bytes + VarintLength((ulong)count);
     }
 
-    static void WriteRuns(MemoryStream stream, PatientSet set, long last)
+    static int WriteRuns(Span<byte> output, PatientSet set, long last)
     {
         var lengths = RunLengths(set, last).ToList();
-        WriteVarint(stream, (ulong)lengths.Count);
-        foreach (var length in lengths) WriteVarint(stream, (ulong)length);
+        var at = PutVarint(output, (ulong)lengths.Count);
+        foreach (var length in lengths) at += PutVarint(output[at..], (ulong)length);
+        return at;
     }
 
     static int VarintLength(ulong value) => value < 1UL << 7 ? 1 : value < 1UL << 14 ? 2 : value < 1UL << 21 ? 3 : (64 - BitOperations.LeadingZeroCount(value) + 6) / 7;
@@ -285,12 +302,6 @@ public static class CompressedPatientSet
         }
         buffer[n++] = (byte)value;
         return n;
-    }
-
-    static void WriteVarint(MemoryStream stream, ulong value)
-    {
-        Span<byte> buffer = stackalloc byte[10];
-        stream.Write(buffer[..PutVarint(buffer, value)]);
     }
 
     static BlobReader Open(byte[] blob) =>
