@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Midia.Node.Store;
 
@@ -16,6 +18,9 @@ public static class CompressedPatientSet
 {
     public enum Layout : byte { MemberGaps = 0, AbsentGaps = 1, Bitmap = 2, Runs = 3 }
 
+    // Optimised from the first call: a node answers few queries, so tiered compilation would run
+    // the encoder's per-word loops unoptimised for its first ~30 answers (3x slower, measured).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static byte[] Encode(PatientSet set)
     {
         var words = set.Words;
@@ -36,49 +41,61 @@ public static class CompressedPatientSet
         var absent = last + 1 - members;
         var bitmapBytes = (lastWord + 1) * 8L;
 
-        // Every gap or run costs at least one byte: a list longer than the bitmap never wins, so only shorter lists are sized exactly.
+        // Every gap or run costs at least one byte: a list longer than the bitmap never wins, so only
+        // shorter lists are tried. A gap list is written once, into a pooled buffer, and given up as
+        // soon as it is no smaller than the best so far (sizing it first and writing it again cost
+        // a second pass, on a fast count most of what the ledger added: BENCHMARKS.md "Usage ledger").
         var layout = Layout.Bitmap;
         var best = bitmapBytes;
-        if (members < best && GapBytes(words, lastWord, last, present: true) is var m && m < best) (layout, best) = (Layout.MemberGaps, m);
-        if (absent < best && GapBytes(words, lastWord, last, present: false) is var a && a < best) (layout, best) = (Layout.AbsentGaps, a);
-        if (runs + 1 < best && RunBytes(set, last) is var r && r < best) (layout, best) = (Layout.Runs, r);
+        byte[]? gaps = null;
+        try
+        {
+            if (members < best && TryGaps(words, lastWord, last, present: true, best) is { } m) (layout, best, gaps) = (Layout.MemberGaps, m.Length, m.Buffer);
+            if (absent < best && TryGaps(words, lastWord, last, present: false, best) is { } a)
+            {
+                Release(gaps);
+                (layout, best, gaps) = (Layout.AbsentGaps, a.Length, a.Buffer);
+            }
+            if (runs + 1 < best && RunBytes(set, last) is var r && r < best) (layout, best) = (Layout.Runs, r);
 
-        // The sizes above are exact, so the blob is written once into an array of its final length
-        // (no growing stream, no copy; uninitialised, since every byte is written and checked below):
-        // on a fast count this method was most of what the ledger added (BENCHMARKS.md "Usage ledger").
-        var blob = GC.AllocateUninitializedArray<byte>(checked((int)(1 + layout switch
-        {
-            Layout.Bitmap => VarintLength((ulong)(lastWord + 1)) + best,
-            Layout.MemberGaps => VarintLength((ulong)members) + best,
-            Layout.AbsentGaps => VarintLength((ulong)absent) + VarintLength((ulong)last) + best,
-            _ => best,
-        })));
-        blob[0] = (byte)layout;
-        var span = blob.AsSpan(1);
-        switch (layout)
-        {
-            case Layout.Bitmap:
-                if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the ledger's bitmap layout is little-endian");
-                span = span[PutVarint(span, (ulong)(lastWord + 1))..];
-                System.Runtime.InteropServices.MemoryMarshal.AsBytes(words[..(lastWord + 1)]).CopyTo(span);
-                span = span[(int)bitmapBytes..];
-                break;
-            case Layout.MemberGaps:
-                span = span[PutVarint(span, (ulong)members)..];
-                span = span[WriteGaps(span, words, lastWord, last, present: true)..];
-                break;
-            case Layout.AbsentGaps:
-                // The last member closes the range: everything up to it that is not listed is a member.
-                span = span[PutVarint(span, (ulong)absent)..];
-                span = span[PutVarint(span, (ulong)last)..];
-                span = span[WriteGaps(span, words, lastWord, last, present: false)..];
-                break;
-            case Layout.Runs:
-                span = span[WriteRuns(span, set, last)..];
-                break;
+            // The blob is written once into an array of its final length (uninitialised: every byte is written, checked below).
+            var blob = GC.AllocateUninitializedArray<byte>(checked((int)(1 + layout switch
+            {
+                Layout.Bitmap => VarintLength((ulong)(lastWord + 1)) + best,
+                Layout.MemberGaps => VarintLength((ulong)members) + best,
+                Layout.AbsentGaps => VarintLength((ulong)absent) + VarintLength((ulong)last) + best,
+                _ => best,
+            })));
+            blob[0] = (byte)layout;
+            var span = blob.AsSpan(1);
+            switch (layout)
+            {
+                case Layout.Bitmap:
+                    if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the ledger's bitmap layout is little-endian");
+                    span = span[PutVarint(span, (ulong)(lastWord + 1))..];
+                    System.Runtime.InteropServices.MemoryMarshal.AsBytes(words[..(lastWord + 1)]).CopyTo(span);
+                    span = span[(int)bitmapBytes..];
+                    break;
+                case Layout.MemberGaps:
+                    span = span[PutVarint(span, (ulong)members)..];
+                    gaps.AsSpan(0, (int)best).CopyTo(span);
+                    span = span[(int)best..];
+                    break;
+                case Layout.AbsentGaps:
+                    // The last member closes the range: everything up to it that is not listed is a member.
+                    span = span[PutVarint(span, (ulong)absent)..];
+                    span = span[PutVarint(span, (ulong)last)..];
+                    gaps.AsSpan(0, (int)best).CopyTo(span);
+                    span = span[(int)best..];
+                    break;
+                case Layout.Runs:
+                    span = span[WriteRuns(span, set, last)..];
+                    break;
+            }
+            if (!span.IsEmpty) throw new InvalidOperationException($"patient-set blob sized wrongly: {span.Length} bytes left");
+            return blob;
         }
-        if (!span.IsEmpty) throw new InvalidOperationException($"patient-set blob sized wrongly: {span.Length} bytes left");
-        return blob;
+        finally { Release(gaps); }
     }
 
     public static Layout LayoutOf(byte[] blob) => (Layout)blob[0];
@@ -197,28 +214,16 @@ public static class CompressedPatientSet
         }
     }
 
-    /// <summary>Bytes of the gap list of members (present) or of non-members up to the last member.</summary>
-    static long GapBytes(ReadOnlySpan<ulong> words, int lastWord, long last, bool present)
+    /// <summary>
+    /// The gap list of members (present) or of non-members up to the last member, in a pooled buffer;
+    /// null once it reaches limit bytes (another layout is at least as small).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static (byte[] Buffer, long Length)? TryGaps(ReadOnlySpan<ulong> words, int lastWord, long last, bool present, long limit)
     {
-        long bytes = 0, previous = -1;
-        for (var i = 0; i <= lastWord; i++)
-        {
-            var w = present ? words[i] : ~words[i];
-            while (w != 0)
-            {
-                var pid = ((long)i << 6) + BitOperations.TrailingZeroCount(w);
-                if (pid > last) break;
-                bytes += VarintLength((ulong)(pid - previous));
-                previous = pid;
-                w &= w - 1;
-            }
-        }
-        return bytes;
-    }
-
-    /// <summary>Writes the gap list into output (sized by GapBytes) and returns the bytes written.</summary>
-    static int WriteGaps(Span<byte> output, ReadOnlySpan<ulong> words, int lastWord, long last, bool present)
-    {
+        // Room for one more varint past the limit, so the check runs once per gap, after writing it.
+        var buffer = ArrayPool<byte>.Shared.Rent(checked((int)limit + 10));
+        var output = buffer.AsSpan();
         var at = 0;
         long previous = -1;
         for (var i = 0; i <= lastWord; i++)
@@ -232,11 +237,22 @@ public static class CompressedPatientSet
                 // Most gaps fit one byte: write it without the general loop.
                 if (gap < 0x80) output[at++] = (byte)gap;
                 else at += PutVarint(output[at..], gap);
+                if (at >= limit)
+                {
+                    Release(buffer);
+                    return null;
+                }
                 previous = pid;
                 w &= w - 1;
             }
         }
-        return at;
+        return (buffer, at);
+    }
+
+    // Cleared on return: the pool's next user must not find this site's pid gaps.
+    static void Release(byte[]? buffer)
+    {
+        if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
     }
 
     /// <summary>The runs up to the last member: absent from pid 0 (possibly empty), present, absent, ..., present.</summary>
