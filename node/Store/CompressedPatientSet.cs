@@ -226,24 +226,45 @@ public static class CompressedPatientSet
         var output = buffer.AsSpan();
         var at = 0;
         long previous = -1;
+        // Non-members count only up to the last member.
+        var top = (int)(last & 63);
+        var lastMask = top == 63 ? ulong.MaxValue : (1UL << (top + 1)) - 1;
         for (var i = 0; i <= lastWord; i++)
         {
             var w = present ? words[i] : ~words[i];
+            if (i == lastWord) w &= lastMask;
+            var first = (long)i << 6;
+            // A word's first pid, without branches on data: in a sparse random cohort whether a word
+            // holds a pid, and whether its gap takes one varint byte or two, are coin flips the CPU
+            // mispredicts (measured: this loop at 11 ns per member with branches, most of the encode).
+            var has = (w | (0UL - w)) >> 63;
+            var pid = first + BitOperations.TrailingZeroCount(w);
+            var gap = (ulong)(pid - previous) & (0UL - has);
+            if (gap < 1UL << 14)
+            {
+                var two = (0x7FUL - gap) >> 63;
+                output[at] = (byte)(gap | (two << 7));
+                output[at + 1] = (byte)(gap >> 7);
+                at += (int)(has + two);
+            }
+            else at += PutVarint(output[at..], gap);
+            previous += (long)has * (pid - previous);
+            w &= w - 1;
+            // The rest of the word (rarer in a sparse set, all of it in a dense one).
             while (w != 0)
             {
-                var pid = ((long)i << 6) + BitOperations.TrailingZeroCount(w);
-                if (pid > last) break;
-                var gap = (ulong)(pid - previous);
-                // Most gaps fit one byte: write it without the general loop.
+                if (at >= limit) break;
+                pid = first + BitOperations.TrailingZeroCount(w);
+                gap = (ulong)(pid - previous);
                 if (gap < 0x80) output[at++] = (byte)gap;
                 else at += PutVarint(output[at..], gap);
-                if (at >= limit)
-                {
-                    Release(buffer);
-                    return null;
-                }
                 previous = pid;
                 w &= w - 1;
+            }
+            if (at >= limit)
+            {
+                Release(buffer);
+                return null;
             }
         }
         return (buffer, at);
