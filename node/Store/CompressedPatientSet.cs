@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Numerics;
-using System.Runtime.CompilerServices;
 
 namespace Midia.Node.Store;
 
@@ -18,9 +17,6 @@ public static class CompressedPatientSet
 {
     public enum Layout : byte { MemberGaps = 0, AbsentGaps = 1, Bitmap = 2, Runs = 3 }
 
-    // Optimised from the first call: a node answers few queries, so tiered compilation would run
-    // the encoder's per-word loops unoptimised for its first ~30 answers (3x slower, measured).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static byte[] Encode(PatientSet set)
     {
         var words = set.Words;
@@ -218,7 +214,6 @@ public static class CompressedPatientSet
     /// The gap list of members (present) or of non-members up to the last member, in a pooled buffer;
     /// null once it reaches limit bytes (another layout is at least as small).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static (byte[] Buffer, long Length)? TryGaps(ReadOnlySpan<ulong> words, int lastWord, long last, bool present, long limit)
     {
         // Room for one more varint past the limit, so the check runs once per gap, after writing it.
