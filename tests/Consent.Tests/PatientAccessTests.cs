@@ -1,0 +1,135 @@
+using Midia.Consent.Tests.Support;
+using Midia.Node.Consent;
+using Midia.Node.Policy;
+using Midia.Node.Store;
+using Midia.Protos.Coordinator.V1;
+using Midia.Protos.Node.V1;
+using Midia.Rpc.Client;
+using Midia.Rpc.Core;
+using PatientReportReply = Midia.Protos.Coordinator.V1.PatientReportReply;
+
+namespace Midia.Consent.Tests;
+
+/// <summary>
+/// midia.node.v1.PatientAccess end to end (issue 10): a patient, through their home site's portal
+/// certificate, reads and changes their consent; a revocation is in force at home at once, reaches
+/// every other site like `consent set` (checked in each site's own ledger, not in the reply), and
+/// the reply names when each site applied it. Nobody but the home site's portal, acting for a
+/// patient, gets in; a refused change leaves nothing behind.
+/// </summary>
+public sealed class PatientAccessTests : IAsyncLifetime
+{
+    static readonly TestPatient AnnaErlangen = new("e-anna", "A123456789", "Meier", "Anna", new DateOnly(1960, 3, 1), "female");
+    static readonly TestPatient AnnaMunich = new("m-anna", "A123456789", "Meier", "Anna", new DateOnly(1960, 3, 1), "female");
+    static readonly TestPatient BenErlangen = new("e-ben", "B000000002", "Huber", "Ben", new DateOnly(1971, 7, 9), "male");
+    static readonly TestPatient CarlPractice = new("p-carl", "C000000003", "Schulz", "Carl", new DateOnly(1950, 1, 1), "male");
+
+    static readonly Google.Protobuf.Reflection.ServiceDescriptor Service = Midia.Node.Patients.PatientAccess.Descriptor;
+    static readonly Method<PatientConsentRequest, PatientConsentReply> ConsentMethod = Method<PatientConsentRequest, PatientConsentReply>.From(Service, "Consent");
+    static readonly Method<SetPatientConsentRequest, PatientConsentReply> SetMethod = Method<SetPatientConsentRequest, PatientConsentReply>.From(Service, "SetConsent");
+    static readonly Method<PatientAccessReportRequest, PatientReportReply> ReportMethod = Method<PatientAccessReportRequest, PatientReportReply>.From(Service, "Report");
+
+    static readonly EndUser Patient = new() { Name = "patient account 1", Role = "patient", Site = "erlangen" };
+    static readonly PatientRef Anna = new() { Kvnr = "A123456789" };
+
+    readonly ConsentNetwork network = new("erlangen", "munich", "practice");
+
+    public async Task InitializeAsync()
+    {
+        network["erlangen"].Import(AnnaErlangen, BenErlangen);
+        network["munich"].Import(AnnaMunich);
+        network["practice"].Import(CarlPractice);
+        foreach (var node in network.Nodes) node.Approve(QueryTypes.PatientReport);
+        await network.StartAllAsync();
+    }
+
+    public async Task DisposeAsync() => await network.DisposeAsync();
+
+    CallInvoker Portal(string site = "erlangen", string role = "portal") => network.Client(role, $"{role}-{site}", site, node: "erlangen");
+
+    static async Task<TReply> Call<TRequest, TReply>(CallInvoker invoker, Method<TRequest, TReply> method, TRequest request)
+        where TRequest : class, Google.Protobuf.IMessage<TRequest>, new() where TReply : class, Google.Protobuf.IMessage<TReply>, new()
+    {
+        using var call = invoker.AsyncUnaryCall(method, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), request);
+        return await call.ResponseAsync;
+    }
+
+    [Fact]
+    public async Task ARevocationClickedInThePortalIsInForceAtHomeAtOnceReachesEverySiteAndSaysWhen()
+    {
+        var before = await Call(Portal(), ConsentMethod, new PatientConsentRequest { User = Patient, Patient = Anna });
+        Assert.Equal(["research True", "care-sharing False"], before.Purposes.Select(p => $"{p.Purpose} {p.Permitted}"));
+        Assert.StartsWith("permitted", before.Purposes[0].Explanation);
+        Assert.Equal("never asked: no decision means no", before.Purposes[1].Explanation);
+        Assert.All(before.Purposes, p => Assert.Null(p.LastChange));
+        Assert.True(network["munich"].Permitted(AnnaMunich.ResourceId));
+
+        var after = await Call(Portal(), SetMethod, new SetPatientConsentRequest { User = Patient, Patient = Anna, Purpose = "research", Permit = false });
+        // In force at home before the network is involved — read from erlangen's own ledger.
+        Assert.False(network["erlangen"].Permitted(AnnaErlangen.ResourceId));
+        Assert.True(network["erlangen"].Permitted(BenErlangen.ResourceId));
+        var research = after.Purposes.Single(p => p.Purpose == "research");
+        Assert.False(research.Permitted);
+        Assert.StartsWith("revoked on ", research.Explanation);
+        Assert.False(research.LastChange.Permit);
+
+        // Carried to munich by the coordinator, as `consent set` is.
+        await ConsentNetwork.Eventually(() => !network["munich"].Permitted(AnnaMunich.ResourceId), "munich honours the revocation made in erlangen's portal");
+        Assert.True(network["practice"].Permitted(CarlPractice.ResourceId));
+        var log = Assert.Single(network.Log());
+        Assert.Equal(("erlangen", ConsentPolicies.Research, false), (log.Origin, log.Policy, log.Permit));
+
+        // The reply now says, per site, that and when it applied the change.
+        PurposeConsent spread = research;
+        await ConsentNetwork.Eventually(() =>
+        {
+            spread = Call(Portal(), ConsentMethod, new PatientConsentRequest { User = Patient, Patient = Anna }).GetAwaiter().GetResult().Purposes.Single(p => p.Purpose == "research");
+            return spread.LastChange.Sites.Count == 3 && spread.LastChange.Sites.All(s => s.Applied);
+        }, "every site acknowledged the change");
+        Assert.Equal(log.Seq, spread.LastChange.Seq);
+        Assert.Equal(["erlangen", "munich", "practice"], spread.LastChange.Sites.Select(s => s.Site));
+        Assert.All(spread.LastChange.Sites, s => Assert.True(DateTime.TryParse(s.AppliedAt, out _), $"{s.Site}: applied_at '{s.AppliedAt}'"));
+
+        // Granting again takes the same path back.
+        await Call(Portal(), SetMethod, new SetPatientConsentRequest { User = Patient, Patient = new PatientRef { LocalId = "e-anna" }, Purpose = "research", Permit = true });
+        await ConsentNetwork.Eventually(() => network["munich"].Permitted(AnnaMunich.ResourceId), "munich honours the renewed permission");
+        Assert.Equal([false, true], network.Log().Select(l => l.Permit));
+    }
+
+    [Fact]
+    public async Task OnlyTheHomeSitesPortalActingForAPatientGetsInAndARefusedChangeLeavesNothing()
+    {
+        async Task<RpcException> Refused(CallInvoker invoker, SetPatientConsentRequest request) =>
+            await Assert.ThrowsAsync<RpcException>(() => Call(invoker, SetMethod, request));
+        SetPatientConsentRequest Revoke(EndUser user, PatientRef patient, string purpose = "research") => new() { User = user, Patient = patient, Purpose = purpose, Permit = false };
+
+        Assert.Equal(StatusCode.PermissionDenied, (await Refused(Portal("munich"), Revoke(Patient, Anna))).StatusCode);
+        Assert.Equal(StatusCode.PermissionDenied, (await Refused(Portal(role: "clinician"), Revoke(Patient, Anna))).StatusCode);
+        Assert.Equal(StatusCode.PermissionDenied, (await Refused(Portal(role: "node"), Revoke(Patient, Anna))).StatusCode);
+        var researcher = new EndUser { Name = "Dr Ada", Role = "researcher", Site = "erlangen" };
+        Assert.Equal(StatusCode.PermissionDenied, (await Refused(Portal(), Revoke(researcher, Anna))).StatusCode);
+        var unknown = await Refused(Portal(), Revoke(Patient, new PatientRef { Kvnr = "Z999999999" }));
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        Assert.DoesNotContain("Z999999999", unknown.Status.Detail);
+        var purpose = await Refused(Portal(), Revoke(Patient, Anna, "marketing"));
+        Assert.Equal(StatusCode.InvalidArgument, purpose.StatusCode);
+        Assert.Contains("research, care-sharing", purpose.Status.Detail);
+        Assert.Equal(StatusCode.InvalidArgument, (await Refused(Portal(), Revoke(Patient, new PatientRef()))).StatusCode);
+
+        // Nothing was recorded anywhere: no outbox row, consent unchanged.
+        Assert.Empty(network["erlangen"].Rows("SELECT id FROM consent_change"));
+        Assert.True(network["erlangen"].Permitted(AnnaErlangen.ResourceId));
+        Assert.Empty(network.Log());
+    }
+
+    [Fact]
+    public async Task TheReportComesFromEverySiteThatKnowsThePatientAndRecordsTheAsking()
+    {
+        var report = await Call(Portal(), ReportMethod, new PatientAccessReportRequest { User = Patient, Patient = Anna });
+        Assert.Equal(["erlangen Ok", "munich Ok", "practice NotShared"], report.Sites.Select(s => $"{s.Site} {s.Status}"));
+        Assert.True(report.Sites.Single(s => s.Site == "munich").Report.Consent.Single(c => c.Policy == ConsentPolicies.Research).Permitted);
+        // Munich recorded who asked: erlangen's node, on the patient's behalf.
+        Assert.Contains(network["munich"].Rows("SELECT purpose, user_role, user_site FROM record_access"), r => r == "patient-report|node|erlangen");
+        Assert.Empty(network["practice"].Rows("SELECT id FROM record_access"));
+    }
+}
