@@ -9,6 +9,7 @@ using Midia.Protos.Node.V1;
 using Midia.Rpc.Authorization;
 using Midia.Rpc.Client;
 using Midia.Rpc.Core;
+using Midia.Rpc.Tls;
 using CoordinatorReportReply = Midia.Protos.Coordinator.V1.PatientReportReply;
 using CoordinatorReportRequest = Midia.Protos.Coordinator.V1.PatientReportRequest;
 
@@ -17,12 +18,13 @@ namespace Midia.Node.Patients;
 /// <summary>
 /// midia.node.v1.PatientAccess: what a patient does in their home site's patient portal — read
 /// and change their consent per purpose, see where a change has reached, read their transparency
-/// report. Only this site's portal may call it (certificate role portal, this site), on behalf of a
-/// signed-in patient; the KVNR or local id stays on this node. A change takes exactly the path of
+/// report. Only a patient of this site, through this site's portal (delegation: the portal's
+/// certificate names the patient in the end-user metadata), may call it; the KVNR or local id the
+/// portal bound the account to stays on this node. A change takes exactly the path of
 /// `midia-node consent set` (the outbox, submitted by ConsentSync, carried to every site by the
 /// coordinator); the report is asked for exactly like `midia-node patient report`.
 /// </summary>
-[RequireRole("portal")]
+[RequireRole("patient")]
 public sealed class PatientAccess(string site, SiteSessions sessions, LinkageKey linkage, ConsentSync sync, CallInvoker coordinator)
 {
     public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => PatientReflection.Descriptor.Services.Single(s => s.Name == "PatientAccess");
@@ -40,7 +42,7 @@ public sealed class PatientAccess(string site, SiteSessions sessions, LinkageKey
 
     public async Task<PatientConsentReply> Consent(PatientConsentRequest request, ServerCallContext context)
     {
-        var (pids, _) = await Resolve(context, request.User, request.Patient);
+        var (pids, _) = await Resolve(context, request.Patient);
         var state = await sessions.RunAsync(session => Read(session, pids), context.CancellationToken);
         return await WithSpread(state, context.CancellationToken);
     }
@@ -49,12 +51,12 @@ public sealed class PatientAccess(string site, SiteSessions sessions, LinkageKey
     {
         var policy = Purposes.FirstOrDefault(p => p.Purpose == request.Purpose.Trim()).Policy
             ?? throw new RpcException(StatusCode.InvalidArgument, $"{site}: purpose: '{request.Purpose}' is not one of {string.Join(", ", Purposes.Select(p => p.Purpose))}");
-        var (pids, user) = await Resolve(context, request.User, request.Patient);
+        var (pids, user) = await Resolve(context, request.Patient);
         var state = await sessions.RunAsync(session =>
         {
             // The same write as `consent set`: in force here at once, queued for the network.
             session.Consent.Record(pids[0], policy, request.Permit, Days.Today(), null);
-            session.Audit.Answered(user.Name, user.Role, null, "consent-change", null,
+            session.Audit.Answered(user.AuditName, user.Role, null, "consent-change", null,
                 $"{request.Purpose} {(request.Permit ? "granted" : "revoked")} by the patient in the portal");
             return Read(session, pids);
         }, context.CancellationToken);
@@ -64,7 +66,7 @@ public sealed class PatientAccess(string site, SiteSessions sessions, LinkageKey
 
     public async Task<CoordinatorReportReply> Report(PatientAccessReportRequest request, ServerCallContext context)
     {
-        var (pids, _) = await Resolve(context, request.User, request.Patient);
+        var (pids, _) = await Resolve(context, request.Patient);
         var pseudonym = await sessions.RunAsync(session => Pseudonym(session.Connection, pids[0]), context.CancellationToken)
             ?? throw new RpcException(StatusCode.FailedPrecondition, $"{site}: the patient has neither a KVNR nor a name and birth date: other sites cannot be asked about them");
         try
@@ -79,16 +81,16 @@ public sealed class PatientAccess(string site, SiteSessions sessions, LinkageKey
         }
     }
 
-    /// <summary>The caller is this site's portal; the user it asserts is a patient; the patient is known here.</summary>
-    async Task<(List<long> Pids, EndUser User)> Resolve(ServerCallContext context, EndUser? user, PatientRef? patient)
+    /// <summary>A patient of this site, through this site's portal (never directly), known here.</summary>
+    async Task<(List<long> Pids, PeerIdentity User)> Resolve(ServerCallContext context, PatientRef? patient)
     {
-        var portal = context.AuthenticatedPeer;
-        if (portal.Site != site)
-            throw new RpcException(StatusCode.PermissionDenied, portal.Site is null
-                ? $"{site}: the portal certificate names no site; only site '{site}''s own portal may act for its patients"
-                : $"{site}: the portal certificate is for site '{portal.Site}': patients are served by their home site's portal");
-        if (user is null || user.Role != "patient")
-            throw new RpcException(StatusCode.PermissionDenied, $"{site}: user: only a signed-in patient may do this (asserted role '{user?.Role}')");
+        var user = context.AuthenticatedPeer;
+        // Delegation already bound a patient to the portal's own site; a patient certificate of
+        // its own could name any KVNR, so only the portal (which signed the patient in) may ask.
+        if (user.Via?.Role != "portal")
+            throw new RpcException(StatusCode.PermissionDenied, $"{site}: patients reach their data through their home site's portal");
+        if (user.Site != site)
+            throw new RpcException(StatusCode.PermissionDenied, $"{site}: the patient's home site is '{user.Site}': ask that site's portal");
         string? kvnr = null, localId = null;
         switch (patient?.PatientCase)
         {

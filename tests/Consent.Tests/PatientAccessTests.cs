@@ -4,6 +4,7 @@ using Midia.Node.Policy;
 using Midia.Node.Store;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
+using Midia.Rpc.Authorization;
 using Midia.Rpc.Client;
 using Midia.Rpc.Core;
 using PatientReportReply = Midia.Protos.Coordinator.V1.PatientReportReply;
@@ -29,7 +30,9 @@ public sealed class PatientAccessTests : IAsyncLifetime
     static readonly Method<SetPatientConsentRequest, PatientConsentReply> SetMethod = Method<SetPatientConsentRequest, PatientConsentReply>.From(Service, "SetConsent");
     static readonly Method<PatientAccessReportRequest, PatientReportReply> ReportMethod = Method<PatientAccessReportRequest, PatientReportReply>.From(Service, "Report");
 
-    static readonly EndUser Patient = new() { Name = "patient account 1", Role = "patient", Site = "erlangen" };
+    /// <summary>Who the portal says is signed in: (role, name, site) in the end-user metadata.</summary>
+    sealed record Person(string Role, string Name, string Site);
+    static readonly Person Patient = new("patient", "patient account 1", "erlangen");
     static readonly PatientRef Anna = new() { Kvnr = "A123456789" };
 
     readonly ConsentNetwork network = new("erlangen", "munich", "practice");
@@ -45,26 +48,30 @@ public sealed class PatientAccessTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await network.DisposeAsync();
 
-    CallInvoker Portal(string site = "erlangen", string role = "portal") => network.Client(role, $"{role}-{site}", site, node: "erlangen");
+    /// <summary>A caller of erlangen's node: by default erlangen's portal acting for the patient.</summary>
+    sealed record Caller(CallInvoker Invoker, Person? For);
+    Caller Portal(string site = "erlangen", string role = "portal", Person? acting = null) => new(network.Client(role, $"{role}-{site}", site, node: "erlangen"), acting ?? Patient);
+    Caller Direct(string role, string site = "erlangen") => new(network.Client(role, $"{role}-{site}", site, node: "erlangen"), null);
 
-    static async Task<TReply> Call<TRequest, TReply>(CallInvoker invoker, Method<TRequest, TReply> method, TRequest request)
+    static async Task<TReply> Call<TRequest, TReply>(Caller caller, Method<TRequest, TReply> method, TRequest request)
         where TRequest : class, Google.Protobuf.IMessage<TRequest>, new() where TReply : class, Google.Protobuf.IMessage<TReply>, new()
     {
-        using var call = invoker.AsyncUnaryCall(method, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), request);
+        var headers = caller.For is { } p ? new Metadata { Delegation.EndUserEntry(p.Role, p.Name, p.Site) } : null;
+        using var call = caller.Invoker.AsyncUnaryCall(method, new CallOptions(Headers: headers, Deadline: DateTime.UtcNow.AddSeconds(60)), request);
         return await call.ResponseAsync;
     }
 
     [Fact]
     public async Task ARevocationClickedInThePortalIsInForceAtHomeAtOnceReachesEverySiteAndSaysWhen()
     {
-        var before = await Call(Portal(), ConsentMethod, new PatientConsentRequest { User = Patient, Patient = Anna });
+        var before = await Call(Portal(), ConsentMethod, new PatientConsentRequest { Patient = Anna });
         Assert.Equal(["research True", "care-sharing False"], before.Purposes.Select(p => $"{p.Purpose} {p.Permitted}"));
         Assert.StartsWith("permitted", before.Purposes[0].Explanation);
         Assert.Equal("never asked: no decision means no", before.Purposes[1].Explanation);
         Assert.All(before.Purposes, p => Assert.Null(p.LastChange));
         Assert.True(network["munich"].Permitted(AnnaMunich.ResourceId));
 
-        var after = await Call(Portal(), SetMethod, new SetPatientConsentRequest { User = Patient, Patient = Anna, Purpose = "research", Permit = false });
+        var after = await Call(Portal(), SetMethod, new SetPatientConsentRequest { Patient = Anna, Purpose = "research", Permit = false });
         // In force at home before the network is involved — read from erlangen's own ledger.
         Assert.False(network["erlangen"].Permitted(AnnaErlangen.ResourceId));
         Assert.True(network["erlangen"].Permitted(BenErlangen.ResourceId));
@@ -83,7 +90,7 @@ public sealed class PatientAccessTests : IAsyncLifetime
         PurposeConsent spread = research;
         await ConsentNetwork.Eventually(() =>
         {
-            spread = Call(Portal(), ConsentMethod, new PatientConsentRequest { User = Patient, Patient = Anna }).GetAwaiter().GetResult().Purposes.Single(p => p.Purpose == "research");
+            spread = Call(Portal(), ConsentMethod, new PatientConsentRequest { Patient = Anna }).GetAwaiter().GetResult().Purposes.Single(p => p.Purpose == "research");
             return spread.LastChange.Sites.Count == 3 && spread.LastChange.Sites.All(s => s.Applied);
         }, "every site acknowledged the change");
         Assert.Equal(log.Seq, spread.LastChange.Seq);
@@ -91,7 +98,7 @@ public sealed class PatientAccessTests : IAsyncLifetime
         Assert.All(spread.LastChange.Sites, s => Assert.True(DateTime.TryParse(s.AppliedAt, out _), $"{s.Site}: applied_at '{s.AppliedAt}'"));
 
         // Granting again takes the same path back.
-        await Call(Portal(), SetMethod, new SetPatientConsentRequest { User = Patient, Patient = new PatientRef { LocalId = "e-anna" }, Purpose = "research", Permit = true });
+        await Call(Portal(), SetMethod, new SetPatientConsentRequest { Patient = new PatientRef { LocalId = "e-anna" }, Purpose = "research", Permit = true });
         await ConsentNetwork.Eventually(() => network["munich"].Permitted(AnnaMunich.ResourceId), "munich honours the renewed permission");
         Assert.Equal([false, true], network.Log().Select(l => l.Permit));
     }
@@ -99,22 +106,25 @@ public sealed class PatientAccessTests : IAsyncLifetime
     [Fact]
     public async Task OnlyTheHomeSitesPortalActingForAPatientGetsInAndARefusedChangeLeavesNothing()
     {
-        async Task<RpcException> Refused(CallInvoker invoker, SetPatientConsentRequest request) =>
-            await Assert.ThrowsAsync<RpcException>(() => Call(invoker, SetMethod, request));
-        SetPatientConsentRequest Revoke(EndUser user, PatientRef patient, string purpose = "research") => new() { User = user, Patient = patient, Purpose = purpose, Permit = false };
+        async Task<RpcException> Refused(Caller caller, SetPatientConsentRequest request) =>
+            await Assert.ThrowsAsync<RpcException>(() => Call(caller, SetMethod, request));
+        SetPatientConsentRequest Revoke(PatientRef patient, string purpose = "research") => new() { Patient = patient, Purpose = purpose, Permit = false };
 
-        Assert.Equal(StatusCode.PermissionDenied, (await Refused(Portal("munich"), Revoke(Patient, Anna))).StatusCode);
-        Assert.Equal(StatusCode.PermissionDenied, (await Refused(Portal(role: "clinician"), Revoke(Patient, Anna))).StatusCode);
-        Assert.Equal(StatusCode.PermissionDenied, (await Refused(Portal(role: "node"), Revoke(Patient, Anna))).StatusCode);
-        var researcher = new EndUser { Name = "Dr Ada", Role = "researcher", Site = "erlangen" };
-        Assert.Equal(StatusCode.PermissionDenied, (await Refused(Portal(), Revoke(researcher, Anna))).StatusCode);
-        var unknown = await Refused(Portal(), Revoke(Patient, new PatientRef { Kvnr = "Z999999999" }));
+        // Munich's portal may not act for a patient of erlangen (delegation), nor for one it calls its own.
+        Assert.Equal(StatusCode.PermissionDenied, (await Refused(Portal("munich"), Revoke(Anna))).StatusCode);
+        Assert.Equal(StatusCode.PermissionDenied, (await Refused(Portal("munich", acting: Patient with { Site = "munich" }), Revoke(Anna))).StatusCode);
+        // A portal acting for a researcher or clinician, the portal itself, a patient, clinician or node certificate of erlangen directly.
+        Assert.Equal(StatusCode.PermissionDenied, (await Refused(Portal(acting: new Person("researcher", "Dr Ada", "erlangen")), Revoke(Anna))).StatusCode);
+        Assert.Equal(StatusCode.PermissionDenied, (await Refused(Portal(acting: new Person("clinician", "Dr Bo", "erlangen")), Revoke(Anna))).StatusCode);
+        foreach (var role in new[] { "portal", "patient", "clinician", "node" })
+            Assert.Equal(StatusCode.PermissionDenied, (await Refused(Direct(role), Revoke(Anna))).StatusCode);
+        var unknown = await Refused(Portal(), Revoke(new PatientRef { Kvnr = "Z999999999" }));
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
         Assert.DoesNotContain("Z999999999", unknown.Status.Detail);
-        var purpose = await Refused(Portal(), Revoke(Patient, Anna, "marketing"));
+        var purpose = await Refused(Portal(), Revoke(Anna, "marketing"));
         Assert.Equal(StatusCode.InvalidArgument, purpose.StatusCode);
         Assert.Contains("research, care-sharing", purpose.Status.Detail);
-        Assert.Equal(StatusCode.InvalidArgument, (await Refused(Portal(), Revoke(Patient, new PatientRef()))).StatusCode);
+        Assert.Equal(StatusCode.InvalidArgument, (await Refused(Portal(), Revoke(new PatientRef()))).StatusCode);
 
         // Nothing was recorded anywhere: no outbox row, consent unchanged.
         Assert.Empty(network["erlangen"].Rows("SELECT id FROM consent_change"));
@@ -125,7 +135,7 @@ public sealed class PatientAccessTests : IAsyncLifetime
     [Fact]
     public async Task TheReportComesFromEverySiteThatKnowsThePatientAndRecordsTheAsking()
     {
-        var report = await Call(Portal(), ReportMethod, new PatientAccessReportRequest { User = Patient, Patient = Anna });
+        var report = await Call(Portal(), ReportMethod, new PatientAccessReportRequest { Patient = Anna });
         Assert.Equal(["erlangen Ok", "munich Ok", "practice NotShared"], report.Sites.Select(s => $"{s.Site} {s.Status}"));
         Assert.True(report.Sites.Single(s => s.Site == "munich").Report.Consent.Single(c => c.Policy == ConsentPolicies.Research).Permitted);
         // Munich recorded who asked: erlangen's node, on the patient's behalf.

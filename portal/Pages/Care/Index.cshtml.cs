@@ -9,6 +9,7 @@ using Midia.Portal.Text;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
 using Midia.Rpc.Core;
+using RpcCode = Midia.Rpc.Core.StatusCode;
 
 namespace Midia.Portal.Pages.Care;
 
@@ -101,16 +102,16 @@ public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
     {
         Problem = e.StatusCode switch
         {
-            StatusCode.NotFound => words["This site has no such patient. You can only open patients of your own site."],
-            StatusCode.FailedPrecondition or StatusCode.InvalidArgument when Ticket is not null => words["The patient's ticket expired or is unknown: please open the patient again."],
+            RpcCode.NotFound => words["This site has no such patient. You can only open patients of your own site."],
+            RpcCode.FailedPrecondition or RpcCode.InvalidArgument when Ticket is not null => words["The patient's ticket expired or is unknown: please open the patient again."],
             _ => PortalNetwork.Explain(e, peer),
         };
         Summary = null;
         Response.StatusCode = e.StatusCode switch
         {
-            StatusCode.NotFound => StatusCodes.Status404NotFound,
-            StatusCode.PermissionDenied => StatusCodes.Status403Forbidden,
-            StatusCode.InvalidArgument or StatusCode.FailedPrecondition => StatusCodes.Status400BadRequest,
+            RpcCode.NotFound => StatusCodes.Status404NotFound,
+            RpcCode.PermissionDenied => StatusCodes.Status403Forbidden,
+            RpcCode.InvalidArgument or RpcCode.FailedPrecondition => StatusCodes.Status400BadRequest,
             _ => StatusCodes.Status502BadGateway,
         };
         return Page();

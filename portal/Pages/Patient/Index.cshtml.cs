@@ -7,6 +7,7 @@ using Midia.Portal.Text;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
 using Midia.Rpc.Core;
+using RpcCode = Midia.Rpc.Core.StatusCode;
 using ReportReply = Midia.Protos.Coordinator.V1.PatientReportReply;
 
 namespace Midia.Portal.Pages.Patient;
@@ -48,7 +49,7 @@ public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
         catch (RpcException e)
         {
             Problem = PortalNetwork.Explain(e, words["your home site"]);
-            Response.StatusCode = e.StatusCode == StatusCode.InvalidArgument ? StatusCodes.Status400BadRequest : StatusCodes.Status502BadGateway;
+            Response.StatusCode = e.StatusCode == RpcCode.InvalidArgument ? StatusCodes.Status400BadRequest : StatusCodes.Status502BadGateway;
             await LoadConsentAsync(cancel);
         }
         await LoadReportAsync(cancel);
