@@ -97,10 +97,20 @@ public sealed class PatientAccessTests : IAsyncLifetime
         Assert.Equal(["erlangen", "munich", "practice"], spread.LastChange.Sites.Select(s => s.Site));
         Assert.All(spread.LastChange.Sites, s => Assert.True(DateTime.TryParse(s.AppliedAt, out _), $"{s.Site}: applied_at '{s.AppliedAt}'"));
 
+        // Care-sharing, revoked right after, takes the same path and gets its own spread.
+        await Call(Portal(), SetMethod, new SetPatientConsentRequest { Patient = Anna, Purpose = "care-sharing", Permit = false });
+        PurposeConsent sharing = research;
+        await ConsentNetwork.Eventually(() =>
+        {
+            sharing = Call(Portal(), ConsentMethod, new PatientConsentRequest { Patient = Anna }).GetAwaiter().GetResult().Purposes.Single(p => p.Purpose == "care-sharing");
+            return sharing.LastChange.Sites.Count == 3 && sharing.LastChange.Sites.All(s => s.Applied);
+        }, $"every site acknowledged the care-sharing change: {sharing}");
+        Assert.Equal(2, sharing.LastChange.Seq);
+
         // Granting again takes the same path back.
         await Call(Portal(), SetMethod, new SetPatientConsentRequest { Patient = new PatientRef { LocalId = "e-anna" }, Purpose = "research", Permit = true });
         await ConsentNetwork.Eventually(() => network["munich"].Permitted(AnnaMunich.ResourceId), "munich honours the renewed permission");
-        Assert.Equal([false, true], network.Log().Select(l => l.Permit));
+        Assert.Equal([false, false, true], network.Log().Select(l => l.Permit));
     }
 
     [Fact]

@@ -31,29 +31,33 @@ public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
     /// <summary>What the last click did, said back to the patient.</summary>
     public string? Done { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken cancel)
+    /// <param name="changed">The purpose just changed (after the redirect of a click), to say back what happened.</param>
+    public async Task OnGetAsync(string? changed, bool? permitted, CancellationToken cancel)
     {
+        if (changed is "research" or "care-sharing" && permitted is { } permit)
+            Done = words.Format(permit ? "You granted: {0}. It is in force at your home site now and is being passed on to every other site."
+                                       : "You revoked: {0}. It is in force at your home site now and is being passed on to every other site.", words[PurposeTitle(changed)]);
         await LoadConsentAsync(cancel);
         await LoadReportAsync(cancel);
     }
 
+    /// <summary>One click: the change, then a redirect, so reloading the page never repeats it.</summary>
     public async Task<IActionResult> OnPostSetAsync(string purpose, bool permit, CancellationToken cancel)
     {
         try
         {
-            Consent = await network.NodeAsync<SetPatientConsentRequest, PatientConsentReply>(Access, "SetConsent",
+            await network.NodeAsync<SetPatientConsentRequest, PatientConsentReply>(Access, "SetConsent",
                 new SetPatientConsentRequest { Patient = Me(), Purpose = purpose ?? "", Permit = permit }, User, cancel);
-            Done = permit ? words.Format("You granted: {0}. It is in force at your home site now and is being passed on to every other site.", words[PurposeTitle(purpose ?? "")])
-                          : words.Format("You revoked: {0}. It is in force at your home site now and is being passed on to every other site.", words[PurposeTitle(purpose ?? "")]);
+            return RedirectToPage(new { changed = purpose, permitted = permit });
         }
         catch (RpcException e)
         {
             Problem = PortalNetwork.Explain(e, words["your home site"]);
             Response.StatusCode = e.StatusCode == RpcCode.InvalidArgument ? StatusCodes.Status400BadRequest : StatusCodes.Status502BadGateway;
             await LoadConsentAsync(cancel);
+            await LoadReportAsync(cancel);
+            return Page();
         }
-        await LoadReportAsync(cancel);
-        return Page();
     }
 
     async Task LoadConsentAsync(CancellationToken cancel)

@@ -78,6 +78,19 @@ public sealed class PortalTestNetwork : IAsyncDisposable
         foreach (var node in Nodes) await node.StartAsync();
     }
 
+    /// <summary>The coordinator's network consent log as its SQLite file holds it: "origin policy permit|deny" in seq order.</summary>
+    public List<string> ConsentLog()
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Folder, "coordinator.db"), Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT origin_site, policy, permit FROM consent_log ORDER BY seq";
+        using var reader = command.ExecuteReader();
+        var log = new List<string>();
+        while (reader.Read()) log.Add($"{reader.GetString(0)} {reader.GetString(1)} {(reader.GetInt64(2) != 0 ? "permit" : "deny")}");
+        return log;
+    }
+
     /// <summary>A gRPC client of the coordinator, or with <paramref name="node"/> of that site's node.</summary>
     public CallInvoker Client(TlsMaterial tls, string? node = null)
     {
@@ -140,6 +153,16 @@ public sealed class TestSite(PortalTestNetwork network, string site, int port)
         }
         SiteDatabase.BumpDataVersion(connection, transaction);
         transaction.Commit();
+    }
+
+    /// <summary>`midia-node import` of one FHIR file (Bundle JSON or NDJSON) with the network's linkage key.</summary>
+    public void ImportFhir(string name, string content)
+    {
+        var path = Path.Combine(network.Folder, $"{site}-{name}");
+        File.WriteAllText(path, content);
+        var error = new StringWriter();
+        var exit = Midia.Node.Import.ImportCommand.Run(DbPath, [path], skipUnknown: false, new StringWriter(), error, network.Key);
+        Assert.True(exit == 0, $"import at {site} failed: {error}");
     }
 
     /// <summary>`midia-node admin approve` and `admin disclosure TYPE --exact --threshold 0`, so counts can be compared exactly.</summary>

@@ -1,0 +1,136 @@
+// One person's journey through the portal in headless Chromium (Debian's /usr/bin/chromium,
+// driven by the pinned playwright-core). Run by tests/Portal.Tests:
+//   node journey.js SPEC.json
+// SPEC: { journey, baseUrl, user, password, screenshots, chromium?, ...journey parameters }.
+// Prints one JSON line: { ok: true, observed: {...} } or { ok: false, error, observed }.
+// The script only reads what is on screen; the xunit test decides whether it is right.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const observed = {};
+const TIMEOUT = spec.timeoutMs || 120000;
+
+async function shot(page, name) {
+  fs.mkdirSync(spec.screenshots, { recursive: true });
+  const file = path.join(spec.screenshots, `${spec.journey}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  (observed.screenshots = observed.screenshots || []).push(file);
+}
+
+async function signIn(page) {
+  await page.goto(new URL('/SignIn', spec.baseUrl).href);
+  await page.fill('#user', spec.user);
+  await page.fill('#password', spec.password);
+  await Promise.all([page.waitForNavigation(), page.click('form:has(#password) button[type=submit]')]);
+  observed.landedOn = new URL(page.url()).pathname;
+}
+
+const text = (s) => (s || '').replace(/\s+/g, ' ').trim();
+
+// The physician view: open a patient by id, read the per-site status, the timeline and the
+// charts, download the IPS document.
+async function physicianSummary(page) {
+  await signIn(page);
+  await page.fill('#patient', spec.patient);
+  await Promise.all([page.waitForNavigation(), page.click('#open-summary')]);
+  const problem = await page.$('#care-problem');
+  if (problem) observed.problem = text(await problem.textContent());
+  observed.sites = await page.$$eval('#sites tbody tr', rows => rows.map(r => ({
+    site: r.dataset.site, status: r.dataset.status, text: r.textContent.replace(/\s+/g, ' ').trim() })));
+  observed.timeline = await page.$$eval('#timeline tbody tr', rows => rows.map(r => ({
+    section: r.dataset.section, code: r.dataset.code, sites: r.dataset.sites.split(' '),
+    cells: Array.from(r.cells).map(c => c.textContent.replace(/\s+/g, ' ').trim()) })));
+  observed.missing = await page.$eval('#missing', e => e.textContent.replace(/\s+/g, ' ').trim()).catch(() => null);
+  // A chart counts as drawn when Chart.js holds a chart for its canvas with the page's points.
+  observed.trends = await page.$$eval('figure[data-trend]', figures => figures.map(f => {
+    const canvas = f.querySelector('canvas');
+    const chart = window.Chart && canvas ? window.Chart.getChart(canvas) : null;
+    return { label: f.dataset.trend, drawn: !!chart && canvas.width > 0 && canvas.height > 0,
+             points: chart ? chart.data.datasets[0].data.length : 0, dates: chart ? chart.data.labels : [] };
+  }));
+  await shot(page, 'summary');
+  if (spec.downloadIps && await page.$('#download-ips')) {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-ips')]);
+    const file = path.join(spec.screenshots, `${spec.journey}-ips.json`);
+    await download.saveAs(file);
+    const bundle = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const composition = (bundle.entry || []).map(e => e.resource).find(r => r && r.resourceType === 'Composition');
+    observed.ips = {
+      file, resourceType: bundle.resourceType, type: bundle.type,
+      compositionCode: composition && composition.type && composition.type.coding && composition.type.coding[0].code,
+      sections: composition ? composition.section.map(s => s.title) : [],
+      resources: (bundle.entry || []).map(e => e.resource && e.resource.resourceType),
+    };
+  }
+}
+
+// The patient view on a phone: read consent per purpose, revoke the given purposes with one
+// click each, wait until every site shows the change in force, read the report.
+async function patientRevoke(page) {
+  await signIn(page);
+  const purposes = () => page.$$eval('article.purpose', list => list.map(a => ({
+    purpose: a.dataset.purpose, permitted: a.dataset.permitted === 'true',
+    change: (a.querySelector('.spread p') || { textContent: '' }).textContent.replace(/\s+/g, ' ').trim(),
+    sites: Array.from(a.querySelectorAll('li[data-site]')).map(li => ({ site: li.dataset.site, applied: li.dataset.applied === 'true', text: li.textContent.replace(/\s+/g, ' ').trim() })) })));
+  observed.before = await purposes();
+  observed.noHorizontalScroll = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  await shot(page, 'before');
+  observed.done = [];
+  for (const purpose of spec.revoke || []) {
+    await Promise.all([page.waitForNavigation(), page.click(`article[data-purpose="${purpose}"] button[data-action="revoke"]`)]);
+    observed.done.push(text(await page.$eval('#patient-done', e => e.textContent).catch(() => '')));
+  }
+  await shot(page, 'revoked');
+  // Each site applies the change when the coordinator brings it: reload until all say so.
+  const until = Date.now() + TIMEOUT;
+  for (;;) {
+    observed.after = await purposes();
+    const changed = observed.after.filter(p => (spec.revoke || []).includes(p.purpose));
+    if (changed.every(p => p.sites.length === spec.siteCount && p.sites.every(s => s.applied))) break;
+    if (Date.now() > until) throw new Error('not every site applied the change: ' + JSON.stringify(changed));
+    await page.waitForTimeout(500);
+    await page.goto(new URL('/Patient', spec.baseUrl).href);
+  }
+  observed.reportSites = await page.$$eval('#report-sites li', l => l.map(li => ({ site: li.dataset.site, status: li.dataset.status })));
+  observed.accesses = await page.$$eval('#accesses tbody tr', rows => rows.map(r => ({ purpose: r.dataset.purpose, outcome: r.dataset.outcome, text: r.textContent.replace(/\s+/g, ' ').trim() })));
+  observed.research = await page.$$eval('#research-uses li', l => l.map(li => ({ project: li.dataset.project, site: li.dataset.site, text: li.textContent.replace(/\s+/g, ' ').trim() })));
+  observed.noHorizontalScrollAfter = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  await shot(page, 'applied');
+}
+
+const journeys = { 'physician-summary': physicianSummary, 'patient-revoke': patientRevoke };
+
+(async () => {
+  let browser;
+  let page;
+  try {
+    const journey = journeys[spec.journey];
+    if (!journey) throw new Error(`unknown journey ${spec.journey}`);
+    browser = await chromium.launch({
+      executablePath: spec.chromium || '/usr/bin/chromium',
+      // CI runs as root, where Chromium's sandbox cannot start.
+      args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    });
+    const phone = spec.phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : { viewport: { width: 1280, height: 900 } };
+    const context = await browser.newContext({ ...phone, ignoreHTTPSErrors: true, acceptDownloads: true, locale: spec.locale || 'en-GB' });
+    context.setDefaultTimeout(TIMEOUT);
+    page = await context.newPage();
+    const consoleErrors = [];
+    // Failed requests name their address (a missing favicon is no error of ours).
+    page.on('response', r => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) consoleErrors.push(`${r.status()} ${r.url()}`); });
+    page.on('console', m => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text()); });
+    page.on('pageerror', e => consoleErrors.push(String(e)));
+    await journey(page);
+    observed.consoleErrors = consoleErrors;
+    console.log(JSON.stringify({ ok: true, observed }));
+  } catch (e) {
+    if (page) await shot(page, 'failure').catch(() => {});
+    console.log(JSON.stringify({ ok: false, error: String(e && e.stack || e), observed }));
+    process.exitCode = 1;
+  } finally {
+    if (browser) await browser.close();
+  }
+})();
