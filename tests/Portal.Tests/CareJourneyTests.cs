@@ -87,7 +87,7 @@ public sealed class CareJourneyTests : IAsyncLifetime
     [Fact]
     public async Task A_physician_finds_her_patient_and_sees_every_sites_PSA_as_one_timeline_and_chart_and_downloads_the_IPS()
     {
-        var seen = await Journey.RunAsync("physician-summary", munichPortal, "lena", new { patient = "m-carl", downloadIps = true });
+        var seen = await Journey.RunAsync("physician-summary", munichPortal, "lena", new { tag = "physician-summary-carl", patient = "m-carl", downloadIps = true });
 
         Assert.Equal("/Care", seen["landedOn"]!.GetValue<string>());
         Assert.Equal(["erlangen ok", "munich ok"], Sites(seen));
@@ -110,13 +110,13 @@ public sealed class CareJourneyTests : IAsyncLifetime
     {
         // Before: erlangen counts Anna and Dora; munich's physician sees erlangen's breast cancer and CA 15-3.
         Assert.Equal(2, await ErlangenBreastCancerCountAsync("Breast cancer (C50)"));
-        var before = await Journey.RunAsync("physician-summary", munichPortal, "lena", new { patient = "m-anna" });
+        var before = await Journey.RunAsync("physician-summary", munichPortal, "lena", new { tag = "acceptance-1-physician-before", patient = "m-anna" });
         Assert.Equal(["erlangen ok", "munich ok"], Sites(before));
         Assert.Contains("C50.4 2021-02-10 erlangen", Timeline(before));
         Assert.Equal(["EDSS 3", "CA 15-3 3"], Trends(before));
 
         // Anna, on her phone at erlangen's portal, revokes research and care-sharing: one click each.
-        var patient = await Journey.RunAsync("patient-revoke", erlangenPortal, "anna", new { phone = true, revoke = new[] { "research", "care-sharing" }, siteCount = 2 });
+        var patient = await Journey.RunAsync("patient-revoke", erlangenPortal, "anna", new { tag = "acceptance-2-patient-revokes", phone = true, revoke = new[] { "research", "care-sharing" }, siteCount = 2 });
         Assert.Equal("/Patient", patient["landedOn"]!.GetValue<string>());
         Assert.Equal(["research True", "care-sharing True"], Purposes(patient["before"]!));
         Assert.Equal(["research False", "care-sharing False"], Purposes(patient["after"]!));
@@ -134,7 +134,7 @@ public sealed class CareJourneyTests : IAsyncLifetime
         // After: the count drops by Anna (a new question: identical ones replay from history for 24 h).
         Assert.Equal(1, await ErlangenBreastCancerCountAsync("Breast cancer (C50), asked again"));
         // ... and munich's physician no longer gets anything from erlangen; munich's own data stays.
-        var after = await Journey.RunAsync("physician-summary", munichPortal, "lena", new { patient = "m-anna" });
+        var after = await Journey.RunAsync("physician-summary", munichPortal, "lena", new { tag = "acceptance-3-physician-after", patient = "m-anna" });
         Assert.Equal(["erlangen not_shared", "munich ok"], Sites(after));
         Assert.Equal(AnnaMunich.Facts.Select(f => $"{f.Code} {f.DateText} munich").Order(), Timeline(after).Order());
         Assert.Equal(["EDSS 3"], Trends(after));

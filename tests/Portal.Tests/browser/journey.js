@@ -1,7 +1,7 @@
 // One person's journey through the portal in headless Chromium (Debian's /usr/bin/chromium,
 // driven by the pinned playwright-core). Run by tests/Portal.Tests:
 //   node journey.js SPEC.json
-// SPEC: { journey, baseUrl, user, password, screenshots, chromium?, ...journey parameters }.
+// SPEC: { journey, baseUrl, user, password, screenshots, tag?, chromium?, ...journey parameters }.
 // Prints one JSON line: { ok: true, observed: {...} } or { ok: false, error, observed }.
 // The script only reads what is on screen; the xunit test decides whether it is right.
 'use strict';
@@ -15,7 +15,7 @@ const TIMEOUT = spec.timeoutMs || 120000;
 
 async function shot(page, name) {
   fs.mkdirSync(spec.screenshots, { recursive: true });
-  const file = path.join(spec.screenshots, `${spec.journey}-${name}.png`);
+  const file = path.join(spec.screenshots, `${spec.tag || spec.journey}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   (observed.screenshots = observed.screenshots || []).push(file);
 }
@@ -54,7 +54,7 @@ async function physicianSummary(page) {
   await shot(page, 'summary');
   if (spec.downloadIps && await page.$('#download-ips')) {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-ips')]);
-    const file = path.join(spec.screenshots, `${spec.journey}-ips.json`);
+    const file = path.join(spec.screenshots, `${spec.tag || spec.journey}-ips.json`);
     await download.saveAs(file);
     const bundle = JSON.parse(fs.readFileSync(file, 'utf8'));
     const composition = (bundle.entry || []).map(e => e.resource).find(r => r && r.resourceType === 'Composition');
