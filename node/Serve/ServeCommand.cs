@@ -56,6 +56,7 @@ public static class ServeCommand
             await using var consentSync = new ConsentSync(networkConsent, linkage, coordinatorChannel.CreateCallInvoker(), loggers.CreateLogger("Midia.Node.Consent"));
             server.AddService(ConsentReceiver.Descriptor, new ConsentReceiver(networkConsent, consentSync));
             server.AddService(PatientCare.Descriptor, new PatientCare(siteId, sessions, linkage, new PatientReports(siteId, sessions)));
+            server.AddService(Admin.SiteAdmin.Descriptor, new Admin.SiteAdmin(siteId, sessions));
             await server.StartAsync(cancel);
             await server.RunUntilCancelledAsync(cancel);
             return 0;

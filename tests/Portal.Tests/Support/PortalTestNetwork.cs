@@ -162,6 +162,7 @@ public sealed class TestSite(PortalTestNetwork network, string site, int port)
         server.AddService(NodeReflection.Descriptor.Services[0], new ResearchQueries(site, sessions));
         server.AddService(ConsentReceiver.Descriptor, new ConsentReceiver(store, Sync));
         server.AddService(PatientCare.Descriptor, new PatientCare(site, sessions, network.Key, new PatientReports(site, sessions)));
+        server.AddService(Midia.Node.Admin.SiteAdmin.Descriptor, new Midia.Node.Admin.SiteAdmin(site, sessions));
         await server.StartAsync();
     }
 
