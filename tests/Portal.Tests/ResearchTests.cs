@@ -77,4 +77,32 @@ public sealed class ResearchTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Redirect, stream.StatusCode);
         Assert.Contains("/Denied", stream.Headers.Location?.OriginalString);
     }
+
+    [Fact]
+    public async Task A_project_registered_in_the_portal_is_counted_for_and_shows_in_history_and_quota()
+    {
+        using var browser = new Browser(portal);
+        await browser.SignInAsync("ada");
+        var (status, body, _) = await browser.PostFormAsync("/Research", "/Research?handler=Run", [new("Ccdl", Queries.Women), new("Project", "women-study")]);
+        Assert.Equal(HttpStatusCode.BadRequest, status);   // not registered yet: the coordinator says so
+        Assert.Contains("women-study", Browser.Text(body));
+
+        var (registered, _, _) = await browser.PostFormAsync("/Research/Projects", "/Research/Projects?handler=Register",
+            [new("id", "women-study"), new("title", "Women in the network"), new("question", "How many women?"), new("institution", "Test University")]);
+        Assert.Equal(HttpStatusCode.Redirect, registered);
+        var projects = Browser.Text((await browser.GetPageAsync("/Research/Projects")).Body);
+        Assert.Contains("women-study Women in the network How many women? Test University ada", projects);
+
+        (status, body, _) = await browser.PostFormAsync("/Research", "/Research?handler=Run", [new("Ccdl", Queries.Women), new("Project", "women-study")]);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("Total: 8", Browser.Text(body));
+
+        var (published, _, _) = await browser.PostFormAsync("/Research/Projects", "/Research/Projects?handler=Publish", [new("id", "women-study"), new("result", "Eight women.")]);
+        Assert.Equal(HttpStatusCode.Redirect, published);
+        Assert.Contains("Eight women.", Browser.Text((await browser.GetPageAsync("/Research/Projects")).Body));
+
+        var history = Browser.Text((await browser.GetPageAsync("/Research/History")).Body);
+        Assert.Matches("cohort-count women-study (erlangen: ok, munich: ok|munich: ok, erlangen: ok) 8 ", history);   // sites in order of arrival
+        Assert.Matches(@"per minute 1 \d+", history);
+    }
 }
