@@ -8,6 +8,8 @@
   var builder = document.getElementById("builder");
   if (!form || !textarea) return;
   builder.hidden = false;
+  var words = form.dataset;   // the page's language, from the server's word lists
+  function statusWord(s) { return words["status" + s.charAt(0).toUpperCase() + s.slice(1)] || s; }
 
   function el(tag, text, cls) { var e = document.createElement(tag); if (text != null) e.textContent = text; if (cls) e.className = cls; return e; }
   function query() { try { return JSON.parse(textarea.value); } catch (e) { return null; } }
@@ -55,7 +57,7 @@
     var search = document.getElementById("code-search").value;
     var option = Array.prototype.find.call(document.querySelectorAll("#code-list option"), function (o) { return o.value === search; });
     var status = document.getElementById("builder-status");
-    if (!option) { status.textContent = "Choose a code from the list."; return; }
+    if (!option) { status.textContent = words.choose; return; }
     var d = option.dataset;
     var c = { context: { system: "fdpg.mii.cds", code: d.context, display: d.context }, termCodes: [{ system: d.system, code: d.code, display: d.display }] };
     var comparator = document.getElementById("crit-comparator").value;
@@ -73,7 +75,7 @@
     else q.inclusionCriteria.push([c]);
     q.display = q.inclusionCriteria.map(function (g) { return g.map(describe).join(" or "); }).join(" and ");
     write(q);
-    status.textContent = "Added: " + describe(c);
+    status.textContent = words.added + " " + describe(c);
   });
   document.getElementById("crit-clear").addEventListener("click", function () { write({ version: "2", display: "", inclusionCriteria: [] }); });
   textarea.addEventListener("input", render);
@@ -123,21 +125,21 @@
       } else if (e.kind === "site") {
         var tr = tbody.querySelector("tr[data-site='" + CSS.escape(e.site) + "']");
         if (!tr) return;
-        tr.children[1].textContent = e.status; tr.children[1].className = e.status === "ok" ? "status-ok" : "status-bad";
+        tr.children[1].textContent = statusWord(e.status); tr.children[1].className = e.status === "ok" ? "status-ok" : "status-bad";
         var c = e.count;
-        tr.children[2].textContent = !c ? "–" : c.belowThreshold ? "below threshold" : c.value == null ? "–" : c.value;
+        tr.children[2].textContent = !c ? "–" : c.belowThreshold ? words.below : c.value == null ? "–" : c.value;
         if (c && c.value != null) {
           max = Math.max(max, c.value);
           tbody.querySelectorAll("tr").forEach(function (row) { var v = Number(row.children[2].textContent); var bar = row.children[3]; bar.textContent = ""; if (!isNaN(v) && row.children[2].textContent !== "") { var span = el("span", null, "bar"); span.style.width = Math.round(100 * v / max) + "%"; bar.appendChild(span); } });
         }
         tr.children[4].textContent = e.status === "ok" ? (c ? c.treatment : "") : e.message;
-        if (e.strata && e.strata.length) { var ul = el("ul"); e.strata.forEach(function (s) { ul.appendChild(el("li", s.key + ": " + (s.count && s.count.value != null ? s.count.value : "below threshold"))); }); tr.children[4].appendChild(ul); }
+        if (e.strata && e.strata.length) { var ul = el("ul"); e.strata.forEach(function (s) { ul.appendChild(el("li", s.key + ": " + (s.count && s.count.value != null ? s.count.value : words.below))); }); tr.children[4].appendChild(ul); }
       } else if (e.kind === "total") {
-        total.textContent = "Total: " + (e.value == null ? "not shown" : e.value) + " — " + e.explanation;
+        total.textContent = words.total + ": " + (e.value == null ? words.notShown : e.value) + " – " + e.explanation;
         if (e.strata && e.strata.length) {
           var smax = Math.max.apply(null, [1].concat(e.strata.map(function (s) { return s.value || 0; })));
           var table = el("table", null, "stack"); var tb = el("tbody");
-          e.strata.forEach(function (s) { var tr = el("tr"); tr.appendChild(el("td", s.key)); tr.appendChild(el("td", s.value == null ? "below threshold" : String(s.value), "num")); var td = el("td"); if (s.value != null) { var span = el("span", null, "bar"); span.style.width = Math.round(100 * s.value / smax) + "%"; td.appendChild(span); } tr.appendChild(td); tb.appendChild(tr); });
+          e.strata.forEach(function (s) { var tr = el("tr"); tr.appendChild(el("td", s.key)); tr.appendChild(el("td", s.value == null ? words.below : String(s.value), "num")); var td = el("td"); if (s.value != null) { var span = el("span", null, "bar"); span.style.width = Math.round(100 * s.value / smax) + "%"; td.appendChild(span); } tr.appendChild(td); tb.appendChild(tr); });
           table.appendChild(tb); strata.appendChild(table);
         }
       }
