@@ -58,6 +58,7 @@ public static class ServeCommand
             server.AddService(PatientCare.Descriptor, new PatientCare(siteId, sessions, linkage, new PatientReports(siteId, sessions)));
             // Patients through this site's portal (issue 10): consent changes take the consent set path.
             server.AddService(Patients.PatientAccess.Descriptor, new Patients.PatientAccess(siteId, sessions, linkage, consentSync, coordinatorChannel.CreateCallInvoker()));
+            server.AddService(Admin.SiteAdmin.Descriptor, new Admin.SiteAdmin(siteId, sessions));
             await server.StartAsync(cancel);
             await server.RunUntilCancelledAsync(cancel);
             return 0;

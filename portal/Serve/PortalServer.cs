@@ -100,7 +100,7 @@ public sealed class PortalServer : IAsyncDisposable
         app.Use(async (http, next) =>
         {
             var headers = http.Response.Headers;
-            headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'";
+            headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'";
             headers.XContentTypeOptions = "nosniff";
             headers["Referrer-Policy"] = "no-referrer";
             headers.StrictTransportSecurity = "max-age=31536000";

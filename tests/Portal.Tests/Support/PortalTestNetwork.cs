@@ -186,6 +186,7 @@ public sealed class TestSite(PortalTestNetwork network, string site, int port)
         server.AddService(ConsentReceiver.Descriptor, new ConsentReceiver(store, Sync));
         server.AddService(PatientCare.Descriptor, new PatientCare(site, sessions, network.Key, new PatientReports(site, sessions)));
         server.AddService(Midia.Node.Patients.PatientAccess.Descriptor, new Midia.Node.Patients.PatientAccess(site, sessions, network.Key, Sync, channel.CreateCallInvoker()));
+        server.AddService(Midia.Node.Admin.SiteAdmin.Descriptor, new Midia.Node.Admin.SiteAdmin(site, sessions));
         await server.StartAsync();
     }
 
