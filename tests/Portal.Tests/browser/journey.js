@@ -101,7 +101,37 @@ async function patientRevoke(page) {
   await shot(page, 'applied');
 }
 
-const journeys = { 'physician-summary': physicianSummary, 'patient-revoke': patientRevoke };
+// The researcher view: a CCDL query typed into the builder's editor, counted live across the network.
+async function researcherCount(page) {
+  await signIn(page);
+  await page.fill('#ccdl', spec.ccdl);
+  await shot(page, 'query');
+  await page.click('#count-button');
+  // The total arrives last, after every site's row.
+  await page.waitForFunction(() => (document.getElementById('count-total') || {}).textContent.trim().length > 0
+    || (document.getElementById('count-problem') || {}).textContent.trim().length > 0);
+  observed.problem = text(await page.$eval('#count-problem', e => e.textContent));
+  observed.sites = await page.$$eval('#site-results tbody tr', rows => rows.map(r => ({
+    site: r.dataset.site, status: r.children[1].textContent.trim(), count: r.children[2].textContent.trim() })));
+  observed.total = text(await page.$eval('#count-total', e => e.textContent));
+  await shot(page, 'result');
+}
+
+// The site-admin view: a pending query type approved with one click.
+async function adminApprove(page) {
+  await signIn(page);
+  const rows = () => page.$$eval('section', sections => sections.map(s => ({
+    heading: (s.querySelector('h2') || { textContent: '' }).textContent.trim(),
+    types: Array.from(s.querySelectorAll('tbody tr')).map(r => r.children[0].textContent.trim()) })));
+  observed.before = await rows();
+  await shot(page, 'pending');
+  await Promise.all([page.waitForNavigation(), page.click(`tr:has(td:text-is("${spec.queryType}")) form[action*="handler=Approve"] button`)]);
+  observed.after = await rows();
+  observed.notice = text(await page.$eval('[role=status]', e => e.textContent).catch(() => ''));
+  await shot(page, 'approved');
+}
+
+const journeys = { 'physician-summary': physicianSummary, 'patient-revoke': patientRevoke, 'researcher-count': researcherCount, 'admin-approve': adminApprove };
 
 (async () => {
   let browser;
