@@ -141,6 +141,37 @@ public sealed class CareJourneyTests : IAsyncLifetime
         Assert.Contains("erlangen", after["missing"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task A_physician_opens_only_her_own_sites_patients_by_local_id_or_KVNR_and_a_patient_page_checks_nothing_but_her_own()
+    {
+        using var physician = new Browser(munichPortal);
+        await physician.SignInAsync("lena");
+        // By KVNR: the same person as m-anna, so erlangen's part comes too.
+        var (status, body, _) = await physician.PostFormAsync("/Care", "/Care", [new("Patient", AnnaKvnr.ToLowerInvariant())]);
+        Assert.Equal(System.Net.HttpStatusCode.OK, status);
+        Assert.Contains("Breast cancer, upper outer quadrant", Browser.Text(body));
+        // Dora is erlangen's patient only: munich's physician cannot start from her, and the page says why.
+        (status, body, _) = await physician.PostFormAsync("/Care", "/Care", [new("Patient", "e-dora")]);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, status);
+        Assert.Contains("You can only open patients of your own site.", Browser.Text(body));
+        Assert.DoesNotContain("Breast cancer", Browser.Text(body));
+        (status, body, _) = await physician.PostFormAsync("/Care", "/Care", [new("Patient", "  ")]);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, status);
+
+        // A patient's page shows only her own consent (erlangen's portal, bound to Anna's KVNR): research permitted, as the data says.
+        using var anna = new Browser(erlangenPortal);
+        await anna.SignInAsync("anna");
+        (status, body, _) = await anna.GetPageAsync("/Patient");
+        Assert.Equal(System.Net.HttpStatusCode.OK, status);
+        Assert.Contains("data-purpose=\"research\" data-permitted=\"true\"", body);
+        // A purpose that does not exist is refused by the node, and nothing changes.
+        (status, body, _) = await anna.PostFormAsync("/Patient", "/Patient?handler=Set", [new("purpose", "marketing"), new("permit", "false")]);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, status);
+        Assert.Contains("is not one of research, care-sharing", Browser.Text(body));
+        Assert.Empty(network.ConsentLog());
+        Assert.True(Permitted("erlangen", "e-anna", ConsentPolicies.Research));
+    }
+
     static List<string> Sites(JsonObject seen) => [.. seen["sites"]!.AsArray().Select(s => $"{s!["site"]} {s["status"]}")];
 
     /// <summary>"code date site site..." per timeline row: the date is the row's first cell up to the first space.</summary>
