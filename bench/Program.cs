@@ -9,6 +9,7 @@ return args.FirstOrDefault() switch
     "fanout" => Midia.Bench.Coordinator.FanOutBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "300")).GetAwaiter().GetResult(), // federated count latency (3 and 10 nodes) vs one node, counts/s
     "consent-propagation" => Midia.Bench.Consent.PropagationBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "200"), int.Parse(Option(args, "--burst") ?? "10000")).GetAwaiter().GetResult(), // network consent: set -> applied at 3 and 10 nodes p50/p99, burst throughput
     "summary" => Midia.Bench.Care.SummaryBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "200"), int.Parse(Option(args, "--facts") ?? "240"), int.Parse(Option(args, "--background") ?? "2000")).GetAwaiter().GetResult(), // cross-site patient summary latency p50/p95, 3 and 10 nodes, rich histories
+    "soak" => await Midia.Bench.Soak.SoakBench.RunAsync(args[1..]), // sustained load on real server processes: midia-bench soak [--minutes 10] [--sites 3] [--rate 10]
     _ => Usage(),
 };
 
@@ -16,6 +17,6 @@ static string? Option(string[] args, string name) => Array.IndexOf(args, name) i
 
 static int Usage()
 {
-    Console.Error.WriteLine("error: usage: midia-bench import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild] | ledger [--patients N] [--runs N] [--db path] [--rebuild] | rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES] [--rounds N] | fanout [--iterations N] | consent-propagation [--iterations N] [--burst N] | summary [--iterations N] [--facts N] [--background N]");
+    Console.Error.WriteLine("error: usage: midia-bench import|consent --patients N [--keep DIR] | query [--patients N] [--runs N] [--db path] [--rebuild] | ledger [--patients N] [--runs N] [--db path] [--rebuild] | rpc-unary [--calls N] [--warmup N] [--concurrency N] [--payload BYTES] [--rounds N] | fanout [--iterations N] | consent-propagation [--iterations N] [--burst N] | summary [--iterations N] [--facts N] [--background N] | soak [--minutes M] [--sites N] [--rate OPS] [--in-flight N] [--seed N]");
     return 2;
 }

@@ -148,7 +148,7 @@ public static class SummaryBench
     /// conditions, procedures and staging — <paramref name="facts"/> in all, two of them held
     /// identically at every site (folded by the coordinator). Written with SQL: the importer has its own benchmark.
     /// </summary>
-    static void Fill(string db, int siteIndex, int facts, int backgroundPatients, LinkageKey key)
+    internal static void Fill(string db, int siteIndex, int facts, int backgroundPatients, LinkageKey key)
     {
         using var connection = SiteDatabase.Open(db);
         using var transaction = connection.BeginTransaction();

@@ -38,7 +38,9 @@ public sealed class SiteConnection : IDisposable
         Site = site;
         this.options = options;
         this.time = time;
-        channel = RpcChannel.ForAddress(site.Address, new RpcChannelOptions { Tls = tls, ConnectTimeout = options.Deadline });
+        // A peer that accepts TCP and never completes TLS (a black hole) is a timeout of the call's
+        // deadline, not a connect failure racing it: the connect may take a little longer than the deadline.
+        channel = RpcChannel.ForAddress(site.Address, new RpcChannelOptions { Tls = tls, ConnectTimeout = options.Deadline + TimeSpan.FromSeconds(1) });
         invoker = channel.CreateCallInvoker();
         pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             // Outermost: a site that keeps failing is not waited for at all until the break ends.
@@ -168,6 +170,9 @@ public sealed class SiteConnection : IDisposable
                 $"circuit open after {Math.Max(2, options.BreakerFailures)} failures{(lastProblem.Length > 0 ? $" (last: {lastProblem})" : "")}, retrying in {Seconds(broken.RetryAfter ?? options.BreakDuration)}"),
             TimeoutRejectedException => (SiteStatus.Timeout, $"no answer within {Seconds(options.Deadline)}"),
             RpcException { StatusCode: StatusCode.DeadlineExceeded } => (SiteStatus.Timeout, $"no answer within {Seconds(options.Deadline)}"),
+            // The node is up but its database cannot take the request's audit entry (disk full, read-only).
+            RpcException r when r.Trailers.GetValue(SiteStatusTrailer) == "storage" =>
+                (r.StatusCode == StatusCode.Unavailable ? SiteStatus.Unavailable : SiteStatus.Error, $"the node's database failed{tries}: {WithoutSitePrefix(r.Status.Detail)}"),
             RpcException { StatusCode: StatusCode.Unavailable } r when r.Status.Detail.Contains("Connection refused", StringComparison.OrdinalIgnoreCase) =>
                 (SiteStatus.Unavailable, $"connection refused by {Site.Address.Authority}{tries}: is the node running?"),
             RpcException { StatusCode: StatusCode.Unavailable } r => (SiteStatus.Unavailable, $"unreachable{tries}: {r.Status.Detail}"),

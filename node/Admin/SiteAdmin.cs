@@ -96,7 +96,7 @@ public sealed class SiteAdmin(string site, SiteSessions sessions)
                 reply.Entries.Add(new AuditRecord
                 {
                     Time = e.Time.ToString(TimeFormat, CultureInfo.InvariantCulture), User = e.UserName ?? "", Role = e.UserRole ?? "", Project = e.Project ?? "",
-                    QueryType = e.QueryType, QueryHash = e.QueryHash ?? "", Outcome = e.Outcome, Reason = e.Reason ?? "", Released = e.Released ?? "",
+                    QueryType = e.QueryType, QueryHash = e.QueryHash ?? "", Outcome = e.Outcome, Reason = e.Reason ?? "", Released = e.Released ?? "", RequestId = e.RequestId ?? "",
                 });
             }
             return reply;

@@ -29,7 +29,7 @@ public static class AuditCommand
                     {
                         time = e.Time.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
                         user = e.UserName, role = e.UserRole, project = e.Project, queryType = e.QueryType,
-                        queryHash = e.QueryHash, outcome = e.Outcome, reason = e.Reason, released = e.Released,
+                        queryHash = e.QueryHash, outcome = e.Outcome, reason = e.Reason, released = e.Released, requestId = e.RequestId,
                     }),
                 }, Json));
                 return 0;

@@ -105,12 +105,12 @@ public sealed class PatientCare(string site, SiteSessions sessions, LinkageKey l
             if (!decision.Allowed)
             {
                 foreach (var pid in pids) Access(session, pid, user, RecordAccessLog.Refused, "patient summaries not approved at this site");
-                session.Audit.Refused(user.AuditName(), user.Role, null, QueryTypes.PatientSummary, null, decision.Reason ?? "not approved");
+                session.Audit.Refused(user.AuditName(), user.Role, null, QueryTypes.PatientSummary, null, decision.Reason ?? "not approved", request.RequestId);
                 throw NotApproved(decision.Reason);
             }
             if (pids.Count == 0)
             {
-                session.Audit.Refused(user.AuditName(), user.Role, null, QueryTypes.PatientSummary, null, "not shared");
+                session.Audit.Refused(user.AuditName(), user.Role, null, QueryTypes.PatientSummary, null, "not shared", request.RequestId);
                 throw NotShared();
             }
             // The clinician's own site always shows its own data to its own clinician.
@@ -119,7 +119,7 @@ public sealed class PatientCare(string site, SiteSessions sessions, LinkageKey l
             foreach (var pid in pids.Except(released)) Access(session, pid, user, RecordAccessLog.Refused, "no care-sharing consent");
             if (released.Count == 0)
             {
-                session.Audit.Refused(user.AuditName(), user.Role, null, QueryTypes.PatientSummary, null, "not shared");
+                session.Audit.Refused(user.AuditName(), user.Role, null, QueryTypes.PatientSummary, null, "not shared", request.RequestId);
                 throw NotShared();
             }
 
@@ -132,7 +132,7 @@ public sealed class PatientCare(string site, SiteSessions sessions, LinkageKey l
             }
             // Several local records of one person: one timeline (ISO dates sort as text; undated last).
             var reply = new PatientSummaryReply { Entries = { released.Count == 1 ? entries : entries.OrderBy(e => e.Date.Length == 0 ? "~" : e.Date, StringComparer.Ordinal) } };
-            session.Audit.Answered(user.AuditName(), user.Role, null, QueryTypes.PatientSummary, null, $"{reply.Entries.Count} entries ({PatientSummaries.Detail(reply.Entries)})");
+            session.Audit.Answered(user.AuditName(), user.Role, null, QueryTypes.PatientSummary, null, $"{reply.Entries.Count} entries ({PatientSummaries.Detail(reply.Entries)})", request.RequestId);
             return reply;
         }, context.CancellationToken);
     }

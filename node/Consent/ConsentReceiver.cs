@@ -15,7 +15,11 @@ public sealed class ConsentReceiver(NetworkConsent store, ConsentSync? sync)
 
     public Task<ApplyReply> Apply(ApplyRequest request, ServerCallContext context)
     {
-        var (applied, gap) = store.Apply(request.Changes);
+        long applied;
+        bool gap;
+        try { (applied, gap) = store.Apply(request.Changes); }
+        // The coordinator keeps pushing with backoff; the status says why this site is behind.
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (Store.StorageFault.Describe(e) is { } fault) { throw fault; }
         if (gap) sync?.RequestPull();
         return Task.FromResult(new ApplyReply { AppliedSeq = applied, Gap = gap });
     }

@@ -37,6 +37,7 @@ public sealed class NetworkConsent(string dbPath, string siteId) : IDisposable
     {
         lock (gate)
         {
+            var today = Days.Today();
             using var transaction = connection.BeginTransaction();
             var inserted = 0;
             long highest = 0;
@@ -65,7 +66,7 @@ public sealed class NetworkConsent(string dbPath, string siteId) : IDisposable
                     p.linkage.Value = change.Linkage;
                     p.policy.Value = change.Policy;
                     p.permit.Value = change.Permit ? 1 : 0;
-                    p.start.Value = change.HasFromDay ? change.FromDay : DBNull.Value;
+                    p.start.Value = change.HasFromDay ? StartHere(change, today) : DBNull.Value;
                     p.end.Value = change.HasToDay ? change.ToDay : DBNull.Value;
                     p.source.Value = Source(change.OriginSite, change.OriginChangeId);
                     p.seq.Value = change.Seq;
@@ -87,6 +88,19 @@ public sealed class NetworkConsent(string dbPath, string siteId) : IDisposable
             return (cursor, highest > cursor || HeldAbove(cursor));
         }
     }
+
+    /// <summary>
+    /// Clock skew between sites: `consent set` dates a change by the origin's calendar day, so a
+    /// revocation made "today" at a site whose clock is ahead (or past midnight first) would start
+    /// tomorrow here and leave the patient counted until then. A revocation starting at most one
+    /// day ahead of this site's date is in force here at once; no site's clock can delay it. A
+    /// permit keeps its date (a skewed clock can delay it by that day, never bring it forward).
+    /// </summary>
+    static int StartHere(ConsentChange change, int today) =>
+        !change.Permit && change.FromDay > today && change.FromDay <= today + MaxClockSkewDays ? today : change.FromDay;
+
+    /// <summary>How far ahead of this site's date a revocation's start is taken for clock skew, not for a planned date.</summary>
+    public const int MaxClockSkewDays = 1;
 
     /// <summary>The outbox: `consent set` changes not yet in the coordinator's log, oldest first, with their linkage (computed when the patient had none).</summary>
     public List<ConsentChange> Unsent(LinkageKey key, int limit)

@@ -212,8 +212,23 @@ public static class SiteDatabase
         var connection = new SqliteConnection(builder.ToString());
         connection.Open();
         Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=OFF;");
-        if (!readOnly) Execute(connection, Schema);
+        if (!readOnly)
+        {
+            Execute(connection, Schema);
+            Upgrade(connection);
+        }
         return connection;
+    }
+
+    /// <summary>Columns added after a table first shipped: CREATE TABLE IF NOT EXISTS leaves an older file's table as it was.</summary>
+    static void Upgrade(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('audit') WHERE name = 'request_id'";
+        if ((long)command.ExecuteScalar()! == 0)
+            // The coordinator's id of the request (query id, summary request id): one audit row per request it sent.
+            Execute(connection, "ALTER TABLE audit ADD COLUMN request_id TEXT");
+        Execute(connection, "CREATE INDEX IF NOT EXISTS audit_request ON audit(request_id) WHERE request_id IS NOT NULL");
     }
 
     /// <summary>The --db option of every node verb; the value may also come from MIDIA_DB or appsettings.json (Setting).</summary>

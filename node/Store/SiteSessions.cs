@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Midia.Rpc.Core;
 using Microsoft.Data.Sqlite;
 using Midia.Node.Audit;
 using Midia.Node.Consent;
@@ -15,9 +16,12 @@ namespace Midia.Node.Store;
 /// </summary>
 public sealed class SiteSession : IDisposable
 {
-    public SiteSession(string dbPath)
+    public SiteSession(string dbPath) : this(SiteDatabase.Open(dbPath)) { }
+
+    /// <summary>On a connection the caller opened (and the session now owns).</summary>
+    public SiteSession(SqliteConnection connection)
     {
-        Connection = SiteDatabase.Open(dbPath);
+        Connection = connection;
         Evaluator = new CohortEvaluator(Connection);
         Consent = new ConsentLedger(Connection);
         Disclosure = new DisclosureControl(Connection);
@@ -40,32 +44,91 @@ public sealed class SiteSession : IDisposable
 /// <summary>
 /// A small pool of sessions for a serving node: as many requests run at once as there are
 /// sessions (one per core by default); the rest wait their turn or their deadline.
+/// A request that meets a storage fault (disk full, read-only or failing database) ends with a
+/// status that says so (StorageFault) and its session is reopened for the next request, so the
+/// node answers again as soon as the condition ends, without a restart.
 /// </summary>
 public sealed class SiteSessions : IDisposable
 {
-    readonly Channel<SiteSession> idle;
-    readonly List<SiteSession> all = [];
+    readonly Channel<SiteSession?> idle;
+    readonly Func<SiteSession> open;
+    readonly Lock gate = new();
+    readonly HashSet<SiteSession> all = [];
 
-    public SiteSessions(string dbPath, int size)
+    public SiteSessions(string dbPath, int size) : this(size, () => new SiteSession(dbPath)) { }
+
+    /// <summary>With the way each session is opened (tests put a node's database under a fault this way).</summary>
+    public SiteSessions(int size, Func<SiteSession> open)
     {
-        idle = Channel.CreateBounded<SiteSession>(size);
-        for (var i = 0; i < size; i++)
-        {
-            var session = new SiteSession(dbPath);
-            all.Add(session);
-            idle.Writer.TryWrite(session);
-        }
+        this.open = open;
+        idle = Channel.CreateBounded<SiteSession?>(size);
+        for (var i = 0; i < size; i++) idle.Writer.TryWrite(Track(open()));
     }
 
     public async Task<T> RunAsync<T>(Func<SiteSession, T> work, CancellationToken cancellationToken)
     {
         var session = await idle.Reader.ReadAsync(cancellationToken);
-        try { return await Task.Run(() => work(session), cancellationToken); }
+        try
+        {
+            session ??= Track(Reopen());
+            return await Task.Run(() => work(session), cancellationToken);
+        }
+        catch (SqliteException e) when (StorageFault.Describe(e) is { } fault)
+        {
+            Retire(session);
+            session = null;
+            throw fault;
+        }
         finally { idle.Writer.TryWrite(session); }
+    }
+
+    SiteSession Reopen()
+    {
+        try { return open(); }
+        catch (SqliteException e) when (StorageFault.Describe(e) is { } fault) { throw fault; }
+    }
+
+    SiteSession Track(SiteSession session)
+    {
+        lock (gate) all.Add(session);
+        return session;
+    }
+
+    void Retire(SiteSession? session)
+    {
+        if (session is null) return;
+        lock (gate) all.Remove(session);
+        session.Dispose();
     }
 
     public void Dispose()
     {
-        foreach (var session in all) session.Dispose();
+        lock (gate)
+        {
+            foreach (var session in all) session.Dispose();
+            all.Clear();
+        }
     }
+}
+
+/// <summary>
+/// The one mapping from a database that cannot take a write to the status the caller sees. A
+/// request whose audit entry cannot be written is not answered: nothing leaves the node unaudited.
+/// </summary>
+public static class StorageFault
+{
+    public const string SiteStatusTrailer = "midia-site-status";
+
+    public static RpcException? Describe(SqliteException e) => e.SqliteErrorCode switch
+    {
+        13 => Fault(StatusCode.ResourceExhausted, "the site database is full (no space left on its disk, or its size limit reached)"),
+        8 => Fault(StatusCode.Unavailable, "the site database is read-only"),
+        10 or 14 => Fault(StatusCode.Unavailable, "the site database cannot be read or written (I/O error)"),
+        5 or 6 => Fault(StatusCode.Unavailable, "the site database is busy (locked by another writer)"),
+        _ => null,
+    };
+
+    static RpcException Fault(StatusCode code, string what) =>
+        new(new Status(code, $"{what}: the request was not answered; the node answers again once the site admin has fixed the storage"),
+            new Metadata { { SiteStatusTrailer, "storage" } });
 }

@@ -97,4 +97,15 @@ public sealed class PageRoleTests : IAsyncLifetime
         Assert.Contains("User name", Browser.Text(page));
         Assert.Contains("<html lang=\"en\">", page);
     }
+
+    [Fact]
+    public async Task The_researcher_view_speaks_german_to_a_german_browser()
+    {
+        using var browser = new Browser(portal, language: "de");
+        await browser.SignInAsync("ada");
+        var page = Browser.Text((await browser.GetPageAsync("/Research")).Body);
+        Assert.Contains("Kohorten-Baukasten", page);
+        Assert.Contains("Im Netzwerk zählen", page);
+        Assert.DoesNotContain("Count across the network", page);
+    }
 }

@@ -50,6 +50,8 @@ public sealed class ConsentNetwork : IAsyncDisposable
     public List<TestNode> Nodes { get; } = [];
     public CoordinatorServer? Coordinator { get; private set; }
     public TimeSpan SyncInterval { get; init; } = TimeSpan.FromMilliseconds(50);
+    public Midia.Coordinator.FanOut.FanOutOptions FanOut { get; init; } = new();
+    public Midia.Coordinator.Quota.QuotaOptions Quota { get; init; } = new();
 
     public TestNode this[string site] => Nodes.Single(n => n.Site == site);
 
@@ -63,7 +65,11 @@ public sealed class ConsentNetwork : IAsyncDisposable
 
     public async Task StartCoordinatorAsync()
     {
-        var settings = new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, CoordinatorPort), Material("coordinator", "coordinator"), CoordinatorDb, SitesFile);
+        var settings = new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, CoordinatorPort), Material("coordinator", "coordinator"), CoordinatorDb, SitesFile)
+        {
+            FanOut = FanOut,
+            Quota = Quota,
+        };
         Coordinator = await CoordinatorServer.StartAsync(settings, NullLoggerFactory.Instance);
     }
 
@@ -172,6 +178,10 @@ public sealed class TestNode(ConsentNetwork network, string site, int port)
     public ConsentSync? Sync { get; private set; }
     public NetworkConsent Store => store ?? throw new InvalidOperationException($"{site} is not running");
     public bool Running => server is not null;
+    /// <summary>How the node opens its database sessions (Faults: a read-only or full database).</summary>
+    public Func<SiteSession>? OpenSession { get; set; }
+    /// <summary>The node's clock for the tickets it seals (Faults: clock skew between sites).</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
 
     /// <summary>Patients as an import writes them (no linkage: the node sets it), each with an open research permit document.</summary>
     public void Import(params TestPatient[] patients)
@@ -235,14 +245,14 @@ public sealed class TestNode(ConsentNetwork network, string site, int port)
     {
         if (!File.Exists(DbPath)) SiteDatabase.Open(DbPath).Dispose();
         var tls = network.Material("node", $"node-{site}", site);
-        sessions = new SiteSessions(DbPath, 1);
+        sessions = OpenSession is { } open ? new SiteSessions(1, open) : new SiteSessions(DbPath, 1);
         store = new NetworkConsent(DbPath, site);
         channel = RpcChannel.ForAddress(new Uri($"https://127.0.0.1:{network.CoordinatorPort}"), new RpcChannelOptions { Tls = tls });
         Sync = new ConsentSync(store, network.Key, channel.CreateCallInvoker(), NullLogger.Instance, network.SyncInterval);
         server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, port), Tls = tls }, NullLoggerFactory.Instance);
         server.AddService(NodeReflection.Descriptor.Services[0], new ResearchQueries(site, sessions));
         server.AddService(ConsentReceiver.Descriptor, receiver is null ? new ConsentReceiver(store, Sync) : receiver(store, Sync));
-        server.AddService(PatientCare.Descriptor, new PatientCare(site, sessions, network.Key, new PatientReports(site, sessions)));
+        server.AddService(PatientCare.Descriptor, new PatientCare(site, sessions, network.Key, new PatientReports(site, sessions)) { Tickets = new PatientTickets(Clock) });
         server.AddService(Midia.Node.Patients.PatientAccess.Descriptor, new Midia.Node.Patients.PatientAccess(site, sessions, network.Key, Sync, channel.CreateCallInvoker()));
         await server.StartAsync();
     }

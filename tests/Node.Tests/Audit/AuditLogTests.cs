@@ -41,7 +41,39 @@ public sealed class AuditLogTests
         command.CommandText = "SELECT name FROM pragma_table_info('audit')";
         var columns = new List<string>();
         using (var reader = command.ExecuteReader()) while (reader.Read()) columns.Add(reader.GetString(0));
-        Assert.Equal(["id", "time", "user_name", "user_role", "project", "query_type", "query_hash", "outcome", "reason", "released"], columns);
+        // request_id is the coordinator's id of the request (a query or summary), never about a person.
+        Assert.Equal(["id", "time", "user_name", "user_role", "project", "query_type", "query_hash", "outcome", "reason", "released", "request_id"], columns);
+    }
+
+    [Fact]
+    public void AnAuditTableFromBeforeRequestIdsGainsTheColumnAndKeepsItsRows()
+    {
+        var folder = Directory.CreateTempSubdirectory("midia-audit-upgrade-").FullName;
+        var path = Path.Combine(folder, "site.db");
+        try
+        {
+            using (var old = new SqliteConnection($"Data Source={path};Pooling=False"))
+            {
+                old.Open();
+                using var create = old.CreateCommand();
+                create.CommandText = """
+                    CREATE TABLE audit (id INTEGER PRIMARY KEY, time TEXT NOT NULL, user_name TEXT, user_role TEXT, project TEXT,
+                      query_type TEXT NOT NULL, query_hash TEXT, outcome TEXT NOT NULL, reason TEXT, released TEXT);
+                    INSERT INTO audit(time, user_name, query_type, outcome) VALUES ('2026-01-05T09:00:00.000Z', 'Dr. A', 'cohort-count', 'answered');
+                    """;
+                create.ExecuteNonQuery();
+            }
+            using var connection = Midia.Node.Store.SiteDatabase.Open(path);
+            var log = new AuditLog(connection);
+            log.Answered("Dr. B", "researcher", null, "cohort-count", "h", "≈10", requestId: "q-2");
+            var entries = log.Read();
+            Assert.Equal([("Dr. A", (string?)null), ("Dr. B", "q-2")], entries.Select(e => (e.UserName!, e.RequestId)));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, true);
+        }
     }
 
     [Fact]

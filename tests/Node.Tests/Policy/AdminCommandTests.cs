@@ -86,12 +86,13 @@ public sealed class AdminCommandTests
         using var site = new ScratchSite();
         var log = new AuditLog(site.Connection);
         log.Record(new AuditEntry(new DateTime(2026, 1, 5, 9, 0, 0, DateTimeKind.Utc), "Dr. A", "researcher", "P1", "cohort-count", "h1", AuditOutcome.Answered, null, "≈140 (noise)"));
-        log.Record(new AuditEntry(new DateTime(2026, 2, 5, 9, 0, 0, DateTimeKind.Utc), "Dr. B", "researcher", "P2", "stratified-count", "h2", AuditOutcome.Refused, "query type stratified-count not approved by the site admin", null));
+        log.Record(new AuditEntry(new DateTime(2026, 2, 5, 9, 0, 0, DateTimeKind.Utc), "Dr. B", "researcher", "P2", "stratified-count", "h2", AuditOutcome.Refused, "query type stratified-count not approved by the site admin", null, "q-0001"));
         var run = ScratchSite.Run("admin", "audit", "--db", site.Path, "--since", "2026-02-01", "--json");
         Assert.Equal(0, run.Exit);
         using var json = JsonDocument.Parse(run.Out);
         var entry = Assert.Single(json.RootElement.GetProperty("entries").EnumerateArray());
-        Assert.Equal(("Dr. B", "refused", "2026-02-05T09:00:00.000Z"), (entry.GetProperty("user").GetString(), entry.GetProperty("outcome").GetString(), entry.GetProperty("time").GetString()));
+        Assert.Equal(("Dr. B", "refused", "2026-02-05T09:00:00.000Z", "q-0001"),
+            (entry.GetProperty("user").GetString(), entry.GetProperty("outcome").GetString(), entry.GetProperty("time").GetString(), entry.GetProperty("requestId").GetString()));
         var text = ScratchSite.Run("admin", "audit", "--db", site.Path);
         Assert.Equal(2, text.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Contains("≈140", text.Out);

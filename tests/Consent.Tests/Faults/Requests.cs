@@ -1,0 +1,62 @@
+using Midia.Consent.Tests.Support;
+using Midia.Protos.Coordinator.V1;
+using Midia.Protos.Node.V1;
+using Midia.Rpc.Client;
+using Midia.Rpc.Core;
+
+namespace Midia.Consent.Tests.Faults;
+
+/// <summary>A researcher's federated count as the stream delivers it: the query id and each site's result.</summary>
+public sealed record CountOutcome(string QueryId, IReadOnlyDictionary<string, SiteResult> Sites, CountTotal? Total);
+
+/// <summary>
+/// The two requests every fault scenario sends, as the `midia` tool sends them: a federated count
+/// (researcher → coordinator) and a clinician's summary (resolve at the own site's node, then the
+/// coordinator). Generous client deadlines: a hang fails the test with DEADLINE_EXCEEDED instead of hanging it.
+/// </summary>
+public static class Requests
+{
+    static readonly Method<CountRequest, CountEvent> Count = Method<CountRequest, CountEvent>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research"), "Count");
+    static readonly Method<SummaryRequest, SummaryReply> Summary = Method<SummaryRequest, SummaryReply>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care"), "Summary");
+    static readonly Method<ResolvePatientRequest, ResolvePatientReply> Resolve = Method<ResolvePatientRequest, ResolvePatientReply>.From(NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare"), "ResolvePatient");
+
+    public static CallOptions Options() => new(Deadline: DateTime.UtcNow.AddSeconds(90));
+
+    /// <summary>Women with breast cancer (C50) diagnosed after a day unique to <paramref name="n"/>, so the coordinator's history never replays it.</summary>
+    public static string BreastCancerQuery(int n) =>
+        """{"version": "2", "display": "fault workload @N", "inclusionCriteria": [[{"termCodes": [{"system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm", "code": "C50"}], "timeRestriction": {"afterDate": "@D"}}]]}"""
+            .Replace("@N", n.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Replace("@D", new DateOnly(1990, 1, 1).AddDays(n).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+
+    public static async Task<CountOutcome> CountAsync(CallInvoker researcher, string ccdl)
+    {
+        using var call = researcher.AsyncServerStreamingCall(Count, Options(), new CountRequest { CcdlJson = ccdl });
+        var queryId = "";
+        var sites = new Dictionary<string, SiteResult>();
+        CountTotal? total = null;
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
+        {
+            var e = call.ResponseStream.Current;
+            switch (e.EventCase)
+            {
+                case CountEvent.EventOneofCase.Started: queryId = e.Started.QueryId; break;
+                case CountEvent.EventOneofCase.Site: sites[e.Site.Site] = e.Site; break;
+                case CountEvent.EventOneofCase.Total: total = e.Total; break;
+            }
+        }
+        return new CountOutcome(queryId, sites, total);
+    }
+
+    public static async Task<SummaryReply> SummaryAsync(CallInvoker clinicianAtNode, CallInvoker clinicianAtCoordinator, string site, string localId)
+    {
+        var ticket = (await clinicianAtNode.AsyncUnaryCall(Resolve, Options(), new ResolvePatientRequest { LocalId = localId }).ResponseAsync).Ticket;
+        return await clinicianAtCoordinator.AsyncUnaryCall(Summary, Options(), new SummaryRequest { Site = site, Ticket = ticket }).ResponseAsync;
+    }
+
+    /// <summary>Audit rows of a site per request id (the coordinator's query or summary request id): "outcome" each.</summary>
+    public static Dictionary<string, List<string>> AuditByRequest(TestNode node) =>
+        node.Rows("SELECT request_id, outcome FROM audit WHERE request_id IS NOT NULL ORDER BY id")
+            .Select(r => r.Split('|'))
+            .GroupBy(r => r[0], r => r[1])
+            .ToDictionary(g => g.Key, g => g.ToList());
+}
