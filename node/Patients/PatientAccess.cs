@@ -157,8 +157,9 @@ public sealed class PatientAccess(string site, SiteSessions sessions, LinkageKey
                 using var call = coordinator.AsyncUnaryCall(Applied, new CallOptions(Deadline: DateTime.UtcNow + CoordinatorTimeout, CancellationToken: cancel), new AppliedRequest { Seq = change.Seq });
                 change.Sites.AddRange((await call.ResponseAsync).Sites);
             }
-            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+            catch (RpcException)
             {
+                // The change is in force here whatever the coordinator says; where else is only unknown.
                 change.Note = $"in force at {site}; the network cannot be asked just now where else it is in force";
             }
         }

@@ -123,9 +123,13 @@ public sealed class CareJourneyTests : IAsyncLifetime
         // Each site says when it applied each change.
         foreach (var purpose in patient["after"]!.AsArray())
             Assert.All(purpose!["sites"]!.AsArray(), s => Assert.Contains("in force since", s!["text"]!.GetValue<string>()));
-        Assert.True(patient["noHorizontalScroll"]!.GetValue<bool>() && patient["noHorizontalScrollAfter"]!.GetValue<bool>(), "the patient view scrolls sideways on a phone");
+        Assert.True(patient["noHorizontalScroll"]!.GetValue<bool>() && patient["noHorizontalScrollAfter"]!.GetValue<bool>() && patient["noHorizontalScrollReport"]!.GetValue<bool>(),
+            "the patient view scrolls sideways on a phone");
         // Her report lists the physician's look at her record at erlangen (released, before she revoked).
         Assert.Contains(patient["accesses"]!.AsArray(), a => a!["purpose"]!.GetValue<string>() == "patient-summary" && a["outcome"]!.GetValue<string>() == "released" && a["text"]!.GetValue<string>().Contains("lena"));
+        // ... and the one research query that counted her so far: the first count, at erlangen (munich holds no C50 for her).
+        Assert.Equal(["erlangen"], patient["research"]!.AsArray().Select(r => r!["site"]!.GetValue<string>()));
+        Assert.Equal(["erlangen Ok", "munich Ok"], patient["reportSites"]!.AsArray().Select(r => $"{r!["site"]} {r["status"]}"));
         // One click, one change: the network holds exactly the two revocations, as pseudonyms from erlangen; each site's own ledger honours them.
         Assert.Equal(["erlangen 2.16.840.1.113883.3.1937.777.24.5.3.8 deny", "erlangen care-sharing deny"], network.ConsentLog());
         Assert.False(Permitted("erlangen", "e-anna", ConsentPolicies.Research));

@@ -8,26 +8,22 @@ using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
 using Midia.Rpc.Core;
 using RpcCode = Midia.Rpc.Core.StatusCode;
-using ReportReply = Midia.Protos.Coordinator.V1.PatientReportReply;
 
 namespace Midia.Portal.Pages.Patient;
 
 /// <summary>
 /// The patient view: consent per purpose in plain words, granted or revoked with one click
 /// (midia.node.v1.PatientAccess at the home site's node: the `consent set` path to every site),
-/// where each change is in force and since when, and the transparency report — who looked at the
-/// record and which research counted the patient, with what result. The account's KVNR goes
-/// only to the home site's node; nothing is kept here between requests.
+/// and where each change is in force and since when (the transparency report is Report.cshtml).
+/// The account's KVNR goes only to the home site's node; nothing is kept here between requests.
 /// </summary>
 [Authorize(Roles = "patient")]
 public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
 {
-    static readonly Google.Protobuf.Reflection.ServiceDescriptor Access = PatientReflection.Descriptor.Services.Single(s => s.Name == "PatientAccess");
+    public static readonly Google.Protobuf.Reflection.ServiceDescriptor Access = PatientReflection.Descriptor.Services.Single(s => s.Name == "PatientAccess");
 
     public PatientConsentReply? Consent { get; private set; }
-    public ReportReply? Report { get; private set; }
     public string? Problem { get; private set; }
-    public string? ReportProblem { get; private set; }
     /// <summary>What the last click did, said back to the patient.</summary>
     public string? Done { get; private set; }
 
@@ -38,7 +34,6 @@ public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
             Done = words.Format(permit ? "You granted: {0}. It is in force at your home site now and is being passed on to every other site."
                                        : "You revoked: {0}. It is in force at your home site now and is being passed on to every other site.", words[PurposeTitle(changed)]);
         await LoadConsentAsync(cancel);
-        await LoadReportAsync(cancel);
     }
 
     /// <summary>One click: the change, then a redirect, so reloading the page never repeats it.</summary>
@@ -55,7 +50,6 @@ public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
             Problem = PortalNetwork.Explain(e, words["your home site"]);
             Response.StatusCode = e.StatusCode == RpcCode.InvalidArgument ? StatusCodes.Status400BadRequest : StatusCodes.Status502BadGateway;
             await LoadConsentAsync(cancel);
-            await LoadReportAsync(cancel);
             return Page();
         }
     }
@@ -72,19 +66,10 @@ public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
         }
     }
 
-    async Task LoadReportAsync(CancellationToken cancel)
-    {
-        try
-        {
-            Report = await network.NodeAsync<PatientAccessReportRequest, ReportReply>(Access, "Report", new PatientAccessReportRequest { Patient = Me() }, User, cancel);
-        }
-        catch (RpcException e)
-        {
-            ReportProblem = PortalNetwork.Explain(e, words["your home site"]);
-        }
-    }
+    PatientRef Me() => Me(User);
 
-    PatientRef Me() => new() { Kvnr = User.Kvnr() ?? "" };
+    /// <summary>The patient the account is bound to (sign-in put the KVNR in the cookie).</summary>
+    public static PatientRef Me(System.Security.Claims.ClaimsPrincipal user) => new() { Kvnr = user.Kvnr() ?? "" };
 
     public static string PurposeTitle(string purpose) => purpose switch
     {
@@ -98,14 +83,6 @@ public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
         "research" => "Researchers may count you in statistics over many patients, for example: how many women with HER2-positive breast cancer were treated with trastuzumab? Only numbers leave your hospital, made slightly fuzzy so that no single person can be recognised — never your name or your record.",
         "care-sharing" => "A doctor treating you at another hospital or practice of the network may see your diagnoses, therapies, results and imaging from here, for your care. Your own site's doctors always see your record.",
         _ => "",
-    };
-
-    public string SiteStatus(SiteReport site) => site.Status switch
-    {
-        Midia.Protos.Coordinator.V1.SiteStatus.Ok => words["answered"],
-        Midia.Protos.Coordinator.V1.SiteStatus.NotShared => words["has no record of you"],
-        Midia.Protos.Coordinator.V1.SiteStatus.NotApproved => words["does not take part in reports yet"],
-        _ => words["could not be asked just now"],
     };
 
     /// <summary>An ISO time as the patient reads it: date and minute, UTC said plainly.</summary>

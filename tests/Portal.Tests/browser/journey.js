@@ -94,11 +94,15 @@ async function patientRevoke(page) {
     await page.waitForTimeout(500);
     await page.goto(new URL('/Patient', spec.baseUrl).href);
   }
+  observed.noHorizontalScrollAfter = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  await shot(page, 'applied');
+  // The transparency report is its own page: asking is itself a recorded access at every site.
+  await Promise.all([page.waitForNavigation(), page.click('#report-link')]);
   observed.reportSites = await page.$$eval('#report-sites li', l => l.map(li => ({ site: li.dataset.site, status: li.dataset.status })));
   observed.accesses = await page.$$eval('#accesses tbody tr', rows => rows.map(r => ({ purpose: r.dataset.purpose, outcome: r.dataset.outcome, text: r.textContent.replace(/\s+/g, ' ').trim() })));
   observed.research = await page.$$eval('#research-uses li', l => l.map(li => ({ project: li.dataset.project, site: li.dataset.site, text: li.textContent.replace(/\s+/g, ' ').trim() })));
-  observed.noHorizontalScrollAfter = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
-  await shot(page, 'applied');
+  observed.noHorizontalScrollReport = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  await shot(page, 'report');
 }
 
 // The researcher view: a CCDL query typed into the builder's editor, counted live across the network.
