@@ -114,6 +114,34 @@ public sealed class PatientAccessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASiteThatIsDownShowsTheChangeAsNotYetAppliedUntilItIsBack()
+    {
+        await network["munich"].StopAsync();
+        await Call(Portal(), SetMethod, new SetPatientConsentRequest { Patient = Anna, Purpose = "research", Permit = false });
+
+        PurposeConsent research = null!;
+        await ConsentNetwork.Eventually(() =>
+        {
+            research = Call(Portal(), ConsentMethod, new PatientConsentRequest { Patient = Anna }).GetAwaiter().GetResult().Purposes.Single(p => p.Purpose == "research");
+            return research.LastChange.Sites.Count(s => s.Applied) == 2;
+        }, "erlangen and practice acknowledged the change");
+        var munich = research.LastChange.Sites.Single(s => s.Site == "munich");
+        Assert.False(munich.Applied);
+        Assert.Equal("", munich.AppliedAt);
+
+        await network["munich"].StartAsync();
+        await ConsentNetwork.Eventually(() =>
+        {
+            research = Call(Portal(), ConsentMethod, new PatientConsentRequest { Patient = Anna }).GetAwaiter().GetResult().Purposes.Single(p => p.Purpose == "research");
+            return research.LastChange.Sites.All(s => s.Applied);
+        }, "munich applied the change once it was back");
+        Assert.False(network["munich"].Permitted(AnnaMunich.ResourceId));
+        // When munich applied it is no earlier than when erlangen did: it was down in between.
+        var at = research.LastChange.Sites.ToDictionary(s => s.Site, s => DateTime.Parse(s.AppliedAt, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(at["munich"] >= at["erlangen"], $"munich {at["munich"]:O}, erlangen {at["erlangen"]:O}");
+    }
+
+    [Fact]
     public async Task OnlyTheHomeSitesPortalActingForAPatientGetsInAndARefusedChangeLeavesNothing()
     {
         async Task<RpcException> Refused(Caller caller, SetPatientConsentRequest request) =>
