@@ -40,8 +40,14 @@ abstract class FhirElements
     protected string? String(JsonElement parent, string name, string path) =>
         Get(parent, name, JsonValueKind.String, path, out var value) ? value.GetString() : null;
 
-    protected double? Number(JsonElement parent, string name, string path) =>
-        Get(parent, name, JsonValueKind.Number, path, out var value) ? value.GetDouble() : null;
+    protected double? Number(JsonElement parent, string name, string path)
+    {
+        if (!Get(parent, name, JsonValueKind.Number, path, out var value)) return null;
+        var number = value.GetDouble();
+        if (double.IsFinite(number)) return number;
+        Problem(path, "a number beyond the range of a double");
+        return null;
+    }
 
     protected bool? Boolean(JsonElement parent, string name, string path)
     {

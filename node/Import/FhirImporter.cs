@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.Data.Sqlite;
 using Midia.Node.Store;
 
@@ -123,9 +124,12 @@ public sealed class FhirImporter : IDisposable
         try
         {
             var batch = new List<MappedResource>(BatchSize);
-            foreach (var (line, number) in Lines(run.Path))
+            foreach (var (line, number, tooLong) in Lines(run.Path))
             {
-                if (ReadLine(run, line, number) is { } mapped) batch.Add(mapped);
+                var mapped = tooLong
+                    ? MappedResource.Unreadable(new ImportProblem(run.Path, number, $"line longer than {MaxLineBytes >> 20} MiB: one resource per line is read up to that size; the line was skipped unread"))
+                    : ReadLine(run, line, number);
+                if (mapped is not null) batch.Add(mapped);
                 if (batch.Count == BatchSize)
                 {
                     batches.Add(batch, stop.Token);
@@ -147,16 +151,35 @@ public sealed class FhirImporter : IDisposable
 
     const int BatchSize = 256;
 
-    /// <summary>The lines of a file (without the newline), with their 1-based numbers.</summary>
-    static IEnumerable<(ReadOnlyMemory<byte> Line, int Number)> Lines(string path)
+    /// <summary>
+    /// The longest NDJSON line read (one resource). Longer lines are refused with their number and
+    /// skipped without being held, so a hostile or broken file cannot make the node buffer it whole.
+    /// </summary>
+    public const int MaxLineBytes = 16 << 20;
+
+    /// <summary>The largest Bundle or single-resource JSON file, which is parsed as one document; larger exports come as NDJSON.</summary>
+    public const long MaxJsonFileBytes = 256L << 20;
+
+    /// <summary>The lines of a file (without the newline), with their 1-based numbers; a line of MaxLineBytes or more comes empty, marked too long.</summary>
+    static IEnumerable<(ReadOnlyMemory<byte> Line, int Number, bool TooLong)> Lines(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         var buffer = new byte[1 << 20];
         int filled = 0, number = 0;
-        bool eof = false;
+        bool eof = false, skipping = false;
         while (!eof)
         {
-            if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2); // a line longer than the buffer
+            if (filled == buffer.Length)
+            {
+                if (buffer.Length < MaxLineBytes) Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaxLineBytes)); // a long line
+                else
+                {
+                    // A line over the cap: reported once, the rest of it is dropped as it is read.
+                    if (!skipping) yield return (ReadOnlyMemory<byte>.Empty, ++number, true);
+                    skipping = true;
+                    filled = 0;
+                }
+            }
             int read = stream.Read(buffer, filled, buffer.Length - filled);
             if (read == 0) eof = true;
             filled += read;
@@ -166,12 +189,13 @@ public sealed class FhirImporter : IDisposable
                 int newline = Array.IndexOf(buffer, (byte)'\n', start, filled - start);
                 if (newline < 0)
                 {
-                    if (eof && start < filled) yield return (buffer.AsMemory(start, filled - start), ++number);
+                    if (eof && start < filled && !skipping) yield return (buffer.AsMemory(start, filled - start), ++number, false);
                     if (eof) start = filled;
                     break;
                 }
                 // The caller is done with a line before asking for the next: the buffer can be reused.
-                yield return (buffer.AsMemory(start, newline - start), ++number);
+                if (skipping) skipping = false; // the end of the over-long line
+                else yield return (buffer.AsMemory(start, newline - start), ++number, false);
                 start = newline + 1;
             }
             Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
@@ -183,6 +207,8 @@ public sealed class FhirImporter : IDisposable
     {
         if (number == 1 && line.Span.StartsWith("\uFEFF"u8)) line = line[3..];
         if (line.Span.Trim(" \t\r"u8).IsEmpty) return null;
+        if (!Utf8.IsValid(line.Span))
+            return MappedResource.Unreadable(new ImportProblem(run.Path, number, $"not valid UTF-8 at column {FirstInvalidUtf8(line.Span) + 1}: FHIR JSON is UTF-8"));
         JsonDocument document;
         try
         {
@@ -195,6 +221,26 @@ public sealed class FhirImporter : IDisposable
         using (document) return Map(run, document.RootElement, number, "", null);
     }
 
+    /// <summary>The offset of the first byte that does not start or continue a valid UTF-8 sequence.</summary>
+    static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        var at = 0;
+        while (at < bytes.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes[at..], out _, out var consumed) != System.Buffers.OperationStatus.Done) return at;
+            at += consumed;
+        }
+        return at;
+    }
+
+    /// <summary>
+    /// System.Text.Json parses an escaped lone surrogate ("\ud800") and only refuses it when the
+    /// string is read: that is bad input, reported like any other, not a crash.
+    /// </summary>
+    static bool IsUnreadableText(InvalidOperationException e) => e.TargetSite?.Module.Assembly == typeof(JsonDocument).Assembly;
+
+    const string UnreadableText = "a string or field name holds an escaped lone UTF-16 surrogate (\\ud800-\\udfff), which is not text";
+
     static string FirstSentence(string message)
     {
         var at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
@@ -205,7 +251,20 @@ public sealed class FhirImporter : IDisposable
     void ReadJson(FileRun run)
     {
         mapping.BundlePatients = null;
+        var size = new FileInfo(run.Path).Length;
+        if (size > MaxJsonFileBytes)
+        {
+            run.Problems.Add(new ImportProblem(run.Path, 0, $"{size >> 20} MiB is over the {MaxJsonFileBytes >> 20} MiB a JSON file is read whole; export as NDJSON (one resource per line) instead"));
+            return;
+        }
         var bytes = File.ReadAllBytes(run.Path);
+        if (!Utf8.IsValid(bytes))
+        {
+            var at = FirstInvalidUtf8(bytes);
+            var lineStart = System.Array.LastIndexOf(bytes, (byte)'\n', Math.Max(at - 1, 0)) + 1;
+            run.Problems.Add(new ImportProblem(run.Path, bytes.AsSpan(0, at).Count((byte)'\n') + 1, $"not valid UTF-8 at column {at - lineStart + 1}: FHIR JSON is UTF-8"));
+            return;
+        }
         JsonDocument document;
         try
         {
@@ -219,9 +278,16 @@ public sealed class FhirImporter : IDisposable
         using (document)
         {
             var root = document.RootElement;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("resourceType", out var rt) && rt.ValueKind == JsonValueKind.String && rt.ValueEquals("Bundle"))
-                Bundle(run, root);
-            else Apply(run, Map(run, root, 0, "", null));
+            try
+            {
+                if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("resourceType", out var rt) && rt.ValueKind == JsonValueKind.String && rt.ValueEquals("Bundle"))
+                    Bundle(run, root);
+                else Apply(run, Map(run, root, 0, "", null));
+            }
+            catch (InvalidOperationException e) when (IsUnreadableText(e))
+            {
+                run.Problems.Add(new ImportProblem(run.Path, 0, UnreadableText));
+            }
         }
     }
 
@@ -268,6 +334,18 @@ public sealed class FhirImporter : IDisposable
 
     /// <summary>Reads one resource (no database involved).</summary>
     MappedResource Map(FileRun run, JsonElement resource, int line, string jsonPath, string? fallbackId)
+    {
+        try
+        {
+            return MapResource(run, resource, line, jsonPath, fallbackId);
+        }
+        catch (InvalidOperationException e) when (IsUnreadableText(e))
+        {
+            return MappedResource.Unreadable(new ImportProblem(run.Path, line, $"{Where(jsonPath)}{UnreadableText}"));
+        }
+    }
+
+    MappedResource MapResource(FileRun run, JsonElement resource, int line, string jsonPath, string? fallbackId)
     {
         if (resource.ValueKind != JsonValueKind.Object)
             return MappedResource.Unreadable(new ImportProblem(run.Path, line, $"{Where(jsonPath)}expected a FHIR resource (a JSON object)"));
@@ -367,9 +445,15 @@ public sealed class FhirImporter : IDisposable
     public void Finish()
     {
         if (deferredIndexes is null) return;
-        foreach (var sql in deferredIndexes) SiteDatabase.Execute(db, sql);
+        // Another connection opening the database meanwhile (a serving node) may have made them already.
+        foreach (var sql in deferredIndexes) SiteDatabase.Execute(db, IfNotExists(sql));
         deferredIndexes = null;
     }
+
+    /// <summary>sqlite_master keeps CREATE INDEX without its IF NOT EXISTS; put it back.</summary>
+    static string IfNotExists(string createIndex) =>
+        System.Text.RegularExpressions.Regex.Replace(createIndex, "^CREATE (UNIQUE )?INDEX (?!IF NOT EXISTS)", "CREATE $1INDEX IF NOT EXISTS ",
+            System.Text.RegularExpressions.RegexOptions.IgnoreCase);
 
     public void Dispose()
     {

@@ -28,21 +28,40 @@ static class CcdlReader
         {
             throw new CcdlException("$", $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message.Split(" LineNumber")[0]}");
         }
+        catch (ArgumentException)
+        {
+            // A lone UTF-16 surrogate (the text was not Unicode) cannot become the UTF-8 the parser reads.
+            var at = LoneSurrogate(json);
+            throw new CcdlException("$", $"not valid text: a lone UTF-16 surrogate at character {at + 1}; send the query as valid UTF-8");
+        }
         using (document)
         {
-            var root = Fields(document.RootElement, "$", "version", "display", "inclusionCriteria", "exclusionCriteria");
-            var version = String(root, "version", "$", required: true)!;
-            if (!Versions.Contains(version))
-                throw new CcdlException("version", $"unsupported CCDL version '{version}'; use \"2\"");
-            var display = String(root, "display", "$", required: false);
-
-            var inclusionWritten = Groups(root, "inclusionCriteria");
-            var exclusionWritten = Groups(root, "exclusionCriteria");
-            var inclusion = Canonical(inclusionWritten);
-            var exclusion = Canonical(exclusionWritten);
-            var first = inclusionWritten.Count > 0 ? CanonicalGroup(inclusionWritten[0]) : null;
-            return new CohortQuery(display, inclusion, exclusion, first);
+            try
+            {
+                return Walk(document.RootElement);
+            }
+            catch (InvalidOperationException e) when (FromJson(e))
+            {
+                // Field-name lookups unescape names; the places that read text name their path themselves.
+                throw new CcdlException("$", "a field name holds an escaped lone UTF-16 surrogate (\\ud800-\\udfff); that is not text");
+            }
         }
+    }
+
+    static CohortQuery Walk(JsonElement rootElement)
+    {
+        var root = Fields(rootElement, "$", "version", "display", "inclusionCriteria", "exclusionCriteria");
+        var version = String(root, "version", "$", required: true)!;
+        if (!Versions.Contains(version))
+            throw new CcdlException("version", $"unsupported CCDL version '{version}'; use \"2\"");
+        var display = String(root, "display", "$", required: false);
+
+        var inclusionWritten = Groups(root, "inclusionCriteria");
+        var exclusionWritten = Groups(root, "exclusionCriteria");
+        var inclusion = Canonical(inclusionWritten);
+        var exclusion = Canonical(exclusionWritten);
+        var first = inclusionWritten.Count > 0 ? CanonicalGroup(inclusionWritten[0]) : null;
+        return new CohortQuery(display, inclusion, exclusion, first);
     }
 
     static List<List<Criterion>> Groups(Dictionary<string, JsonElement> root, string name)
@@ -157,7 +176,7 @@ static class CcdlReader
     static AttributeFilter ReadAttributeFilter(JsonElement element, string path)
     {
         Expect(element, JsonValueKind.Object, path);
-        if (element.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "reference")
+        if (element.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && Text(type, $"{path}.type") == "reference")
             throw new CcdlException(path,
                 "attribute filters of type reference (criteria on a linked resource) cannot be evaluated by this node; remove the filter or ask for the linked criteria as a separate criterion");
         var codeElement = element.TryGetProperty("attributeCode", out var c) ? c : default;
@@ -174,7 +193,7 @@ static class CcdlReader
     static ValueFilter ReadValueFilter(JsonElement element, string path, CriterionKind kind, bool attribute)
     {
         Expect(element, JsonValueKind.Object, path);
-        var type = element.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+        var type = element.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? Text(t, $"{path}.type") : null;
         string[] extra = attribute ? ["attributeCode"] : [];
         switch (type)
         {
@@ -349,12 +368,15 @@ static class CcdlReader
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in element.EnumerateObject())
         {
-            var propertyPath = path == "$" ? property.Name : $"{path}.{property.Name}";
-            if (!allowed.Contains(property.Name))
-                throw new CcdlException(propertyPath, $"unknown field '{property.Name}'; allowed here: {string.Join(", ", allowed)}");
-            if (!seen.Add(property.Name))
-                throw new CcdlException(propertyPath, $"field '{property.Name}' appears twice; keep one");
-            if (property.Value.ValueKind != JsonValueKind.Null) fields[property.Name] = property.Value;
+            string name;
+            try { name = property.Name; }
+            catch (InvalidOperationException e) when (FromJson(e)) { throw new CcdlException(path, "a field name holds an escaped lone UTF-16 surrogate (\\ud800-\\udfff); that is not text"); }
+            var propertyPath = path == "$" ? name : $"{path}.{name}";
+            if (!allowed.Contains(name))
+                throw new CcdlException(propertyPath, $"unknown field '{name}'; allowed here: {string.Join(", ", allowed)}");
+            if (!seen.Add(name))
+                throw new CcdlException(propertyPath, $"field '{name}' appears twice; keep one");
+            if (property.Value.ValueKind != JsonValueKind.Null) fields[name] = property.Value;
         }
         return fields;
     }
@@ -365,7 +387,27 @@ static class CcdlReader
         if (!fields.TryGetValue(name, out var element))
             return required ? throw new CcdlException(path == "$" ? name : path, $"missing field '{name}'") : null;
         Expect(element, JsonValueKind.String, fieldPath);
-        return element.GetString()!;
+        return Text(element, fieldPath);
+    }
+
+    /// <summary>A string value; an escaped lone surrogate ("\ud800") parses as JSON but is no text.</summary>
+    static string Text(JsonElement element, string path)
+    {
+        try { return element.GetString()!; }
+        catch (InvalidOperationException e) when (FromJson(e)) { throw new CcdlException(path, "holds an escaped lone UTF-16 surrogate (\\ud800-\\udfff); that is not text"); }
+    }
+
+    /// <summary>System.Text.Json accepts an escaped lone surrogate and throws only when the text is read.</summary>
+    static bool FromJson(InvalidOperationException e) => e.TargetSite?.Module.Assembly == typeof(JsonDocument).Assembly;
+
+    static int LoneSurrogate(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+            else if (char.IsSurrogate(text[i])) return i;
+        }
+        return -1;
     }
 
     static void Expect(JsonElement element, JsonValueKind kind, string path)

@@ -84,6 +84,9 @@ public static class MessageFraming
                         {
                             if (encoding is null or MessageCompression.Identity)
                                 throw new RpcException(StatusCode.Internal, "Message is marked compressed but no grpc-encoding was given.");
+                            // Callers refuse unknown encodings up front; never guess one here.
+                            if (!MessageCompression.IsSupported(encoding))
+                                throw new RpcException(StatusCode.Internal, $"Message is compressed with unsupported grpc-encoding '{encoding}'.");
                             message = parser.ParseFrom(MessageCompression.Decompress(payload.ToArray(), maxReceiveMessageSize));
                         }
                     }

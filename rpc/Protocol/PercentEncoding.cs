@@ -37,7 +37,13 @@ public static class PercentEncoding
                 i += 2;
             }
             else if (c <= 0x7F) bytes.Add((byte)c);
-            else bytes.AddRange(Encoding.UTF8.GetBytes(c.ToString()));
+            else
+            {
+                // Outside the spec (headers are ASCII), but a surrogate pair is one character, not two U+FFFD.
+                var pair = char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]);
+                bytes.AddRange(Encoding.UTF8.GetBytes(value.Substring(i, pair ? 2 : 1)));
+                if (pair) i++;
+            }
         }
         // Invalid UTF-8 becomes U+FFFD rather than an exception.
         return Encoding.UTF8.GetString(bytes.ToArray());

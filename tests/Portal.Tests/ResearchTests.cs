@@ -38,6 +38,11 @@ public sealed class ResearchTests : IAsyncLifetime
         Assert.Contains("erlangen ok 3 exact", text);
         Assert.Contains("munich ok 5 exact", text);
         Assert.Contains("Total: 8", text);
+
+        // The coordinator passed on who asked and through which portal: munich's audit names both.
+        using var connection = Midia.Node.Store.SiteDatabase.Open(network["munich"].DbPath);
+        var entry = new Midia.Node.Audit.AuditLog(connection).Read().Last();
+        Assert.Equal(("ada via portal-erlangen", "researcher", "answered"), (entry.UserName, entry.UserRole, entry.Outcome));
     }
 
     [Fact]

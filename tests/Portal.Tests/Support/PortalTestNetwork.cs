@@ -38,15 +38,22 @@ public sealed class PortalTestNetwork : IAsyncDisposable
     public PortalTestNetwork(params string[] sites)
     {
         Directory.CreateDirectory(Folder);
+        foreach (var site in sites) Nodes.Add(new TestSite(this, site));
+        PickPorts();
+    }
+
+    /// <summary>Free ports for the coordinator and every node, and the sites file that names them.</summary>
+    void PickPorts()
+    {
         CoordinatorPort = FreePort();
-        foreach (var site in sites) Nodes.Add(new TestSite(this, site, FreePort()));
+        foreach (var node in Nodes) node.Port = FreePort();
         File.WriteAllText(SitesFile, JsonSerializer.Serialize(Nodes.Select(n => new { id = n.Site, address = n.Address })));
     }
 
     public string Folder { get; } = Path.Combine(Path.GetTempPath(), "midia-portal-tests-" + Guid.NewGuid().ToString("N")[..12]);
     public X509Certificate2 Authority { get; } = DevCertificates.CreateAuthority("Portal Tests CA");
     public LinkageKey Key { get; } = LinkageKey.FromSecret("a test linkage secret of at least thirty-two bytes"u8);
-    public int CoordinatorPort { get; }
+    public int CoordinatorPort { get; private set; }
     public Uri CoordinatorAddress => new($"https://127.0.0.1:{CoordinatorPort}");
     public string SitesFile => Path.Combine(Folder, "sites.json");
     public List<TestSite> Nodes { get; } = [];
@@ -71,7 +78,30 @@ public sealed class PortalTestNetwork : IAsyncDisposable
         return certificate;
     }
 
+    /// <summary>
+    /// Starts the coordinator and every node. Test processes run side by side, so a port picked free
+    /// may be taken before it is bound: then everything stops and starts again on new ports.
+    /// </summary>
     public async Task StartAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await StartOnceAsync();
+                return;
+            }
+            catch (Midia.Rpc.Hosting.CommandException e) when (attempt < 5 && e.Message.Contains("already in use", StringComparison.Ordinal))
+            {
+                foreach (var node in Nodes) await node.StopAsync();
+                if (Coordinator is not null) await Coordinator.DisposeAsync();
+                Coordinator = null;
+                PickPorts();
+            }
+        }
+    }
+
+    async Task StartOnceAsync()
     {
         var settings = new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, CoordinatorPort), Material("coordinator", "coordinator"), Path.Combine(Folder, "coordinator.db"), SitesFile);
         Coordinator = await CoordinatorServer.StartAsync(settings, NullLoggerFactory.Instance);
@@ -118,7 +148,7 @@ public sealed class PortalTestNetwork : IAsyncDisposable
 }
 
 /// <summary>One site: its node (as `midia-node serve` wires it) and, on request, its portal.</summary>
-public sealed class TestSite(PortalTestNetwork network, string site, int port)
+public sealed class TestSite(PortalTestNetwork network, string site)
 {
     SiteSessions? sessions;
     NetworkConsent? store;
@@ -126,7 +156,8 @@ public sealed class TestSite(PortalTestNetwork network, string site, int port)
     RpcServer? server;
 
     public string Site => site;
-    public string Address => $"https://127.0.0.1:{port}";
+    public int Port { get; set; }
+    public string Address => $"https://127.0.0.1:{Port}";
     public string DbPath => Path.Combine(network.Folder, site + ".db");
     public string AccountsFile => Path.Combine(network.Folder, site + "-accounts.json");
     public ConsentSync? Sync { get; private set; }
@@ -181,7 +212,7 @@ public sealed class TestSite(PortalTestNetwork network, string site, int port)
         store = new NetworkConsent(DbPath, site);
         channel = RpcChannel.ForAddress(network.CoordinatorAddress, new RpcChannelOptions { Tls = tls });
         Sync = new ConsentSync(store, network.Key, channel.CreateCallInvoker(), NullLogger.Instance, TimeSpan.FromMilliseconds(100));
-        server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, port), Tls = tls }, NullLoggerFactory.Instance);
+        server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, Port), Tls = tls }, NullLoggerFactory.Instance);
         server.AddService(NodeReflection.Descriptor.Services[0], new ResearchQueries(site, sessions));
         server.AddService(ConsentReceiver.Descriptor, new ConsentReceiver(store, Sync));
         server.AddService(PatientCare.Descriptor, new PatientCare(site, sessions, network.Key, new PatientReports(site, sessions)));

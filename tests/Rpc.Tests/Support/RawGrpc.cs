@@ -51,7 +51,7 @@ public sealed class RawGrpc : IDisposable
     }
 
     public async Task<RawResponse> SendAsync(string path, byte[] body, IEnumerable<(string Name, string Value)>? headers = null,
-        string contentType = "application/grpc", TimeSpan? timeout = null)
+        string contentType = "application/grpc", TimeSpan? timeout = null, string? te = "trailers")
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(address, path))
@@ -60,7 +60,7 @@ public sealed class RawGrpc : IDisposable
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = new ByteArrayContent(body),
         };
-        request.Headers.TryAddWithoutValidation("te", "trailers");
+        if (te is not null) request.Headers.TryAddWithoutValidation("te", te);
         request.Content.Headers.TryAddWithoutValidation("content-type", contentType);
         foreach (var (name, value) in headers ?? []) request.Headers.TryAddWithoutValidation(name, value);
         using var response = await invoker.SendAsync(request, cts.Token);
