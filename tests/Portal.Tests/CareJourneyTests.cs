@@ -174,6 +174,14 @@ public sealed class CareJourneyTests : IAsyncLifetime
         Assert.Contains("is not one of research, care-sharing", Browser.Text(body));
         Assert.Empty(network.ConsentLog());
         Assert.True(Permitted("erlangen", "e-anna", ConsentPolicies.Research));
+
+        // In German, from the browser's language: the purposes and the one-click button in plain German words.
+        using var annaDe = new Browser(erlangenPortal, language: "de");
+        await annaDe.SignInAsync("anna");
+        var german = Browser.Text((await annaDe.GetPageAsync("/Patient")).Body);
+        Assert.Contains("Nutzung meiner Daten für die Forschung", german);
+        Assert.Contains("Weitergabe meiner Daten an meine Behandelnden an anderen Standorten", german);
+        Assert.Contains("Widerrufen", german);
     }
 
     static List<string> Sites(JsonObject seen) => [.. seen["sites"]!.AsArray().Select(s => $"{s!["site"]} {s["status"]}")];
