@@ -27,6 +27,7 @@ public sealed class SiteAdmin(string site, SiteSessions sessions)
 
     public Task<QueryTypesReply> Approve(ApproveRequest request, ServerCallContext context)
     {
+        OwnSite(context);
         var (type, project) = Decision(request.QueryType, request.Project);
         var until = Input(() => DateFlag.Parse(Empty(request.Until), "until"));
         if (until < Days.Today()) throw new RpcException(StatusCode.InvalidArgument, $"until {request.Until} is in the past: the approval would never hold");
@@ -44,6 +45,7 @@ public sealed class SiteAdmin(string site, SiteSessions sessions)
 
     Task<QueryTypesReply> Refuse(DecideRequest request, ServerCallContext context, string verb)
     {
+        OwnSite(context);
         var (type, project) = Decision(request.QueryType, request.Project);
         return Run(context, session =>
         {
@@ -58,6 +60,7 @@ public sealed class SiteAdmin(string site, SiteSessions sessions)
 
     public Task<DisclosureReply> SetDisclosure(SetDisclosureRequest request, ServerCallContext context)
     {
+        OwnSite(context);
         var type = Input(() => QueryTypes.Parse(request.QueryType));
         var epsilon = request.HasEpsilon ? Input(() => DisclosureSetting.ParseEpsilon(request.Epsilon)) : (decimal?)null;
         if (request.HasRound && request.Round < 1) throw new RpcException(StatusCode.InvalidArgument, $"round: expected N ≥ 1, got {request.Round}");
@@ -72,6 +75,7 @@ public sealed class SiteAdmin(string site, SiteSessions sessions)
 
     public Task<AuditReply> Audit(AuditRequest request, ServerCallContext context)
     {
+        OwnSite(context);
         var since = Input(() => DateFlag.Parse(Empty(request.Since), "since"));
         var until = Input(() => DateFlag.Parse(Empty(request.Until), "until"));
         if (request.Outcome.Length > 0 && request.Outcome is not (AuditOutcome.Answered or AuditOutcome.Refused or AuditOutcome.Error))
@@ -106,12 +110,18 @@ public sealed class SiteAdmin(string site, SiteSessions sessions)
     /// <summary>Only an admin of this very site: a certificate (or portal user) of another site is refused before anything is read.</summary>
     Task<T> Run<T>(ServerCallContext context, Func<SiteSession, T> work)
     {
+        OwnSite(context);
+        return sessions.RunAsync(work, context.CancellationToken);
+    }
+
+    /// <summary>The site check, also made before a request's fields are judged: another site's admin learns nothing, not even what is malformed.</summary>
+    void OwnSite(ServerCallContext context)
+    {
         var admin = context.AuthenticatedPeer;
         if (admin.Site != site)
             throw new RpcException(StatusCode.PermissionDenied, admin.Site is null
                 ? $"{site}: your certificate names no site; only a site admin of '{site}' may administer this node"
                 : $"{site}: you are a site admin of '{admin.Site}', this node is site '{site}'");
-        return sessions.RunAsync(work, context.CancellationToken);
     }
 
     static QueryTypesReply Overview(SiteSession session)

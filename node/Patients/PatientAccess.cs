@@ -49,9 +49,10 @@ public sealed class PatientAccess(string site, SiteSessions sessions, LinkageKey
 
     public async Task<PatientConsentReply> SetConsent(SetPatientConsentRequest request, ServerCallContext context)
     {
+        // Who first: a caller who may not ask learns nothing, not even that the purpose is malformed.
+        var (pids, user) = await Resolve(context, request.Patient);
         var policy = Purposes.FirstOrDefault(p => p.Purpose == request.Purpose.Trim()).Policy
             ?? throw new RpcException(StatusCode.InvalidArgument, $"{site}: purpose: '{request.Purpose}' is not one of {string.Join(", ", Purposes.Select(p => p.Purpose))}");
-        var (pids, user) = await Resolve(context, request.Patient);
         var state = await sessions.RunAsync(session =>
         {
             // The same write as `consent set`: in force here at once, queued for the network.

@@ -39,8 +39,8 @@ public sealed partial class AccountStore(string path)
     public IReadOnlyList<Account> Read()
     {
         if (!File.Exists(path)) throw new CommandException($"accounts file {path} does not exist (make it with `midia-portal accounts add`)");
-        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
-            throw new CommandException($"accounts file {path} is readable or writable by other users; restrict it (chmod 600)");
+        // Password hashes and patients' KVNRs: owner-only, as the node's keys (the one shared check).
+        OwnerOnlyFile.Require(path, "accounts file");
         AccountsFile? file;
         try { file = JsonSerializer.Deserialize<AccountsFile>(File.ReadAllText(path), Json); }
         catch (JsonException e) { throw new CommandException($"accounts file {path} is not valid JSON: {e.Message}"); }

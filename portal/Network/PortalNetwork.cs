@@ -21,10 +21,11 @@ public sealed class PortalNetwork : IDisposable
     readonly RpcChannel coordinator, node;
     readonly CallInvoker coordinatorCalls, nodeCalls;
 
-    public PortalNetwork(Uri coordinatorAddress, Uri nodeAddress, TlsMaterial tls)
+    public PortalNetwork(Uri coordinatorAddress, Uri nodeAddress, TlsMaterial tls, string site)
     {
-        coordinator = RpcChannel.ForAddress(coordinatorAddress, new RpcChannelOptions { Tls = tls });
-        node = RpcChannel.ForAddress(nodeAddress, new RpcChannelOptions { Tls = tls });
+        // Pinned: the people signed in here talk to the coordinator and to this site's node, never to another holder of a network certificate.
+        coordinator = RpcChannel.ForAddress(coordinatorAddress, new RpcChannelOptions { Tls = tls, ServerRole = "coordinator" });
+        node = RpcChannel.ForAddress(nodeAddress, new RpcChannelOptions { Tls = tls, ServerRole = "node", ServerSite = site });
         coordinatorCalls = coordinator.CreateCallInvoker();
         nodeCalls = node.CreateCallInvoker();
     }

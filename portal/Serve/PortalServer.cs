@@ -70,7 +70,7 @@ public sealed class PortalServer : IAsyncDisposable
         var services = builder.Services;
         services.AddSingleton(settings);
         services.AddSingleton(new AccountStore(settings.AccountsFile));
-        services.AddSingleton(new PortalNetwork(settings.Coordinator, settings.Node, settings.Tls));
+        services.AddSingleton(new PortalNetwork(settings.Coordinator, settings.Node, settings.Tls, settings.Site));
         services.AddScoped(provider => Words.For(provider.GetRequiredService<IHttpContextAccessor>().HttpContext!));
         services.AddHttpContextAccessor();
         // Sign-in cookies live as long as this process: nothing about a session is written to disk.
