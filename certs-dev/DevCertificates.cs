@@ -12,7 +12,7 @@ namespace Midia.CertsDev;
 /// </summary>
 public static class DevCertificates
 {
-    public static readonly IReadOnlyList<string> Roles = ["node", "coordinator", "researcher", "clinician", "site-admin"];
+    public static readonly IReadOnlyList<string> Roles = ["node", "coordinator", "researcher", "clinician", "site-admin", "portal"];
 
     public static X509Certificate2 CreateAuthority(string name = "Midia Federated Dev CA", DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null)
     {
@@ -35,7 +35,8 @@ public static class DevCertificates
         var request = new CertificateRequest($"CN={name}, OU={role}, O=Midia Federated (development only)", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        var serves = role is "node" or "coordinator";
+        // A portal also serves browsers over HTTPS, so it carries both usages like the servers.
+        var serves = role is "node" or "coordinator" or "portal";
         var usages = new OidCollection { new Oid("1.3.6.1.5.5.7.3.2") };
         if (serves || dnsNames is not null) usages.Add(new Oid("1.3.6.1.5.5.7.3.1"));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, false));
@@ -88,7 +89,8 @@ public static class DevCertificates
 
     /// <summary>
     /// Everything a local network needs in one folder: ca.crt/ca.key, coordinator, node-SITE for
-    /// each site, one user of each role (researcher; clinician-SITE and site-admin-SITE per site)
+    /// each site, one user of each role (researcher; clinician-SITE and site-admin-SITE per site), the
+    /// site's web portal (portal-SITE)
     /// and the sites' shared linkage key.
     /// </summary>
     public static IReadOnlyList<string> CreateNetwork(string outDir, IReadOnlyList<string> sites)
@@ -104,6 +106,7 @@ public static class DevCertificates
             Write(Issue(ca, "node", $"node-{site}", site), $"node-{site}");
             Write(Issue(ca, "clinician", $"clinician-{site}", site), $"clinician-{site}");
             Write(Issue(ca, "site-admin", $"site-admin-{site}", site), $"site-admin-{site}");
+            Write(Issue(ca, "portal", $"portal-{site}", site), $"portal-{site}");
         }
         var linkage = Path.Combine(outDir, "linkage.key");
         WriteSecret(linkage, Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant() + "\n");

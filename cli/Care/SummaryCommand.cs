@@ -7,6 +7,8 @@ using Midia.Rpc.Core;
 using Midia.Rpc.Hosting;
 using Spectre.Console;
 
+using Midia.Care;
+
 namespace Midia.Cli.Care;
 
 /// <summary>

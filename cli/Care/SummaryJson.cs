@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Midia.Protos.Coordinator.V1;
 
+using Midia.Care;
+
 namespace Midia.Cli.Care;
 
 /// <summary>

@@ -4,6 +4,8 @@ using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
 using Spectre.Console;
 
+using Midia.Care;
+
 namespace Midia.Cli.Care;
 
 /// <summary>
@@ -108,37 +110,15 @@ public static class SummaryView
         _ => "result",
     };
 
-    public static string Value(SummaryEntry e) =>
-        e.HasValue ? $"{Number(e.Value)} {Unit(e.Unit)}".TrimEnd()
-        : e.ValueDisplay.Length > 0 ? e.ValueDisplay
-        // A standard system's code needs its name (SNOMED 369833007); a grading's own code reads alone (T4, V, tumour-free).
-        : e.ValueCode.Length > 0 ? (IsStandard(e.ValueSystem) ? $"{SystemName(e.ValueSystem)} {e.ValueCode}" : e.ValueCode)
-        : "";
+    public static string Value(SummaryEntry e) => EntryText.Value(e);
 
-    public static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+    public static string Number(double value) => EntryText.Number(value);
 
     static string Point((string Date, double Value) point) => $"{Number(point.Value)} ({point.Date})";
 
-    /// <summary>A unit as a person reads it: UCUM annotations such as {score} or {count} mean "no unit".</summary>
-    public static string Unit(string unit) => unit.StartsWith('{') && unit.EndsWith('}') ? "" : unit;
+    public static string Unit(string unit) => EntryText.Unit(unit);
 
-    /// <summary>"ICD-10-GM G35": the code with the short name of its system.</summary>
-    public static string Code(SummaryEntry e) => $"{SystemName(e.System)} {e.Code}".Trim();
-
-    static bool IsStandard(string system) => CodeSystems.Canonical(system) is CodeSystems.Icd10Gm or CodeSystems.Ops or CodeSystems.Atc or CodeSystems.Loinc or CodeSystems.Snomed;
-
-    public static string SystemName(string system) => CodeSystems.Canonical(system) switch
-    {
-        CodeSystems.Icd10Gm => "ICD-10-GM",
-        CodeSystems.Ops => "OPS",
-        CodeSystems.Atc => "ATC",
-        CodeSystems.Loinc => "LOINC",
-        CodeSystems.Snomed => "SNOMED",
-        CodeSystems.Dicom => "DICOM",
-        CodeSystems.MidiaMs => "MS",
-        var other when other.StartsWith("https://fhir.midia-hub.de/CodeSystem/", StringComparison.Ordinal) => other["https://fhir.midia-hub.de/CodeSystem/".Length..],
-        var other => other,
-    };
+    public static string Code(SummaryEntry e) => EntryText.Code(e);
 
     static string StatusMarkup(SiteStatus status) => status switch
     {

@@ -39,7 +39,7 @@ public static class CertsCommands
             if (!DevCertificates.Roles.Contains(roleValue)) throw new CommandException($"--role '{roleValue}' is not a role of the network; use one of {string.Join(", ", DevCertificates.Roles)}");
             var siteValue = parse.GetValue(site);
             if (siteValue is not null) SiteIds(siteValue);
-            if (roleValue is "node" or "clinician" or "site-admin" && siteValue is null) throw new CommandException($"--site is required for role {roleValue}");
+            if (roleValue is "node" or "clinician" or "site-admin" or "portal" && siteValue is null) throw new CommandException($"--site is required for role {roleValue}");
             var dnsNames = parse.GetValue(dns) is { Length: > 0 } d ? d : null;
             var ips = parse.GetValue(ip) is { Length: > 0 } i ? i.Select(ParseIp).ToArray() : null;
             using var authority = DevCertificates.LoadAuthority(parse.GetValue(ca)!);

@@ -19,6 +19,10 @@ namespace Midia.Cli.Dev;
 public static class DevUp
 {
     static readonly string[] DemoSites = ["erlangen", "munich", "practice"];
+    /// <summary>Sites that get a web portal (the university hospitals); each listens at base port + 101, + 102.</summary>
+    static readonly string[] PortalSites = ["erlangen", "munich"];
+    /// <summary>Every demo account's password: this is a demo on loopback with dev certificates, never a deployment.</summary>
+    const string DemoPassword = "midia-demo-2026";
 
     public static Command Command()
     {
@@ -39,13 +43,15 @@ public static class DevUp
     {
         var clock = Stopwatch.StartNew();
         var ports = Enumerable.Range(basePort, DemoSites.Length + 1).ToArray();
-        foreach (var p in ports)
+        var portalPorts = PortalSites.Select((_, i) => basePort + 101 + i).ToArray();
+        foreach (var p in ports.Concat(portalPorts))
             if (PortAnswers(p)) throw new CommandException($"port {p} is in use on 127.0.0.1 (is another `midia dev up` running?); choose --base-port");
 
         if (fresh && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         var certs = Path.Combine(dir, "certs");
         var ready = Path.Combine(dir, "ready");
-        if (!File.Exists(ready))
+        // A demo folder from before the portals has no portal certificates: build it anew.
+        if (!File.Exists(ready) || !File.Exists(Path.Combine(certs, $"portal-{PortalSites[0]}.crt")))
         {
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
             Prepare(dir, certs, patients, seed, basePort);
@@ -69,8 +75,19 @@ public static class DevUp
                 "serve", "--listen", $"127.0.0.1:{basePort}", "--cert", Path.Combine(certs, "coordinator.crt"), "--key", Path.Combine(certs, "coordinator.key"),
                 "--ca", Path.Combine(certs, "ca.crt"), "--db", Path.Combine(dir, "coordinator.db"), "--sites", Path.Combine(dir, "sites.json")), basePort));
 
+            for (var i = 0; i < PortalSites.Length; i++)
+            {
+                var site = PortalSites[i];
+                var nodePort = ports[1 + Array.IndexOf(DemoSites, site)];
+                children.Add(($"portal-{site}", Start("midia-portal", logs, $"portal-{site}",
+                    "serve", "--site", site, "--listen", $"127.0.0.1:{portalPorts[i]}", "--coordinator", $"https://127.0.0.1:{basePort}",
+                    "--node", $"https://127.0.0.1:{nodePort}", "--cert", Path.Combine(certs, $"portal-{site}.crt"), "--key", Path.Combine(certs, $"portal-{site}.key"),
+                    "--ca", Path.Combine(certs, "ca.crt"), "--accounts", PortalAccounts(dir, site)), portalPorts[i]));
+            }
+
             foreach (var (name, process, p) in children) await WaitUntilListeningAsync(name, process, p, logs, cancel);
             PrintWelcome(dir, certs, basePort, children.Select(c => (c.Name, c.Port)).ToList(), clock.Elapsed);
+            PrintPortals(dir, certs, portalPorts);
 
             // Run until Ctrl-C. A child that dies is reported and the rest keep running — a network
             // with a site down is exactly what the per-site statuses are for.
@@ -129,6 +146,35 @@ public static class DevUp
 
         var sites = DemoSites.Select((s, i) => new { id = s, address = $"https://127.0.0.1:{basePort + 1 + i}" });
         File.WriteAllText(Path.Combine(dir, "sites.json"), JsonSerializer.Serialize(sites, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+
+        // One account per role and portal; the patient account is bound to a synthetic patient of that site (by KVNR).
+        foreach (var site in PortalSites)
+        {
+            var accounts = new Midia.Portal.Accounts.AccountStore(PortalAccounts(dir, site));
+            accounts.Add("researcher", "researcher", "Dr. Ada Research", null, null, DemoPassword);
+            accounts.Add($"clinician-{site}", "clinician", $"Dr. Clinician ({site})", site, null, DemoPassword);
+            accounts.Add($"admin-{site}", "site-admin", $"Site admin ({site})", site, null, DemoPassword);
+            if (DemoPatient(dir, site) is { } patient)
+                accounts.Add($"patient-{site}", "patient", $"Patient {patient.Id}", site, patient.Kvnr, DemoPassword);
+        }
+        Console.WriteLine($"  portal accounts for {string.Join(", ", PortalSites)} (password {DemoPassword})");
+    }
+
+    static string PortalAccounts(string dir, string site) => Path.Combine(dir, $"portal-{site}-accounts.json");
+
+    static void PrintPortals(string dir, string certs, int[] portalPorts)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"Web portals (HTTPS with the dev CA {certs}/ca.crt; your browser will warn unless you trust it):");
+        for (var i = 0; i < PortalSites.Length; i++)
+        {
+            var site = PortalSites[i];
+            var patient = DemoPatient(dir, site);
+            Console.WriteLine($"  {site,-9} https://127.0.0.1:{portalPorts[i]}");
+            Console.WriteLine($"            researcher / {DemoPassword}   clinician-{site} / {DemoPassword}   admin-{site} / {DemoPassword}");
+            if (patient is not null) Console.WriteLine($"            patient-{site} / {DemoPassword}   (the synthetic patient {patient.Value.Id} of {site})");
+        }
+        Console.WriteLine($"  or sign in with a certificate: import {certs}/researcher.crt + .key (or clinician-SITE, site-admin-SITE) into the browser");
     }
 
     static Process Start(string executable, string logs, string name, params string[] args)
@@ -182,7 +228,7 @@ public static class DevUp
         Console.WriteLine($"  {midia} sites");
         Console.WriteLine($"  {midia} count {examples}/her2-breast-cancer-trastuzumab.json");
         Console.WriteLine($"  {midia} count {examples}/ms-ocrelizumab-no-natalizumab.json --stratify sex,age-band");
-        if (DemoPatient(dir) is { } patient)
+        if (DemoPatient(dir, DemoSites[0])?.Id is { } patient)
         {
             var home = DemoSites[0];
             Console.WriteLine("A clinician's cross-site patient summary:");
@@ -194,15 +240,16 @@ public static class DevUp
     }
 
     /// <summary>
-    /// The first site's patient with the richest record there among those another site shares too:
-    /// a summary that shows something from several sites. Only the local id is printed, never an identifier.
+    /// A site's patient with the richest record there among those another site shares too: a
+    /// summary that shows something from several sites. Only the local id is printed, never the
+    /// KVNR (it goes only into the demo patient's portal account).
     /// </summary>
-    static string? DemoPatient(string dir)
+    static (string Id, string Kvnr)? DemoPatient(string dir, string homeSite)
     {
         try
         {
             var elsewhere = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (var site in DemoSites.Skip(1))
+            foreach (var site in DemoSites.Where(s => s != homeSite))
             {
                 using var db = SiteDatabase.Open(Path.Combine(dir, site + ".db"), readOnly: true);
                 using var command = db.CreateCommand();
@@ -216,17 +263,17 @@ public static class DevUp
                 using var reader = command.ExecuteReader();
                 while (reader.Read()) elsewhere[reader.GetString(0)] = elsewhere.GetValueOrDefault(reader.GetString(0)) + 1;
             }
-            using var home = SiteDatabase.Open(Path.Combine(dir, DemoSites[0] + ".db"), readOnly: true);
+            using var home = SiteDatabase.Open(Path.Combine(dir, homeSite + ".db"), readOnly: true);
             using var facts = home.CreateCommand();
             facts.CommandText = "SELECT p.resource_id, p.kvnr, (SELECT COUNT(*) FROM fact f WHERE f.pid = p.pid) FROM patient p WHERE p.kvnr IS NOT NULL";
             using var rows = facts.ExecuteReader();
-            (string Id, int Sites, long Facts)? best = null;
+            (string Id, string Kvnr, int Sites, long Facts)? best = null;
             while (rows.Read())
             {
-                var candidate = (rows.GetString(0), elsewhere.GetValueOrDefault(rows.GetString(1)), rows.GetInt64(2));
-                if (best is null || (Math.Min(candidate.Item2, 1), candidate.Item3).CompareTo((Math.Min(best.Value.Sites, 1), best.Value.Facts)) > 0) best = candidate;
+                var candidate = (rows.GetString(0), rows.GetString(1), elsewhere.GetValueOrDefault(rows.GetString(1)), rows.GetInt64(2));
+                if (best is null || (Math.Min(candidate.Item3, 1), candidate.Item4).CompareTo((Math.Min(best.Value.Sites, 1), best.Value.Facts)) > 0) best = candidate;
             }
-            return best?.Id;
+            return best is { } b ? (b.Id, b.Kvnr) : null;
         }
         catch (Microsoft.Data.Sqlite.SqliteException)
         {

@@ -77,16 +77,7 @@ public static class CountJson
         json.WriteEndObject();
     }
 
-    public static string Status(SiteStatus status) => status switch
-    {
-        SiteStatus.Ok => "ok",
-        SiteStatus.Timeout => "timeout",
-        SiteStatus.Unavailable => "unavailable",
-        SiteStatus.NotApproved => "not_approved",
-        SiteStatus.Refused => "refused",
-        SiteStatus.NotShared => "not_shared",
-        _ => "error",
-    };
+    public static string Status(SiteStatus status) => Midia.Care.SummarySection.Status(status);
 
     public static Utf8JsonWriter Stdout(Stream stream) => new(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 }

@@ -41,7 +41,7 @@ public sealed partial class CareService(SiteRegistry registry, SiteFanOut fanOut
 
         var started = Stopwatch.GetTimestamp();
         var requestId = Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
-        var user = new EndUser { Name = clinician.Name, Role = clinician.Role, Site = home };
+        var user = new EndUser { Name = clinician.Name, Role = clinician.Role, Site = home, Via = clinician.Via?.Name ?? "" };
         var opened = await connection.CallAsync(OpenTicket, new OpenTicketRequest { User = user, Ticket = request.Ticket }, context.CancellationToken).ConfigureAwait(false);
         if (opened.Reply is not { } ticket) throw TicketRefused(home, opened);
 

@@ -1,3 +1,4 @@
+using Midia.Coordinator.Sites;
 using Midia.Protos.Consent.V1;
 using Midia.Rpc.Authorization;
 using Midia.Rpc.Core;
@@ -10,7 +11,7 @@ namespace Midia.Coordinator.Consent;
 /// node submits only for its own site.
 /// </summary>
 [RequireRole("node")]
-public sealed class ConsentLogService(ConsentLogStore store, ConsentDistributor distributor)
+public sealed class ConsentLogService(ConsentLogStore store, ConsentDistributor distributor, SiteRegistry registry)
 {
     const int MaxPull = 1000;
 
@@ -48,6 +49,21 @@ public sealed class ConsentLogService(ConsentLogStore store, ConsentDistributor 
         var limit = request.Limit is > 0 and <= MaxPull ? request.Limit : MaxPull;
         var reply = new PullReply { LastSeq = store.LastSeq };
         reply.Changes.AddRange(store.After(Math.Max(0, request.AfterSeq), limit));
+        return Task.FromResult(reply);
+    }
+
+    public Task<AppliedReply> Applied(AppliedRequest request, ServerCallContext context)
+    {
+        if (request.Seq <= 0) throw new RpcException(StatusCode.InvalidArgument, "seq must be positive");
+        if (request.Seq > store.LastSeq) throw new RpcException(StatusCode.NotFound, $"seq {request.Seq} is not in the log (last is {store.LastSeq})");
+        var reply = new AppliedReply();
+        foreach (var site in registry.Sites)
+        {
+            var acknowledged = distributor.AppliedSequence(site.Id);
+            // The step table knows when; a site acknowledged before the table existed shows applied without a time.
+            var at = acknowledged >= request.Seq ? store.AppliedAt(site.Id, request.Seq) ?? "" : "";
+            reply.Sites.Add(new SiteApplied { Site = site.Id, Applied = acknowledged >= request.Seq, AppliedAt = at, AcknowledgedSeq = acknowledged });
+        }
         return Task.FromResult(reply);
     }
 }

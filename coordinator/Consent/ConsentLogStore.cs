@@ -31,6 +31,8 @@ public sealed class ConsentLogStore : IDisposable
         CREATE TRIGGER IF NOT EXISTS consent_log_no_delete BEFORE DELETE ON consent_log
           BEGIN SELECT RAISE(ABORT, 'the consent log is append-only'); END;
         CREATE TABLE IF NOT EXISTS consent_ack (site TEXT PRIMARY KEY, seq INTEGER NOT NULL, at TEXT NOT NULL) WITHOUT ROWID;
+        -- Every advance of a site's acknowledgement, so a patient can see when their change reached each site.
+        CREATE TABLE IF NOT EXISTS consent_ack_step (site TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, PRIMARY KEY (site, seq)) WITHOUT ROWID;
         """;
 
     readonly Lock gate = new();
@@ -157,11 +159,27 @@ public sealed class ConsentLogStore : IDisposable
         lock (gate)
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "INSERT INTO consent_ack(site, seq, at) VALUES ($s, $seq, $at) ON CONFLICT(site) DO UPDATE SET seq = $seq, at = $at";
+            command.CommandText = """
+                INSERT INTO consent_ack(site, seq, at) VALUES ($s, $seq, $at) ON CONFLICT(site) DO UPDATE SET seq = $seq, at = $at;
+                INSERT OR IGNORE INTO consent_ack_step(site, seq, at) VALUES ($s, $seq, $at);
+                """;
             command.Parameters.AddWithValue("$s", site);
             command.Parameters.AddWithValue("$seq", seq);
             command.Parameters.AddWithValue("$at", Now());
             command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>When the site first acknowledged seq or a later one; null when it has not (yet).</summary>
+    public string? AppliedAt(string site, long seq)
+    {
+        lock (gate)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT MIN(at) FROM consent_ack_step WHERE site = $s AND seq >= $seq";
+            command.Parameters.AddWithValue("$s", site);
+            command.Parameters.AddWithValue("$seq", seq);
+            return command.ExecuteScalar() as string;
         }
     }
 

@@ -18,7 +18,7 @@ public sealed class ConsentNetwork : IAsyncDisposable
     {
         var store = ConsentLogStore.Open(dbPath);
         var distributor = new ConsentDistributor(store, registry, tls, loggers.CreateLogger("Midia.Coordinator.Consent"));
-        server.AddService(ConsentLogService.Descriptor, new ConsentLogService(store, distributor));
+        server.AddService(ConsentLogService.Descriptor, new ConsentLogService(store, distributor, registry));
         return new ConsentNetwork(store, distributor);
     }
 

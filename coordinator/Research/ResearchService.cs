@@ -54,7 +54,7 @@ public sealed class ResearchService(SiteRegistry registry, SiteFanOut fanOut, Qu
             Started = new CountStarted { QueryId = queryId, Sites = { sites }, QueryHash = query.Hash, AskedAtUnixMs = askedAt.ToUnixTimeMilliseconds(), QueryType = query.QueryType },
         }).ConfigureAwait(false);
 
-        var user = new EndUser { Name = researcher, Role = context.AuthenticatedPeer.Role, Project = query.Project, Site = context.AuthenticatedPeer.Site ?? "" };
+        var user = new EndUser { Name = researcher, Role = context.AuthenticatedPeer.Role, Project = query.Project, Site = context.AuthenticatedPeer.Site ?? "", Via = context.AuthenticatedPeer.Via?.Name ?? "" };
         var answers = query.StratifyBy.Count == 0
             ? fanOut.CohortCountAsync(user, queryId, query.CcdlJson, context.CancellationToken)
             : fanOut.StratifiedCountAsync(user, queryId, query.CcdlJson, query.StratifyBy, context.CancellationToken);

@@ -62,7 +62,7 @@ public sealed partial class PatientReports
         var caller = context.AuthenticatedPeer;
         var started = Stopwatch.GetTimestamp();
         var requestId = Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
-        var user = new EndUser { Name = caller.Name, Role = caller.Role, Site = caller.Site ?? "" };
+        var user = new EndUser { Name = caller.Name, Role = caller.Role, Site = caller.Site ?? "", Via = caller.Via?.Name ?? "" };
 
         var order = fanOut.Connections.Select(c => c.Site.Id).ToList();
         var answers = new List<SiteAnswer<Protos.Node.V1.PatientReportReply>>();

@@ -13,3 +13,9 @@ public static partial class AuditText
 
     public static string? Mask(string? text) => text is null ? null : KvnrShape().Replace(text, "[identifier removed]");
 }
+
+/// <summary>Who the audit names for an end user the coordinator asserts: the person, and the portal they came through.</summary>
+public static class EndUserAudit
+{
+    public static string AuditName(this Midia.Protos.Node.V1.EndUser user) => user.Via.Length == 0 ? user.Name : $"{user.Name} via {user.Via}";
+}

@@ -1,3 +1,4 @@
+using Midia.Node.Audit;
 using Midia.Node.Consent;
 using Midia.Node.Import;
 using Midia.Node.Linkage;
@@ -58,13 +59,13 @@ public sealed class PatientCare(string site, SiteSessions sessions, LinkageKey l
             var decision = session.Approvals.Check(QueryTypes.PatientSummary, null, today);
             if (!decision.Allowed)
             {
-                session.Audit.Refused(clinician.Name, clinician.Role, null, QueryTypes.PatientSummary, null, "resolve: " + decision.Reason);
+                session.Audit.Refused(clinician.AuditName, clinician.Role, null, QueryTypes.PatientSummary, null, "resolve: " + decision.Reason);
                 throw NotApproved(decision.Reason);
             }
             var pids = LocalPatient.Matching(session.Connection, kvnr, localId);
             if (pids.Count == 0)
             {
-                session.Audit.Refused(clinician.Name, clinician.Role, null, QueryTypes.PatientSummary, null, "resolve: no such patient at this site");
+                session.Audit.Refused(clinician.AuditName, clinician.Role, null, QueryTypes.PatientSummary, null, "resolve: no such patient at this site");
                 throw new RpcException(StatusCode.NotFound, kvnr is not null
                     ? $"{site}: no patient with that KVNR at this site"
                     : $"{site}: no patient '{localId}' at this site");
@@ -74,7 +75,7 @@ public sealed class PatientCare(string site, SiteSessions sessions, LinkageKey l
             var pseudonym = Pseudonym(session, pid)
                 ?? throw new RpcException(StatusCode.FailedPrecondition, $"{site}: the patient has neither a KVNR nor a name and birth date to link records by");
             var (ticket, expires) = Tickets.Issue(pid, pseudonym, clinician.Name, site);
-            session.Audit.Answered(clinician.Name, clinician.Role, null, QueryTypes.PatientSummary, null, $"patient resolved, ticket valid {PatientTickets.Lifetime.TotalMinutes:0} min");
+            session.Audit.Answered(clinician.AuditName, clinician.Role, null, QueryTypes.PatientSummary, null, $"patient resolved, ticket valid {PatientTickets.Lifetime.TotalMinutes:0} min");
             return new ResolvePatientReply { Ticket = ticket, ExpiresUnixMs = expires.ToUnixTimeMilliseconds() };
         }, context.CancellationToken);
     }
@@ -104,12 +105,12 @@ public sealed class PatientCare(string site, SiteSessions sessions, LinkageKey l
             if (!decision.Allowed)
             {
                 foreach (var pid in pids) Access(session, pid, user, RecordAccessLog.Refused, "patient summaries not approved at this site");
-                session.Audit.Refused(user.Name, user.Role, null, QueryTypes.PatientSummary, null, decision.Reason ?? "not approved", request.RequestId);
+                session.Audit.Refused(user.AuditName(), user.Role, null, QueryTypes.PatientSummary, null, decision.Reason ?? "not approved", request.RequestId);
                 throw NotApproved(decision.Reason);
             }
             if (pids.Count == 0)
             {
-                session.Audit.Refused(user.Name, user.Role, null, QueryTypes.PatientSummary, null, "not shared", request.RequestId);
+                session.Audit.Refused(user.AuditName(), user.Role, null, QueryTypes.PatientSummary, null, "not shared", request.RequestId);
                 throw NotShared();
             }
             // The clinician's own site always shows its own data to its own clinician.
@@ -118,7 +119,7 @@ public sealed class PatientCare(string site, SiteSessions sessions, LinkageKey l
             foreach (var pid in pids.Except(released)) Access(session, pid, user, RecordAccessLog.Refused, "no care-sharing consent");
             if (released.Count == 0)
             {
-                session.Audit.Refused(user.Name, user.Role, null, QueryTypes.PatientSummary, null, "not shared", request.RequestId);
+                session.Audit.Refused(user.AuditName(), user.Role, null, QueryTypes.PatientSummary, null, "not shared", request.RequestId);
                 throw NotShared();
             }
 
@@ -131,7 +132,7 @@ public sealed class PatientCare(string site, SiteSessions sessions, LinkageKey l
             }
             // Several local records of one person: one timeline (ISO dates sort as text; undated last).
             var reply = new PatientSummaryReply { Entries = { released.Count == 1 ? entries : entries.OrderBy(e => e.Date.Length == 0 ? "~" : e.Date, StringComparer.Ordinal) } };
-            session.Audit.Answered(user.Name, user.Role, null, QueryTypes.PatientSummary, null, $"{reply.Entries.Count} entries ({PatientSummaries.Detail(reply.Entries)})", request.RequestId);
+            session.Audit.Answered(user.AuditName(), user.Role, null, QueryTypes.PatientSummary, null, $"{reply.Entries.Count} entries ({PatientSummaries.Detail(reply.Entries)})", request.RequestId);
             return reply;
         }, context.CancellationToken);
     }

@@ -52,7 +52,8 @@ public static class DisclosureCommand
         return command;
     }
 
-    static string Describe(DisclosureSetting s) =>
+    /// <summary>The treatment in plain words (also what the site-admin service shows).</summary>
+    public static string Describe(DisclosureSetting s) =>
         (s.Exact ? "exact counts" : $"discrete Laplace noise (epsilon {DisclosureSetting.Format(s.Epsilon)}), rounded to {s.Round}")
         + (s.Threshold > 0 ? $"; counts below {s.Threshold} released only as 'below threshold'" : "; no threshold");
 }

@@ -61,7 +61,7 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
         var decision = session.Approvals.Check(queryType, project, today);
         if (!decision.Allowed)
         {
-            session.Audit.Refused(user?.Name, user?.Role, project, queryType, null, decision.Reason ?? "not approved", queryId);
+            session.Audit.Refused(user?.AuditName(), user?.Role, project, queryType, null, decision.Reason ?? "not approved", queryId);
             var trailers = new Metadata { { SiteStatusTrailer, "not_approved" } };
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"{site}: {decision.Reason}"), trailers);
         }
@@ -70,7 +70,7 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
         try { query = CohortQuery.Parse(ccdlJson); }
         catch (CcdlException e)
         {
-            session.Audit.Refused(user?.Name, user?.Role, project, queryType, null, $"query refused at {e.JsonPath}: {e.Message}", queryId);
+            session.Audit.Refused(user?.AuditName(), user?.Role, project, queryType, null, $"query refused at {e.JsonPath}: {e.Message}", queryId);
             throw new RpcException(StatusCode.InvalidArgument, $"{site}: {e.Message}");
         }
 
@@ -81,7 +81,7 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
             var (reply, hash, released) = release(query, cohort, today);
             if (!RecordUsage)
             {
-                session.Audit.Answered(user?.Name, user?.Role, project, queryType, hash, released, queryId);
+                session.Audit.Answered(user?.AuditName(), user?.Role, project, queryType, hash, released, queryId);
                 return reply;
             }
             // The patients actually counted (consented and matching), for their transparency report.
@@ -90,7 +90,7 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
             try
             {
                 UsageLedger.Record(session.Connection, queryId, project, query.Display, queryType, hash, released, cohort);
-                session.Audit.Answered(user?.Name, user?.Role, project, queryType, hash, released, queryId);
+                session.Audit.Answered(user?.AuditName(), user?.Role, project, queryType, hash, released, queryId);
                 SiteDatabase.Execute(session.Connection, "COMMIT");
             }
             catch
@@ -102,12 +102,12 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
         }
         catch (CcdlException e)
         {
-            session.Audit.Refused(user?.Name, user?.Role, project, queryType, query.CanonicalHash, $"query refused at {e.JsonPath}: {e.Message}", queryId);
+            session.Audit.Refused(user?.AuditName(), user?.Role, project, queryType, query.CanonicalHash, $"query refused at {e.JsonPath}: {e.Message}", queryId);
             throw new RpcException(StatusCode.InvalidArgument, $"{site}: {e.Message}");
         }
         catch (Exception e) when (e is not RpcException)
         {
-            session.Audit.Failed(user?.Name, user?.Role, project, queryType, query.CanonicalHash, e.GetType().Name, queryId);
+            session.Audit.Failed(user?.AuditName(), user?.Role, project, queryType, query.CanonicalHash, e.GetType().Name, queryId);
             throw;
         }
     }

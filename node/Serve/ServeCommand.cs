@@ -57,6 +57,9 @@ public static class ServeCommand
             await using var consentSync = new ConsentSync(networkConsent, linkage, coordinatorChannel.CreateCallInvoker(), loggers.CreateLogger("Midia.Node.Consent"));
             server.AddService(ConsentReceiver.Descriptor, new ConsentReceiver(networkConsent, consentSync));
             server.AddService(PatientCare.Descriptor, new PatientCare(siteId, sessions, linkage, new PatientReports(siteId, sessions)));
+            // Patients through this site's portal (issue 10): consent changes take the consent set path.
+            server.AddService(Patients.PatientAccess.Descriptor, new Patients.PatientAccess(siteId, sessions, linkage, consentSync, coordinatorChannel.CreateCallInvoker()));
+            server.AddService(Admin.SiteAdmin.Descriptor, new Admin.SiteAdmin(siteId, sessions));
             await server.StartAsync(cancel);
             await server.RunUntilCancelledAsync(cancel);
             return 0;

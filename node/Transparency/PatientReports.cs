@@ -1,3 +1,4 @@
+using Midia.Node.Audit;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Midia.Node.Care;
@@ -32,20 +33,20 @@ public sealed class PatientReports(string site, SiteSessions sessions)
             if (!decision.Allowed)
             {
                 foreach (var pid in pids) Access(session.Connection, pid, user, RecordAccessLog.Refused, "patient reports not approved at this site");
-                session.Audit.Refused(user.Name, user.Role, null, QueryTypes.PatientReport, null, decision.Reason ?? "not approved");
+                session.Audit.Refused(user.AuditName(), user.Role, null, QueryTypes.PatientReport, null, decision.Reason ?? "not approved");
                 throw new RpcException(new Status(StatusCode.PermissionDenied, $"{site}: {decision.Reason ?? $"query type {QueryTypes.PatientReport} not approved by the site admin"}"),
                     new Metadata { { SiteStatusTrailer, "not_approved" } });
             }
             if (pids.Count == 0)
             {
-                session.Audit.Refused(user.Name, user.Role, null, QueryTypes.PatientReport, null, "no record of the patient");
+                session.Audit.Refused(user.AuditName(), user.Role, null, QueryTypes.PatientReport, null, "no record of the patient");
                 throw new RpcException(new Status(StatusCode.NotFound, $"{site}: no record of this patient at this site"),
                     new Metadata { { SiteStatusTrailer, "not_shared" } });
             }
             var reply = Read(site, session.Connection, session.Consent, pids, Days.Today());
             var detail = Detail(reply);
             foreach (var pid in pids) Access(session.Connection, pid, user, RecordAccessLog.Released, detail);
-            session.Audit.Answered(user.Name, user.Role, null, QueryTypes.PatientReport, null, detail);
+            session.Audit.Answered(user.AuditName(), user.Role, null, QueryTypes.PatientReport, null, detail);
             return reply;
         }, context.CancellationToken);
     }

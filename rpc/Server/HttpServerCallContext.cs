@@ -69,8 +69,23 @@ sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposable
     }
     public override X509Certificate2? ClientCertificate => http.Connection.ClientCertificate;
     // The TLS handshake already required and validated the certificate, so it is always there.
-    public override PeerIdentity AuthenticatedPeer =>
-        peer ??= ClientCertificate is { } cert ? PeerIdentity.FromCertificate(cert) : new PeerIdentity("", "", null);
+    public override PeerIdentity AuthenticatedPeer => peer ??= CertificatePeer;
+    /// <summary>The holder of the client certificate, before any delegation.</summary>
+    public PeerIdentity CertificatePeer =>
+        ClientCertificate is { } cert ? PeerIdentity.FromCertificate(cert) : new PeerIdentity("", "", null);
+
+    /// <summary>Applies end-user metadata (a portal acting for a person); the refusal message when it may not.</summary>
+    public string? ResolveDelegation()
+    {
+        var certificate = CertificatePeer;
+        if (options.Delegation is null)
+        {
+            peer = certificate;
+            return RequestHeaders.Get(Authorization.Delegation.Header) is null ? null : $"this server does not accept end-user metadata ({Authorization.Delegation.Header})";
+        }
+        peer = options.Delegation.Resolve(certificate, RequestHeaders, out var refusal) ?? certificate;
+        return refusal;
+    }
     public override DateTime Deadline => deadline;
     public override CancellationToken CancellationToken => callCts.Token;
     public override Metadata RequestHeaders => requestHeaders ??= ReadRequestHeaders();

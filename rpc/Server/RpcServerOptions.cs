@@ -21,5 +21,7 @@ public sealed class RpcServerOptions
     public int InitialStreamWindowSize { get; init; } = 1024 * 1024;
     public int InitialConnectionWindowSize { get; init; } = 2 * 1024 * 1024;
     /// <summary>How long Stop waits for running calls before cutting them off (below System.CommandLine's 2 s Ctrl-C grace).</summary>
+    /// <summary>Whom a front end may act for (end-user metadata); null refuses every call that carries it.</summary>
+    public Authorization.Delegation? Delegation { get; init; } = Authorization.Delegation.Portal;
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(1.5);
 }

@@ -26,6 +26,12 @@ abstract class ServerCallHandler(string fullName, AuthorizationRule rule, RpcSer
                 await context.RefuseAsync(refusal).ConfigureAwait(false);
                 return;
             }
+            if (context.ResolveDelegation() is { } delegationRefused)
+            {
+                ServerLog.PermissionDenied(logger, fullName, context.CertificatePeer.ToString(), delegationRefused);
+                await context.RefuseAsync(new Status(StatusCode.PermissionDenied, delegationRefused)).ConfigureAwait(false);
+                return;
+            }
             if (rule.Deny(context.AuthenticatedPeer) is { } denial)
             {
                 ServerLog.PermissionDenied(logger, fullName, context.AuthenticatedPeer.ToString(), denial);

@@ -11,6 +11,12 @@ public sealed record PeerIdentity(string Name, string Role, string? Site)
 {
     public const string SiteUriPrefix = "urn:midia:site:";
 
+    /// <summary>The front end (portal) that acts for this person, when the call was delegated; null for a direct caller.</summary>
+    public PeerIdentity? Via { get; init; }
+
+    /// <summary>Who the audit names: the person, and the portal they came through.</summary>
+    public string AuditName => Via is null ? Name : $"{Name} via {Via.Name}";
+
     public static PeerIdentity FromCertificate(X509Certificate2 certificate)
     {
         string name = "", role = "";
@@ -25,7 +31,7 @@ public sealed record PeerIdentity(string Name, string Role, string? Site)
         return new PeerIdentity(name, role, string.IsNullOrEmpty(site) ? null : site);
     }
 
-    public override string ToString() => Site is null ? $"{Name} ({Role})" : $"{Name} ({Role}, site {Site})";
+    public override string ToString() => (Site is null ? $"{Name} ({Role})" : $"{Name} ({Role}, site {Site})") + (Via is null ? "" : $" via {Via.Name}");
 
     /// <summary>URI entries of the subject alternative name ([6] IA5String in GeneralNames).</summary>
     static IEnumerable<string> SubjectUris(X509Certificate2 certificate)

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Midia.Cli.Care;
+using Midia.Care;
 using Midia.Coordinator.Tests.Support;
 using Midia.Node.Import;
 using Midia.Node.Store;

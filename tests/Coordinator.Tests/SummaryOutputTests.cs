@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Midia.Care;
 using Midia.Cli.Care;
 using Midia.Coordinator.Tests.Support;
 using Midia.Protos.Coordinator.V1;

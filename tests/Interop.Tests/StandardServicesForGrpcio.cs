@@ -37,7 +37,7 @@ public sealed class StandardServicesForGrpcio(MidiaNodeFixture fixture) : IClass
         var answer = Ask(["--cert", fixture.Pki.ClientCertPath, "--key", fixture.Pki.ClientKeyPath]);
         Assert.Equal("SERVING", answer.GetProperty("health").GetString());
         var services = answer.GetProperty("services").EnumerateArray().Select(s => s.GetString()).Order(StringComparer.Ordinal);
-        Assert.Equal(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection", "midia.consent.v1.ConsentReceiver", "midia.node.v1.PatientCare", "midia.node.v1.SiteNode"], services);
+        Assert.Equal(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection", "midia.consent.v1.ConsentReceiver", "midia.node.v1.PatientAccess", "midia.node.v1.PatientCare", "midia.node.v1.SiteAdmin", "midia.node.v1.SiteNode"], services);
     }
 
     [Fact]

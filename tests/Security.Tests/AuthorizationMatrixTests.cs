@@ -41,6 +41,16 @@ public sealed class AuthorizationMatrixTests(DemoNetwork network) : IDisposable
 | node        | midia.node.v1.PatientCare/PatientSummary                      | denied  | denied          | allowed     | denied     | denied    | denied               | denied     | denied                | TLS refused | TLS refused | TLS refused    |
 | node        | midia.node.v1.PatientCare/PatientReport                       | denied  | denied          | allowed     | denied     | denied    | denied               | denied     | denied                | TLS refused | TLS refused | TLS refused    |
 | node        | midia.consent.v1.ConsentReceiver/Apply                        | denied  | denied          | allowed     | denied     | denied    | denied               | denied     | denied                | TLS refused | TLS refused | TLS refused    |
+| node        | midia.node.v1.SiteAdmin/ListQueryTypes                        | denied  | denied          | denied      | denied     | denied    | denied               | allowed    | denied                | TLS refused | TLS refused | TLS refused    |
+| node        | midia.node.v1.SiteAdmin/Approve                               | denied  | denied          | denied      | denied     | denied    | denied               | allowed    | denied                | TLS refused | TLS refused | TLS refused    |
+| node        | midia.node.v1.SiteAdmin/Deny                                  | denied  | denied          | denied      | denied     | denied    | denied               | allowed    | denied                | TLS refused | TLS refused | TLS refused    |
+| node        | midia.node.v1.SiteAdmin/Revoke                                | denied  | denied          | denied      | denied     | denied    | denied               | allowed    | denied                | TLS refused | TLS refused | TLS refused    |
+| node        | midia.node.v1.SiteAdmin/ListDisclosure                        | denied  | denied          | denied      | denied     | denied    | denied               | allowed    | denied                | TLS refused | TLS refused | TLS refused    |
+| node        | midia.node.v1.SiteAdmin/SetDisclosure                         | denied  | denied          | denied      | denied     | denied    | denied               | allowed    | denied                | TLS refused | TLS refused | TLS refused    |
+| node        | midia.node.v1.SiteAdmin/Audit                                 | denied  | denied          | denied      | denied     | denied    | denied               | allowed    | denied                | TLS refused | TLS refused | TLS refused    |
+| node        | midia.node.v1.PatientAccess/Consent                           | denied  | denied          | denied      | denied     | denied    | denied               | denied     | denied                | TLS refused | TLS refused | TLS refused    |
+| node        | midia.node.v1.PatientAccess/SetConsent                        | denied  | denied          | denied      | denied     | denied    | denied               | denied     | denied                | TLS refused | TLS refused | TLS refused    |
+| node        | midia.node.v1.PatientAccess/Report                            | denied  | denied          | denied      | denied     | denied    | denied               | denied     | denied                | TLS refused | TLS refused | TLS refused    |
 | node        | grpc.health.v1.Health/Check                                   | allowed | allowed         | allowed     | allowed    | allowed   | allowed              | allowed    | allowed               | TLS refused | TLS refused | TLS refused    |
 | node        | grpc.health.v1.Health/Watch                                   | allowed | allowed         | allowed     | allowed    | allowed   | allowed              | allowed    | allowed               | TLS refused | TLS refused | TLS refused    |
 | node        | grpc.reflection.v1.ServerReflection/ServerReflectionInfo      | allowed | allowed         | allowed     | allowed    | allowed   | allowed              | allowed    | allowed               | TLS refused | TLS refused | TLS refused    |
@@ -56,10 +66,65 @@ public sealed class AuthorizationMatrixTests(DemoNetwork network) : IDisposable
 | coordinator | midia.coordinator.v1.Projects/List                            | allowed | allowed         | allowed     | allowed    | allowed   | allowed              | allowed    | allowed               | TLS refused | TLS refused | TLS refused    |
 | coordinator | midia.consent.v1.ConsentLog/Submit                            | allowed | denied          | denied      | denied     | denied    | denied               | denied     | denied                | TLS refused | TLS refused | TLS refused    |
 | coordinator | midia.consent.v1.ConsentLog/Pull                              | allowed | allowed         | denied      | denied     | denied    | denied               | denied     | denied                | TLS refused | TLS refused | TLS refused    |
+| coordinator | midia.consent.v1.ConsentLog/Applied                           | allowed | allowed         | denied      | denied     | denied    | denied               | denied     | denied                | TLS refused | TLS refused | TLS refused    |
 | coordinator | grpc.health.v1.Health/Check                                   | allowed | allowed         | allowed     | allowed    | allowed   | allowed              | allowed    | allowed               | TLS refused | TLS refused | TLS refused    |
 | coordinator | grpc.health.v1.Health/Watch                                   | allowed | allowed         | allowed     | allowed    | allowed   | allowed              | allowed    | allowed               | TLS refused | TLS refused | TLS refused    |
 | coordinator | grpc.reflection.v1.ServerReflection/ServerReflectionInfo      | allowed | allowed         | allowed     | allowed    | allowed   | allowed              | allowed    | allowed               | TLS refused | TLS refused | TLS refused    |
 | coordinator | grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo | allowed | allowed         | allowed     | allowed    | allowed   | allowed              | allowed    | allowed               | TLS refused | TLS refused | TLS refused    |
+""";
+
+    /// <summary>
+    /// The same RPCs called through a portal (delegation). The portal is erlangen's portal-erlangen
+    /// certificate; "portal other site" is portal-munich. "portal for ROLE" sends the end-user
+    /// metadata (midia-end-user-bin) the portal sends for a signed-in person of that role (of
+    /// erlangen where the role is site-bound; the researcher names no site); "portal other site
+    /// for patient" is munich's portal for a munich patient. The last two send end-user metadata
+    /// the servers must refuse outright (PERMISSION_DENIED even for health): erlangen's portal
+    /// claiming a munich clinician, and a clinician certificate claiming to be a site admin.
+    /// A delegated person may do exactly what their role's certificate may do (the first table),
+    /// a patient only PatientAccess at their own site's node; the portal itself, with nobody signed
+    /// in, nothing but health and reflection.
+    /// </summary>
+    public const string PortalTable = """
+| server      | rpc                                                           | portal  | portal other site | portal for researcher | portal for clinician | portal for site-admin | portal for patient | portal other site for patient | portal for munich clinician | clinician as site-admin |
+|-------------|---------------------------------------------------------------|---------|-------------------|-----------------------|----------------------|-----------------------|--------------------|-------------------------------|-----------------------------|-------------------------|
+| node        | midia.node.v1.SiteNode/CohortCount                            | denied  | denied            | denied                | denied               | denied                | denied             | denied                        | denied                      | denied                  |
+| node        | midia.node.v1.SiteNode/StratifiedCount                        | denied  | denied            | denied                | denied               | denied                | denied             | denied                        | denied                      | denied                  |
+| node        | midia.node.v1.PatientCare/ResolvePatient                      | denied  | denied            | denied                | allowed              | denied                | denied             | denied                        | denied                      | denied                  |
+| node        | midia.node.v1.PatientCare/OpenTicket                          | denied  | denied            | denied                | denied               | denied                | denied             | denied                        | denied                      | denied                  |
+| node        | midia.node.v1.PatientCare/PatientSummary                      | denied  | denied            | denied                | denied               | denied                | denied             | denied                        | denied                      | denied                  |
+| node        | midia.node.v1.PatientCare/PatientReport                       | denied  | denied            | denied                | denied               | denied                | denied             | denied                        | denied                      | denied                  |
+| node        | midia.consent.v1.ConsentReceiver/Apply                        | denied  | denied            | denied                | denied               | denied                | denied             | denied                        | denied                      | denied                  |
+| node        | midia.node.v1.SiteAdmin/ListQueryTypes                        | denied  | denied            | denied                | denied               | allowed               | denied             | denied                        | denied                      | denied                  |
+| node        | midia.node.v1.SiteAdmin/Approve                               | denied  | denied            | denied                | denied               | allowed               | denied             | denied                        | denied                      | denied                  |
+| node        | midia.node.v1.SiteAdmin/Deny                                  | denied  | denied            | denied                | denied               | allowed               | denied             | denied                        | denied                      | denied                  |
+| node        | midia.node.v1.SiteAdmin/Revoke                                | denied  | denied            | denied                | denied               | allowed               | denied             | denied                        | denied                      | denied                  |
+| node        | midia.node.v1.SiteAdmin/ListDisclosure                        | denied  | denied            | denied                | denied               | allowed               | denied             | denied                        | denied                      | denied                  |
+| node        | midia.node.v1.SiteAdmin/SetDisclosure                         | denied  | denied            | denied                | denied               | allowed               | denied             | denied                        | denied                      | denied                  |
+| node        | midia.node.v1.SiteAdmin/Audit                                 | denied  | denied            | denied                | denied               | allowed               | denied             | denied                        | denied                      | denied                  |
+| node        | midia.node.v1.PatientAccess/Consent                           | denied  | denied            | denied                | denied               | denied                | allowed            | denied                        | denied                      | denied                  |
+| node        | midia.node.v1.PatientAccess/SetConsent                        | denied  | denied            | denied                | denied               | denied                | allowed            | denied                        | denied                      | denied                  |
+| node        | midia.node.v1.PatientAccess/Report                            | denied  | denied            | denied                | denied               | denied                | allowed            | denied                        | denied                      | denied                  |
+| node        | grpc.health.v1.Health/Check                                   | allowed | allowed           | allowed               | allowed              | allowed               | allowed            | allowed                       | denied                      | denied                  |
+| node        | grpc.health.v1.Health/Watch                                   | allowed | allowed           | allowed               | allowed              | allowed               | allowed            | allowed                       | denied                      | denied                  |
+| node        | grpc.reflection.v1.ServerReflection/ServerReflectionInfo      | allowed | allowed           | allowed               | allowed              | allowed               | allowed            | allowed                       | denied                      | denied                  |
+| node        | grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo | allowed | allowed           | allowed               | allowed              | allowed               | allowed            | allowed                       | denied                      | denied                  |
+| coordinator | midia.coordinator.v1.Research/Count                           | denied  | denied            | allowed               | denied               | denied                | denied             | denied                        | denied                      | denied                  |
+| coordinator | midia.coordinator.v1.Research/Sites                           | denied  | denied            | allowed               | allowed              | allowed               | denied             | denied                        | denied                      | denied                  |
+| coordinator | midia.coordinator.v1.Research/Quota                           | denied  | denied            | allowed               | denied               | denied                | denied             | denied                        | denied                      | denied                  |
+| coordinator | midia.coordinator.v1.Research/History                         | denied  | denied            | allowed               | denied               | denied                | denied             | denied                        | denied                      | denied                  |
+| coordinator | midia.coordinator.v1.Care/Summary                             | denied  | denied            | denied                | allowed              | denied                | denied             | denied                        | denied                      | denied                  |
+| coordinator | midia.coordinator.v1.Care/PatientReport                       | denied  | denied            | denied                | allowed              | denied                | denied             | denied                        | denied                      | denied                  |
+| coordinator | midia.coordinator.v1.Projects/Register                        | denied  | denied            | allowed               | denied               | denied                | denied             | denied                        | denied                      | denied                  |
+| coordinator | midia.coordinator.v1.Projects/Publish                         | denied  | denied            | allowed               | denied               | denied                | denied             | denied                        | denied                      | denied                  |
+| coordinator | midia.coordinator.v1.Projects/List                            | denied  | denied            | allowed               | allowed              | allowed               | denied             | denied                        | denied                      | denied                  |
+| coordinator | midia.consent.v1.ConsentLog/Submit                            | denied  | denied            | denied                | denied               | denied                | denied             | denied                        | denied                      | denied                  |
+| coordinator | midia.consent.v1.ConsentLog/Pull                              | denied  | denied            | denied                | denied               | denied                | denied             | denied                        | denied                      | denied                  |
+| coordinator | midia.consent.v1.ConsentLog/Applied                           | denied  | denied            | denied                | denied               | denied                | denied             | denied                        | denied                      | denied                  |
+| coordinator | grpc.health.v1.Health/Check                                   | allowed | allowed           | allowed               | allowed              | allowed               | allowed            | allowed                       | denied                      | denied                  |
+| coordinator | grpc.health.v1.Health/Watch                                   | allowed | allowed           | allowed               | allowed              | allowed               | allowed            | allowed                       | denied                      | denied                  |
+| coordinator | grpc.reflection.v1.ServerReflection/ServerReflectionInfo      | allowed | allowed           | allowed               | allowed              | allowed               | allowed            | allowed                       | denied                      | denied                  |
+| coordinator | grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo | allowed | allowed           | allowed               | allowed              | allowed               | allowed            | allowed                       | denied                      | denied                  |
 """;
 
     /// <summary>A request that gets past the handler's first checks where a site or patient must be named; every other RPC gets an empty message.</summary>
@@ -72,6 +137,8 @@ public sealed class AuthorizationMatrixTests(DemoNetwork network) : IDisposable
         {
             Changes = { new Protos.Consent.V1.ConsentChange { OriginSite = "erlangen", OriginChangeId = 0, Linkage = "x", Policy = "research" } },
         },
+        // A valid purpose but no patient: the portal's own patient gets INVALID_ARGUMENT (nothing is changed), anyone else PERMISSION_DENIED.
+        ["midia.node.v1.PatientAccess/SetConsent"] = new Protos.Node.V1.SetPatientConsentRequest { Purpose = "research", Permit = true },
         ["midia.coordinator.v1.Projects/Publish"] = new Protos.Coordinator.V1.PublishResultRequest { Id = "no-such-project", Result = "none" },
         ["grpc.reflection.v1.ServerReflection/ServerReflectionInfo"] = new Grpc.Reflection.V1.ServerReflectionRequest { ListServices = "" },
         ["grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"] = new Grpc.Reflection.V1Alpha.ServerReflectionRequest { ListServices = "" },
@@ -80,20 +147,26 @@ public sealed class AuthorizationMatrixTests(DemoNetwork network) : IDisposable
     readonly List<IDisposable> owned = [];
 
     [Fact]
-    public async Task EveryServedRpcAnswersEveryIdentityAsTheTableSays()
+    public Task EveryServedRpcAnswersEveryIdentityAsTheTableSays() => Check(Table);
+
+    [Fact]
+    public Task EveryServedRpcAnswersEveryPortalIdentityAsThePortalTableSays() => Check(PortalTable);
+
+    async Task Check(string table)
     {
-        var expected = MatrixTable.Parse(Table);
+        var expected = MatrixTable.Parse(table);
         var callers = expected.Identities.ToDictionary(i => i, Identity);
         var servers = new Dictionary<string, Uri> { ["node"] = network.Node("erlangen"), ["coordinator"] = network.Coordinator };
 
         // What the servers actually serve, from their own reflection service.
         var served = new List<(string Server, string Rpc)>();
+        var reflector = Identity("coordinator");
         foreach (var (server, address) in servers)
-            foreach (var rpc in await ServedRpcsAsync(callers["coordinator"], address))
+            foreach (var rpc in await ServedRpcsAsync(reflector, address))
                 served.Add((server, rpc));
         var missing = served.Where(s => !expected.Rows.ContainsKey(s)).ToList();
         Assert.True(missing.Count == 0,
-            "served RPCs without a row in the authorization matrix (add one to Table and SECURITY.md):\n" + string.Join("\n", missing.Select(m => $"| {m.Server} | {m.Rpc} | ...")));
+            "served RPCs without a row in the authorization matrix (add one to this table and its copy in SECURITY.md):\n" + string.Join("\n", missing.Select(m => $"| {m.Server} | {m.Rpc} | ...")));
         var stale = expected.Rows.Keys.Where(k => !served.Contains(k)).ToList();
         Assert.True(stale.Count == 0, "rows for RPCs the servers do not serve:\n" + string.Join("\n", stale.Select(s => $"{s.Server} {s.Rpc}")));
 
@@ -160,9 +233,24 @@ public sealed class AuthorizationMatrixTests(DemoNetwork network) : IDisposable
             "foreign CA" => Foreign(),
             "expired" => Expired(),
             "no certificate" => null,
+            "portal" or "portal for researcher" or "portal for clinician" or "portal for site-admin" or "portal for patient" or "portal for munich clinician" => Network("portal-erlangen"),
+            "portal other site" or "portal other site for patient" => Network("portal-munich"),
+            "clinician as site-admin" => Network("clinician-erlangen"),
             _ => throw new InvalidOperationException($"identity column '{column}' is unknown to the test: add how to make its certificate"),
         };
-        var caller = new Caller(column, certificate);
+        // The person a portal names in the end-user metadata (Delegation.Header), as it does for whoever signed in.
+        (string Role, string Name, string? Site)? endUser = column switch
+        {
+            "portal for researcher" => ("researcher", "Dr. Ada Research", null),
+            "portal for clinician" => ("clinician", "Dr. Clinician (erlangen)", "erlangen"),
+            "portal for site-admin" => ("site-admin", "Site admin (erlangen)", "erlangen"),
+            "portal for patient" => ("patient", "Patient of erlangen", "erlangen"),
+            "portal other site for patient" => ("patient", "Patient of munich", "munich"),
+            "portal for munich clinician" => ("clinician", "Dr. Clinician (munich)", "munich"),
+            "clinician as site-admin" => ("site-admin", "clinician-erlangen", "erlangen"),
+            _ => null,
+        };
+        var caller = new Caller(column, certificate, endUser);
         owned.Add(caller);
         return caller;
     }

@@ -12,6 +12,8 @@ namespace Midia.Security.Tests;
 /// an unknown KVNR — then every line the servers logged (and everything dev up and the commands
 /// wrote to stderr) is searched for every KVNR, family name and given name in the imported FHIR
 /// data, for the linkage key and for every private key — and so is the coordinator's database.
+/// The portals' logs are searched too, after a physician's summary and a patient's pages through
+/// erlangen's portal with dev up's demo accounts.
 /// </summary>
 [Collection(DemoNetworkCollection.Name)]
 public sealed class LogPrivacyTests(DemoNetwork network)
@@ -43,6 +45,26 @@ public sealed class LogPrivacyTests(DemoNetwork network)
         Assert.Contains("has no patient with that KVNR", stderr[^1]);
         Assert.DoesNotContain("Z999999999", stderr[^1]);
 
+        // Through erlangen's portal with dev up's demo accounts: a physician's summary started from
+        // the KVNR, and the demo patient's consent page and transparency report (the portal sends
+        // the KVNR its account is bound to).
+        var password = Regex.Match(network.Output(), @"portal accounts for .*\(password (\S+)\)").Groups[1].Value;
+        Assert.True(password.Length > 0, "dev up prints the demo accounts' password");
+        using (var physician = new PortalBrowser(network.Portal("erlangen")))
+        {
+            await physician.SignInAsync("clinician-erlangen", password);
+            var (status, body) = await physician.PostFormAsync("/Care", ("Patient", kvnr));
+            Assert.True(status == System.Net.HttpStatusCode.OK, $"portal summary: {status}");
+            Assert.Contains("id=\"summary\"", body); // the summary rendered, so the portal asked the node and the coordinator
+            Assert.Contains("data-site=\"erlangen\"", body);
+        }
+        using (var patient = new PortalBrowser(network.Portal("erlangen")))
+        {
+            await patient.SignInAsync("patient-erlangen", password);
+            foreach (var page in new[] { "/Patient", "/Patient/Report" })
+                Assert.Equal(System.Net.HttpStatusCode.OK, (await patient.GetAsync(page)).Status);
+        }
+
         await Run("midia-node", ["consent", "set", "--db", network.Db("erlangen"), "--kvnr", kvnr, "--policy", "research", "--deny"]);
         await Eventually(() => DemoNetwork.Sites.All(site => AppliedConsentSeq(site) >= 1), "every site applied the consent change");
         // A new question (not one from history), so every node counts again after the change; the third of 3 counts a minute.
@@ -51,7 +73,9 @@ public sealed class LogPrivacyTests(DemoNetwork network)
         // The servers logged the run (so the search below searches something).
         // Every log dev up keeps (each node's and the coordinator's at least; any other process's too).
         var logs = Directory.GetFiles(network.Logs, "*.log");
-        foreach (var name in DemoNetwork.Sites.Append("coordinator")) Assert.Contains(Path.Combine(network.Logs, name + ".log"), logs);
+        foreach (var name in DemoNetwork.Sites.Append("coordinator").Concat(DemoNetwork.PortalSites.Select(site => "portal-" + site)))
+            Assert.Contains(Path.Combine(network.Logs, name + ".log"), logs);
+        Assert.NotEmpty(File.ReadAllLines(Path.Combine(network.Logs, "portal-erlangen.log")));
         await Eventually(() => File.ReadAllText(Path.Combine(network.Logs, "coordinator.log")).Contains("summary "), "the coordinator logged the summary");
         var lines = logs.SelectMany(File.ReadAllLines)
             .Concat(network.Output().Split('\n'))

@@ -24,8 +24,7 @@ public sealed class SecretFileTests : IDisposable
         var (exit, _, err) = await DemoNetwork.RunAsync("midia", ["dev", "certs", "--out", Certs, "--sites", "erlangen,munich"]);
         Assert.True(exit == 0, err);
         var keys = Directory.GetFiles(Certs, "*.key");
-        // ca, coordinator, researcher, and node, clinician, site-admin per site, plus linkage.key
-        Assert.Equal(3 + 2 * 3 + 1, keys.Length);
+        Assert.Equal(DemoNetwork.DevCertKeys(["erlangen", "munich"]), new SortedSet<string>(keys.Select(Path.GetFileName)!, StringComparer.Ordinal));
         foreach (var key in keys) Assert.True(File.GetUnixFileMode(key) == OwnerOnly, $"{key} has mode {File.GetUnixFileMode(key)}");
     }
 
@@ -83,6 +82,36 @@ public sealed class SecretFileTests : IDisposable
         Assert.NotEqual(0, exit);
         Assert.Contains($"key file '{key}' is readable by other users", err);
         Assert.Contains($"chmod 600 '{key}'", err);
+    }
+
+    public static TheoryData<string, UnixFileMode> ExposedPortalFiles() => new()
+    {
+        { "accounts", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead },
+        { "accounts", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead },
+        { "key", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead },
+        { "key", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead },
+    };
+
+    /// <summary>The accounts file holds password hashes and patients' KVNRs: `midia-portal serve` treats it as it treats its key.</summary>
+    [Theory]
+    [MemberData(nameof(ExposedPortalFiles))]
+    public async Task PortalServeRefusesToStartOnAnAccountsFileOrKeyOthersCanRead(string file, UnixFileMode mode)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        DevCertificates.CreateNetwork(Certs, ["erlangen"]);
+        var accounts = Path.Combine(dir, "portal-erlangen-accounts.json");
+        new Midia.Portal.Accounts.AccountStore(accounts).Add("researcher", "researcher", "Dr. Ada Research", null, null, "midia-demo-2026");
+        Assert.Equal(OwnerOnly, File.GetUnixFileMode(accounts)); // as `accounts add` writes it
+        var key = Path.Combine(Certs, "portal-erlangen.key");
+        var exposed = file == "accounts" ? accounts : key;
+        File.SetUnixFileMode(exposed, mode);
+
+        var (exit, _, err) = await DemoNetwork.RunAsync("midia-portal", ["serve", "--site", "erlangen", "--listen", "127.0.0.1:0",
+            "--coordinator", "https://127.0.0.1:9", "--node", "https://127.0.0.1:9",
+            "--cert", Path.Combine(Certs, "portal-erlangen.crt"), "--key", key, "--ca", Path.Combine(Certs, "ca.crt"), "--accounts", accounts]);
+        Assert.NotEqual(0, exit);
+        Assert.Contains($"'{exposed}' is readable by other users", err);
+        Assert.Contains($"chmod 600 '{exposed}'", err);
     }
 
     /// <summary>`midia-node import` of one synthetic patient into a new site database.</summary>

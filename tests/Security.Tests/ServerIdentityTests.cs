@@ -95,5 +95,35 @@ public sealed class ServerIdentityTests(DemoNetwork network)
         Assert.Contains("is a node certificate, not a coordinator's", err);
     }
 
+    [Fact]
+    public async Task APortalTalksOnlyToTheCoordinatorAndItsOwnSitesNode()
+    {
+        using var tls = TlsMaterial.Load(Cert("portal-erlangen.crt"), Cert("portal-erlangen.key"), Cert("ca.crt"));
+        var clinician = Midia.Portal.SignIn.PortalUser.Create("clinician-erlangen", "Dr. Clinician (erlangen)", "clinician", "erlangen", null, Midia.Portal.SignIn.PortalUser.ByPassword);
+        var patientCare = Midia.Protos.Node.V1.NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare");
+        var byKvnr = new Midia.Protos.Node.V1.ResolvePatientRequest { Kvnr = "A123456780" };
+
+        // Erlangen's portal misconfigured: its node address answers as munich's node, its coordinator address as erlangen's node.
+        using (var wrong = new Midia.Portal.Network.PortalNetwork(network.Node("erlangen"), network.Node("munich"), tls, "erlangen"))
+        {
+            var node = await Assert.ThrowsAsync<RpcException>(() => wrong.NodeAsync<Midia.Protos.Node.V1.ResolvePatientRequest, Midia.Protos.Node.V1.ResolvePatientReply>(
+                patientCare, "ResolvePatient", byKvnr, clinician, CancellationToken.None));
+            Assert.Equal(StatusCode.Unavailable, node.StatusCode);
+            Assert.Contains("is for site 'munich', not site 'erlangen'", node.Status.Detail);
+            Assert.DoesNotContain("A123456780", node.Status.Detail);
+            var coordinator = await Assert.ThrowsAsync<RpcException>(() => wrong.CoordinatorAsync<SitesRequest, SitesReply>(ResearchReflection(), "Sites", new(), clinician, CancellationToken.None));
+            Assert.Equal(StatusCode.Unavailable, coordinator.StatusCode);
+            Assert.Contains("is a node certificate, not a coordinator's", coordinator.Status.Detail);
+        }
+
+        // Rightly configured, the same calls go through (an unknown local id is the node's own NOT_FOUND).
+        using var right = new Midia.Portal.Network.PortalNetwork(network.Coordinator, network.Node("erlangen"), tls, "erlangen");
+        var sites = await right.CoordinatorAsync<SitesRequest, SitesReply>(ResearchReflection(), "Sites", new(), clinician, CancellationToken.None);
+        Assert.Equal(DemoNetwork.Sites.Order(), sites.Sites.Select(s => s.Id).Order());
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => right.NodeAsync<Midia.Protos.Node.V1.ResolvePatientRequest, Midia.Protos.Node.V1.ResolvePatientReply>(
+            patientCare, "ResolvePatient", new() { LocalId = "no-such-patient" }, clinician, CancellationToken.None));
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+    }
+
     string Cert(string file) => Path.Combine(network.Certs, file);
 }

@@ -253,6 +253,7 @@ public sealed class TestNode(ConsentNetwork network, string site, int port)
         server.AddService(NodeReflection.Descriptor.Services[0], new ResearchQueries(site, sessions));
         server.AddService(ConsentReceiver.Descriptor, receiver is null ? new ConsentReceiver(store, Sync) : receiver(store, Sync));
         server.AddService(PatientCare.Descriptor, new PatientCare(site, sessions, network.Key, new PatientReports(site, sessions)) { Tickets = new PatientTickets(Clock) });
+        server.AddService(Midia.Node.Patients.PatientAccess.Descriptor, new Midia.Node.Patients.PatientAccess(site, sessions, network.Key, Sync, channel.CreateCallInvoker()));
         await server.StartAsync();
     }
 

@@ -26,10 +26,14 @@ public sealed record CallOutcome(StatusCode? Status, string Detail)
 public sealed class Caller : IDisposable
 {
     readonly HttpClient invoker;
+    readonly string? endUserHeader;
 
-    public Caller(string name, X509Certificate2? certificate)
+    /// <param name="endUser">The end-user metadata a portal sends for a signed-in person (role, name, site); null: none.</param>
+    public Caller(string name, X509Certificate2? certificate, (string Role, string Name, string? Site)? endUser = null)
     {
         Name = name;
+        // The same bytes the portal sends (Delegation.EndUserEntry), base64 as gRPC carries "-bin" metadata.
+        if (endUser is { } user) endUserHeader = Convert.ToBase64String(Midia.Rpc.Authorization.Delegation.EndUserEntry(user.Role, user.Name, user.Site).ValueBytes);
         invoker = new HttpClient(new SocketsHttpHandler
         {
             UseProxy = false,
@@ -62,6 +66,7 @@ public sealed class Caller : IDisposable
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
         message.Headers.TryAddWithoutValidation("te", "trailers");
+        if (endUserHeader is not null) message.Headers.TryAddWithoutValidation(Midia.Rpc.Authorization.Delegation.Header, endUserHeader);
         HttpResponseMessage response;
         try { response = await invoker.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken); }
         catch (Exception e) when (e is HttpRequestException or IOException or AuthenticationException)

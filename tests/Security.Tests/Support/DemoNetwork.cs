@@ -22,16 +22,35 @@ public sealed class DemoNetworkCollection : ICollectionFixture<DemoNetwork>
 public sealed class DemoNetwork : IAsyncLifetime
 {
     public static readonly string[] Sites = ["erlangen", "munich", "practice"];
+    /// <summary>The sites `dev up` gives a web portal (base port + 101, + 102), each with its accounts file.</summary>
+    public static readonly string[] PortalSites = ["erlangen", "munich"];
     readonly StringBuilder output = new();
     Process devUp = null!;
 
     public string Dir { get; } = Directory.CreateTempSubdirectory("midia-security-").FullName;
-    public int BasePort { get; } = FreePortRange(Sites.Length + 1);
+    public int BasePort { get; } = FreePortRange(Sites.Length + 1, PortalSites.Length);
     public string Certs => Path.Combine(Dir, "certs");
     public string Logs => Path.Combine(Dir, "logs");
     public string Data => Path.Combine(Dir, "data");
     public Uri Coordinator => new($"https://127.0.0.1:{BasePort}");
     public Uri Node(string site) => new($"https://127.0.0.1:{BasePort + 1 + Array.IndexOf(Sites, site)}");
+    public Uri Portal(string site) => new($"https://127.0.0.1:{BasePort + 101 + Array.IndexOf(PortalSites, site)}");
+    public string PortalAccounts(string site) => Path.Combine(Dir, $"portal-{site}-accounts.json");
+
+    /// <summary>
+    /// The private keys `midia dev certs` writes (its documentation: ca, coordinator, researcher,
+    /// and per site node, clinician, site-admin and portal; plus the sites' linkage key), by file name.
+    /// Every role certs-dev issues must be in it, so a new role cannot slip past the mode checks.
+    /// </summary>
+    public static SortedSet<string> DevCertKeys(IEnumerable<string> sites)
+    {
+        string[] networkWide = ["coordinator", "researcher"];
+        var keys = new SortedSet<string>(StringComparer.Ordinal) { "ca.key", "linkage.key" };
+        foreach (var role in Midia.CertsDev.DevCertificates.Roles)
+            if (networkWide.Contains(role)) keys.Add(role + ".key");
+            else foreach (var site in sites) keys.Add($"{role}-{site}.key");
+        return keys;
+    }
     public string Db(string site) => Path.Combine(Dir, site + ".db");
     /// <summary>What `midia dev up` itself printed.</summary>
     public string Output() { lock (output) return output.ToString(); }
@@ -99,13 +118,14 @@ public sealed class DemoNetwork : IAsyncLifetime
     [DllImport("libc", EntryPoint = "kill")]
     static extern int Signal(int pid, int signal);
 
-    static int FreePortRange(int count)
+    /// <summary>A base port with COUNT free ports from it and PORTALS free ports from base + 101 (where `dev up` puts the portals).</summary>
+    static int FreePortRange(int count, int portals)
     {
         var random = new Random();
         for (var attempt = 0; attempt < 100; attempt++)
         {
             var first = random.Next(20000, 60000);
-            if (Enumerable.Range(first, count).All(IsFree)) return first;
+            if (Enumerable.Range(first, count).Concat(Enumerable.Range(first + 101, portals)).All(IsFree)) return first;
         }
         throw new InvalidOperationException("no free port range on 127.0.0.1");
 

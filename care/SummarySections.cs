@@ -1,7 +1,7 @@
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
 
-namespace Midia.Cli.Care;
+namespace Midia.Care;
 
 /// <summary>
 /// The IPS sections a summary is laid out in, in the order a clinician reads them, with the
@@ -44,7 +44,17 @@ public sealed record SummarySection(string Id, string Title, string System, stri
     /// <summary>Could not be asked or did not answer (as opposed to: answered that it shares nothing).</summary>
     public static bool CouldNotAnswer(SiteStatus status) => status is not (SiteStatus.Ok or SiteStatus.NotShared);
 
-    public static string Status(SiteStatus status) => Research.CountJson.Status(status);
+    /// <summary>The status word of every output (JSON, terminal, portal): the proto name without its prefix.</summary>
+    public static string Status(SiteStatus status) => status switch
+    {
+        SiteStatus.Ok => "ok",
+        SiteStatus.Timeout => "timeout",
+        SiteStatus.Unavailable => "unavailable",
+        SiteStatus.NotApproved => "not_approved",
+        SiteStatus.Refused => "refused",
+        SiteStatus.NotShared => "not_shared",
+        _ => "error",
+    };
 
     /// <summary>What a site's status means, in plain words, for a status line without a message.</summary>
     public static string Meaning(SiteStatus status) => status switch

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
 
-namespace Midia.Cli.Care;
+namespace Midia.Care;
 
 /// <summary>
 /// `midia summary --fhir`: the summary as a FHIR R4 document Bundle laid out as an International
@@ -135,8 +135,8 @@ public static class IpsBundle
     static string Line(TimelineEntry t)
     {
         var e = t.Entry;
-        var value = SummaryView.Value(e);
-        return $"{(e.Date.Length > 0 ? e.Date : "no date")}{(e.EndDate.Length > 0 ? " to " + e.EndDate : "")}: {e.Display} ({SummaryView.Code(e)}){(value.Length > 0 ? " " + value : "")} — {string.Join(", ", t.Sites)}";
+        var value = EntryText.Value(e);
+        return $"{(e.Date.Length > 0 ? e.Date : "no date")}{(e.EndDate.Length > 0 ? " to " + e.EndDate : "")}: {e.Display} ({EntryText.Code(e)}){(value.Length > 0 ? " " + value : "")} — {string.Join(", ", t.Sites)}";
     }
 
     /// <summary>The FHIR resource of one entry, with every element FHIR R4 requires of its type.</summary>

@@ -1,6 +1,6 @@
 using Midia.Protos.Coordinator.V1;
 
-namespace Midia.Cli.Care;
+namespace Midia.Care;
 
 /// <summary>
 /// A numeric series of one result (same code system, code and unit) with two or more dated

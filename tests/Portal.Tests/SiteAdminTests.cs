@@ -1,0 +1,126 @@
+using System.Net;
+using Midia.Node.Policy;
+using Midia.Node.Store;
+using Midia.Portal.Tests.Support;
+using Midia.Protos.Node.V1;
+using Midia.Rpc.Client;
+using Midia.Rpc.Core;
+
+namespace Midia.Portal.Tests;
+
+/// <summary>The node's SiteAdmin service and the portal's admin view, against real servers.</summary>
+public sealed class SiteAdminTests : IAsyncLifetime
+{
+    readonly PortalTestNetwork network = new("erlangen", "munich");
+    static readonly Google.Protobuf.Reflection.ServiceDescriptor Service = SiteAdminReflection.Descriptor.Services.Single(s => s.Name == "SiteAdmin");
+    Uri portal = null!;
+
+    public async Task InitializeAsync()
+    {
+        await network.StartAsync();
+        portal = (await network["erlangen"].StartPortalAsync(("root", "site-admin", null), ("ada", "researcher", null))).Address;
+    }
+
+    public async Task DisposeAsync() => await network.DisposeAsync();
+
+    static Task<TReply> Call<TRequest, TReply>(CallInvoker invoker, string rpc, TRequest request)
+        where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply> =>
+        invoker.AsyncUnaryCall(Method<TRequest, TReply>.From(Service, rpc), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), request).ResponseAsync;
+
+    [Fact]
+    public async Task Only_this_sites_admins_may_administer_its_node()
+    {
+        var own = network.Client(network.Material("site-admin", "Admin Eva", "erlangen"), "erlangen");
+        var reply = await Call<ApproveRequest, QueryTypesReply>(own, "Approve", new ApproveRequest { QueryType = "cohort-count" });
+        Assert.Contains(reply.Approved, a => a.QueryType == "cohort-count" && a.Project == "");
+
+        // The same decision as `midia-node admin approve`: the CLI's class reads it from the file.
+        using (var connection = SiteDatabase.Open(network["erlangen"].DbPath))
+            Assert.True(new QueryApproval(connection).Check("cohort-count", null, Days.Today()).Allowed);
+
+        var other = network.Client(network.Material("site-admin", "Admin Max", "munich"), "erlangen");
+        var e = await Assert.ThrowsAsync<RpcException>(() => Call<ListQueryTypesRequest, QueryTypesReply>(other, "ListQueryTypes", new()));
+        Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+        Assert.Contains("site admin of 'munich'", e.Status.Detail);
+
+        var researcher = network.Client(network.Material("researcher", "Dr R"), "erlangen");
+        e = await Assert.ThrowsAsync<RpcException>(() => Call<AuditRequest, AuditReply>(researcher, "Audit", new()));
+        Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_input_is_invalid_argument_and_changes_nothing()
+    {
+        var own = network.Client(network.Material("site-admin", "Admin Eva", "erlangen"), "erlangen");
+        var e = await Assert.ThrowsAsync<RpcException>(() => Call<ApproveRequest, QueryTypesReply>(own, "Approve", new ApproveRequest { QueryType = "everything" }));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("unknown query type 'everything'", e.Status.Detail);
+        e = await Assert.ThrowsAsync<RpcException>(() => Call<SetDisclosureRequest, DisclosureReply>(own, "SetDisclosure", new SetDisclosureRequest { QueryType = "cohort-count", Epsilon = "lots" }));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("epsilon", e.Status.Detail);
+        var rules = await Call<ListDisclosureRequest, DisclosureReply>(own, "ListDisclosure", new());
+        Assert.Equal("0.5", rules.Rules.Single(r => r.QueryType == "cohort-count").Epsilon);
+        var types = await Call<ListQueryTypesRequest, QueryTypesReply>(own, "ListQueryTypes", new());
+        Assert.Empty(types.Approved);
+    }
+
+    [Fact]
+    public async Task An_admin_approves_a_pending_request_in_the_portal_and_sees_it_in_the_audit()
+    {
+        // A researcher's count reaches erlangen, which refuses it: cohort-count is pending there.
+        using (var researcher = new Browser(portal))
+        {
+            await researcher.SignInAsync("ada");
+            var (status, _, _) = await researcher.GetPageAsync("/Admin");
+            Assert.Equal(HttpStatusCode.Redirect, status);
+        }
+        var coordinator = network.Client(network.Material("researcher", "Dr Count"));
+        using (var call = coordinator.AsyncServerStreamingCall(Method<Midia.Protos.Coordinator.V1.CountRequest, Midia.Protos.Coordinator.V1.CountEvent>.From(
+                   Midia.Protos.Coordinator.V1.CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research"), "Count"),
+                   new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), new Midia.Protos.Coordinator.V1.CountRequest { CcdlJson = Queries.Women }))
+            while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+
+        using var admin = new Browser(portal);
+        Assert.Equal("/Admin", await admin.SignInAsync("root"));
+        var page = Browser.Text((await admin.GetPageAsync("/Admin")).Body);
+        Assert.True(page.Contains("Pending requests Query type Project Requests Last request Decision cohort-count every project 1 "), page);
+
+        var (status2, _, location) = await admin.PostFormAsync("/Admin", "/Admin?handler=Approve", [new("queryType", "cohort-count"), new("project", "")]);
+        Assert.Equal((HttpStatusCode.Redirect, "/Admin"), (status2, location));
+        page = Browser.Text((await admin.GetPageAsync("/Admin")).Body);
+        Assert.Contains("Approved cohort-count for every project.", page);
+        Assert.Contains("No pending requests.", page);
+        using (var connection = SiteDatabase.Open(network["erlangen"].DbPath))
+            Assert.True(new QueryApproval(connection).Check("cohort-count", null, Days.Today()).Allowed);
+
+        // Disclosure through the form; the node's own class reads the new setting.
+        var (status3, _, _) = await admin.PostFormAsync("/Admin/Disclosure", "/Admin/Disclosure", [new("queryType", "cohort-count"), new("epsilon", "1,5"), new("round", "5"), new("threshold", "3")]);
+        Assert.Equal(HttpStatusCode.Redirect, status3);
+        using (var connection = SiteDatabase.Open(network["erlangen"].DbPath))
+        {
+            var setting = new Midia.Node.Disclosure.DisclosureControl(connection).Setting("cohort-count");
+            Assert.Equal((1.5m, 5, 3, false), (setting.Epsilon, setting.Round, setting.Threshold, setting.Exact));
+        }
+
+        // The audit: the refused count (by the coordinator's researcher) and the admin's decisions, by person and portal.
+        var audit = Browser.Text((await admin.GetPageAsync("/Admin/Audit?outcome=answered&user=root")).Body);
+        Assert.Contains("root via portal-erlangen", audit);
+        Assert.Contains("site admin: approved cohort-count for every project", audit);
+        Assert.DoesNotContain("Dr Count", audit);
+        var refused = Browser.Text((await admin.GetPageAsync("/Admin/Audit?outcome=refused")).Body);
+        Assert.Contains("Dr Count", refused);
+        Assert.Contains("1 matching entries", refused);
+        var (badStatus, badBody, _) = await admin.GetPageAsync("/Admin/Audit?since=yesterday");
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        Assert.Contains("since", Browser.Text(badBody));
+    }
+}
+
+public static class Queries
+{
+    public const string Women = """
+        {"version": "2", "display": "Women", "inclusionCriteria": [[{"context": {"system": "fdpg.mii.cds", "code": "Patient", "display": "Patient"},
+          "termCodes": [{"system": "http://loinc.org", "code": "LL2191-6", "display": "Geschlecht"}],
+          "valueFilter": {"type": "concept", "selectedConcepts": [{"system": "http://hl7.org/fhir/administrative-gender", "code": "female", "display": "female"}]}}]]}
+        """;
+}
