@@ -24,10 +24,16 @@ public static class EntryText
 
     public static string Value(SummaryEntry e) =>
         e.HasValue ? $"{Number(e.Value)} {Unit(e.Unit)}".TrimEnd()
-        : e.ValueDisplay.Length > 0 ? e.ValueDisplay
+        : e.ValueCode.Length > 0 ? CodedValue(e)
+        : e.ValueDisplay;
+
+    /// <summary>"Positive (SNOMED 369833007)": the value's term with its code; the code alone when the site sent no term.</summary>
+    static string CodedValue(SummaryEntry e)
+    {
         // A standard system's code needs its name (SNOMED 369833007); a grading's own code reads alone (T4, V, tumour-free).
-        : e.ValueCode.Length > 0 ? (StandardNames.ContainsKey(e.ValueSystem) ? $"{SystemName(e.ValueSystem)} {e.ValueCode}" : e.ValueCode)
-        : "";
+        var code = StandardNames.ContainsKey(e.ValueSystem) ? $"{SystemName(e.ValueSystem)} {e.ValueCode}" : e.ValueCode;
+        return e.ValueDisplay.Length == 0 || e.ValueDisplay == e.ValueCode ? code : $"{e.ValueDisplay} ({code})";
+    }
 
     public static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 

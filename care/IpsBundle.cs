@@ -200,7 +200,11 @@ public static class IpsBundle
                     Add("valueQuantity", quantity);
                 }
                 else if (e.ValueCode.Length > 0)
-                    Add("valueCodeableConcept", new JsonObject { ["coding"] = new JsonArray(Coding(e.ValueSystem, e.ValueCode, e.ValueDisplay)) });
+                {
+                    var concept = new JsonObject { ["coding"] = new JsonArray(Coding(e.ValueSystem, e.ValueCode, e.ValueDisplay)) };
+                    if (e.ValueDisplay.Length > 0) concept["text"] = e.ValueDisplay;
+                    Add("valueCodeableConcept", concept);
+                }
                 break;
         }
         return resource;

@@ -8,7 +8,7 @@ namespace Midia.Node.Care;
 /// <summary>
 /// A patient's part of the cross-site summary: every fact this site holds for the given pids as
 /// IPS-aligned entries — coded items with their dates, values and units, nothing free-text beyond
-/// the code's display (an ImagingStudy's description). Oldest first; undated entries last.
+/// the code's display, a coded value's term and an ImagingStudy's description. Oldest first; undated entries last.
 /// </summary>
 public static class PatientSummaries
 {
@@ -59,7 +59,7 @@ public static class PatientSummaries
         var entries = new List<(long Date, long Fid, SummaryEntry Entry)>();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT f.fid, f.kind, s.uri, f.code, f.display, f.date, f.end_date, f.value_num, f.unit, v.uri, f.value_code
+            SELECT f.fid, f.kind, s.uri, f.code, f.display, f.date, f.end_date, f.value_num, f.unit, v.uri, f.value_code, f.value_display
             FROM fact f JOIN code_system s ON s.sid = f.sid LEFT JOIN code_system v ON v.sid = f.value_sid
             WHERE f.pid = $pid
             """;
@@ -85,6 +85,7 @@ public static class PatientSummaries
                     Unit = reader.IsDBNull(8) ? "" : reader.GetString(8),
                     ValueSystem = reader.IsDBNull(9) ? "" : reader.GetString(9),
                     ValueCode = reader.IsDBNull(10) ? "" : reader.GetString(10),
+                    ValueDisplay = reader.IsDBNull(11) ? "" : reader.GetString(11),
                 };
                 if (!reader.IsDBNull(7)) entry.Value = reader.GetDouble(7);
                 entries.Add((reader.IsDBNull(5) ? long.MaxValue : reader.GetInt64(5), reader.GetInt64(0), entry));

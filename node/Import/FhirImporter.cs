@@ -406,7 +406,7 @@ public sealed class FhirImporter : IDisposable
         store.ReplaceResource(m.Type, m.Id);
         foreach (var f in m.Facts)
             store.Fact(patient, store.SystemId(f.Code.System), f.Code.Code, f.Kind, f.Date, f.End, f.Number, f.Unit,
-                f.Value is Coding v ? store.SystemId(v.System) : null, f.Value?.Code, f.Display, m.Type, m.Id);
+                f.Value is Coding v ? store.SystemId(v.System) : null, f.Value?.Code, f.Display, m.Type, m.Id, f.Value?.Display);
         foreach (var (name, c) in m.Attributes) store.Attribute(m.Type, m.Id, name, store.SystemId(c.System), c.Code);
     }
 

@@ -219,13 +219,33 @@ sealed class ResourceMapping : FhirElements
         }
         else if (x.TryGetProperty("valueInteger", out _)) number = Number(x, "valueInteger", path + "valueInteger");
         else if (x.TryGetProperty("valueDecimal", out _)) number = Number(x, "valueDecimal", path + "valueDecimal");
-        else Codings(x, "valueCodeableConcept", path + "valueCodeableConcept", values);
+        else if (Object(x, "valueCodeableConcept", path + "valueCodeableConcept", out var concept))
+        {
+            ConceptCodings(concept, path + "valueCodeableConcept", values);
+            // The summary shows the value in words: each coding's own display, else the concept's text.
+            // Terminology text only; never Observation.note or other free text.
+            var text = values.Count > 0 ? String(concept, "text", path + "valueCodeableConcept.text") : null;
+            for (int i = 0; i < values.Count; i++)
+                values[i] = values[i] with { Display = Bounded(values[i].Display ?? text) };
+        }
 
         foreach (var c in codes)
         {
             if (values.Count == 0) facts.Add(new PendingFact(c, FactKind.Observation, date, null, number, unit, null, c.Display));
             else foreach (var v in values) facts.Add(new PendingFact(c, FactKind.Observation, date, null, null, null, v, c.Display));
         }
+    }
+
+    /// <summary>The longest value display kept: a coding's display is a term, not a report.</summary>
+    public const int MaxValueDisplay = 200;
+
+    static string? Bounded(string? text)
+    {
+        text = string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+        if (text is null || text.Length <= MaxValueDisplay) return text;
+        // Never cut a surrogate pair in half.
+        var cut = char.IsHighSurrogate(text[MaxValueDisplay - 2]) ? MaxValueDisplay - 2 : MaxValueDisplay - 1;
+        return text[..cut] + "…";
     }
 
     void Medication(JsonElement r, string type, string id)

@@ -44,8 +44,8 @@ sealed class SiteWrites : IDisposable
         deleteFacts = new(db, "DELETE FROM fact WHERE resource_type = ?1 AND resource_id = ?2");
         deleteAttributes = new(db, "DELETE FROM attribute WHERE resource_type = ?1 AND resource_id = ?2");
         insertFact = new(db, """
-            INSERT INTO fact(pid, sid, code, kind, date, end_date, value_num, unit, value_sid, value_code, display, resource_type, resource_id)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+            INSERT INTO fact(pid, sid, code, kind, date, end_date, value_num, unit, value_sid, value_code, display, resource_type, resource_id, value_display)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
             """);
         insertAttribute = new(db, """
             INSERT INTO attribute(resource_type, resource_id, name, sid, code, value_num, unit)
@@ -152,7 +152,7 @@ sealed class SiteWrites : IDisposable
     }
 
     public void Fact(long pid, long sid, string code, FactKind kind, int? date, int? endDate,
-        double? valueNum, string? unit, long? valueSid, string? valueCode, string? display, string type, string id)
+        double? valueNum, string? unit, long? valueSid, string? valueCode, string? display, string type, string id, string? valueDisplay = null)
     {
         var f = insertFact;
         f.Bind(1, pid);
@@ -168,6 +168,7 @@ sealed class SiteWrites : IDisposable
         f.Bind(11, display);
         f.Bind(12, type);
         f.Bind(13, id);
+        f.Bind(14, valueDisplay);
         f.Run();
         Facts++;
     }

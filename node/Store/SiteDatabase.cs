@@ -233,6 +233,11 @@ public static class SiteDatabase
             // The coordinator's id of the request (query id, summary request id): one audit row per request it sent.
             Execute(connection, "ALTER TABLE audit ADD COLUMN request_id TEXT");
         Execute(connection, "CREATE INDEX IF NOT EXISTS audit_request ON audit(request_id) WHERE request_id IS NOT NULL");
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('fact') WHERE name = 'value_display'";
+        if ((long)command.ExecuteScalar()! == 0)
+            // The coded value's terminology text (valueCodeableConcept display or text) for the patient summary;
+            // an older file's facts keep NULL until re-imported.
+            Execute(connection, "ALTER TABLE fact ADD COLUMN value_display TEXT");
     }
 
     /// <summary>The --db option of every node verb; the value may also come from MIDIA_DB or appsettings.json (Setting).</summary>

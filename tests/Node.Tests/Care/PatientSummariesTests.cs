@@ -78,6 +78,77 @@ public sealed class PatientSummariesTests : IDisposable
         Assert.Equal(["2018-01-15|observation|results|http://loinc.org|2857-1|||99|ng/mL||"], Summary("p2").Select(Line));
     }
 
+    const string CodedResults = """
+        {"resourceType":"Bundle","type":"collection","entry":[
+          {"resource":{"resourceType":"Patient","id":"p3","gender":"female","birthDate":"1960-01-01"}},
+          {"resource":{"resourceType":"Observation","id":"her2","status":"final","subject":{"reference":"Patient/p3"},"effectiveDateTime":"2021-04-01",
+            "code":{"coding":[{"system":"http://loinc.org","code":"85319-2","display":"HER2"}]},
+            "valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"10828004","display":"Positive"}],"text":"HER2 3+"},
+            "note":[{"text":"NOTE-FREE-TEXT the site did not choose to share"}]}},
+          {"resource":{"resourceType":"Observation","id":"er","status":"final","subject":{"reference":"Patient/p3"},"effectiveDateTime":"2021-04-02",
+            "code":{"coding":[{"system":"http://loinc.org","code":"85337-4"}]},
+            "valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"260385009"}],"text":"  Negative  "}}},
+          {"resource":{"resourceType":"Observation","id":"pr","status":"final","subject":{"reference":"Patient/p3"},"effectiveDateTime":"2021-04-03",
+            "code":{"coding":[{"system":"http://loinc.org","code":"16112-5"}]},
+            "valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"10828004","display":"LONG"}]}}}
+        ]}
+        """;
+
+    [Fact]
+    public void A_coded_results_term_reaches_the_summary_but_no_note()
+    {
+        // An emoji (a surrogate pair) straddles the cut at 199 characters.
+        var longTerm = new string('x', 198) + "\uD83D\uDE00" + new string('y', 100);
+        var report = site.Import(site.Write("coded.json", CodedResults.Replace("\"LONG\"", $"\"{longTerm}\"", StringComparison.Ordinal)));
+        Assert.True(report.Applied, string.Join("\n", report.Problems));
+        using var connection = SiteDatabase.Open(site.DbPath);
+        var entries = PatientSummaries.Read(connection, [LocalPatient.Find(connection, null, "p3")]);
+
+        // The coding's own display wins over the concept's text; the text stands in where a coding has none.
+        Assert.Equal(["85319-2|10828004|Positive", "85337-4|260385009|Negative"], entries.Take(2).Select(e => $"{e.Code}|{e.ValueCode}|{e.ValueDisplay}"));
+        // A term is bounded: cut with an ellipsis, never inside a surrogate pair.
+        Assert.Equal(new string('x', 198) + "…", entries[2].ValueDisplay);
+        // Free text the site did not choose to share stays out of the database and the summary.
+        Assert.DoesNotContain(site.Rows("SELECT * FROM fact"), row => row.Contains("NOTE-FREE-TEXT", StringComparison.Ordinal));
+        Assert.DoesNotContain(entries, e => e.ToString().Contains("NOTE-FREE-TEXT", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_older_site_database_without_value_terms_gains_the_column_and_keeps_its_facts()
+    {
+        // The fact table as it shipped before coded values kept their term.
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={site.DbPath};Pooling=False"))
+        {
+            old.Open();
+            using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE code_system (sid INTEGER PRIMARY KEY, uri TEXT NOT NULL UNIQUE);
+                CREATE TABLE patient (pid INTEGER PRIMARY KEY, resource_id TEXT NOT NULL UNIQUE, sex TEXT NOT NULL DEFAULT 'unknown',
+                  birth_date INTEGER, deceased INTEGER NOT NULL DEFAULT 0, deceased_date INTEGER, kvnr TEXT, family TEXT, given TEXT, linkage TEXT);
+                CREATE TABLE fact (fid INTEGER PRIMARY KEY, pid INTEGER NOT NULL, sid INTEGER NOT NULL, code TEXT NOT NULL, kind INTEGER NOT NULL,
+                  date INTEGER, end_date INTEGER, value_num REAL, unit TEXT, value_sid INTEGER, value_code TEXT, display TEXT,
+                  resource_type TEXT NOT NULL, resource_id TEXT NOT NULL);
+                INSERT INTO code_system(sid, uri) VALUES (1, 'http://snomed.info/sct');
+                INSERT INTO patient(pid, resource_id) VALUES (1, 'old');
+                INSERT INTO fact(pid, sid, code, kind, date, value_sid, value_code, display, resource_type, resource_id)
+                  VALUES (1, 1, '399534004', 2, 18000, 1, '369833007', 'cN', 'Observation', 'cn');
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        using (var connection = SiteDatabase.Open(site.DbPath))
+        {
+            var entry = Assert.Single(PatientSummaries.Read(connection, [LocalPatient.Find(connection, null, "old")]));
+            Assert.Equal(("399534004", "369833007", ""), (entry.Code, entry.ValueCode, entry.ValueDisplay));
+        }
+        // Opening twice upgrades once; a new import into the upgraded file keeps its terms.
+        Assert.Equal(1, site.Scalar("SELECT count(*) FROM pragma_table_info('fact') WHERE name = 'value_display'"));
+        var report = site.Import(site.Write("coded.json", CodedResults));
+        Assert.True(report.Applied, string.Join("\n", report.Problems));
+        Assert.Equal(["Positive", "Negative", "LONG"], site.Rows("SELECT value_display FROM fact WHERE resource_id <> 'cn' ORDER BY fid"));
+        Assert.Equal(["NULL"], site.Rows("SELECT value_display FROM fact WHERE resource_id = 'cn'"));
+    }
+
     [Theory]
     [InlineData(FactKind.Observation, CodeSystems.Snomed, "371494008", "staging")]   // pN
     [InlineData(FactKind.Observation, CodeSystems.Snomed, "399588009", "staging")]   // stage group, pathological
