@@ -132,7 +132,7 @@ public sealed class IpsBundleTests
                 var facts = new List<string>();
                 using var command = connection.CreateCommand();
                 command.CommandText = """
-                    SELECT s.uri, f.code, f.kind, f.date, f.end_date, f.value_num, f.unit, v.uri, f.value_code, f.display
+                    SELECT s.uri, f.code, f.kind, f.date, f.end_date, f.value_num, f.unit, v.uri, f.value_code, f.display, f.value_display
                     FROM fact f JOIN code_system s ON s.sid = f.sid LEFT JOIN code_system v ON v.sid = f.value_sid
                     """;
                 using (var reader = command.ExecuteReader())
@@ -140,13 +140,14 @@ public sealed class IpsBundleTests
                         facts.Add(Fact(reader.GetString(0), reader.GetString(1), (FactKind)reader.GetInt32(2),
                             reader.IsDBNull(3) ? null : reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetInt32(4),
                             reader.IsDBNull(5) ? null : reader.GetDouble(5), reader.IsDBNull(6) ? "" : reader.GetString(6),
-                            reader.IsDBNull(7) ? "" : reader.GetString(7), reader.IsDBNull(8) ? "" : reader.GetString(8), reader.IsDBNull(9) ? "" : reader.GetString(9)));
+                            reader.IsDBNull(7) ? "" : reader.GetString(7), reader.IsDBNull(8) ? "" : reader.GetString(8), reader.IsDBNull(9) ? "" : reader.GetString(9),
+                            reader.IsDBNull(10) ? "" : reader.GetString(10)));
                 command.CommandText = "SELECT count(*) FROM patient";
                 Assert.Equal(1L, (long)command.ExecuteScalar()!);
 
                 var expected = reply.Entries.Select(t => t.Entry).Select(e => Fact(CodeSystems.Canonical(e.System), e.Code, Kind(e.Kind),
                     e.Date.Length > 0 ? Days.From(DateOnly.Parse(e.Date)) : null, e.EndDate.Length > 0 ? Days.From(DateOnly.Parse(e.EndDate)) : null,
-                    e.HasValue ? e.Value : null, e.Unit, e.ValueSystem, e.ValueCode, e.Display));
+                    e.HasValue ? e.Value : null, e.Unit, e.ValueSystem, e.ValueCode, e.Display, e.ValueDisplay));
                 Assert.Equal(expected.Order(StringComparer.Ordinal), facts.Order(StringComparer.Ordinal));
             }
         }
@@ -157,8 +158,8 @@ public sealed class IpsBundleTests
         }
     }
 
-    static string Fact(string system, string code, FactKind kind, int? date, int? end, double? value, string unit, string valueSystem, string valueCode, string display) =>
-        $"{kind} {system}|{code} date={date} end={end} value={value?.ToString(System.Globalization.CultureInfo.InvariantCulture)} unit={unit} coded={valueSystem}|{valueCode} display={display}";
+    static string Fact(string system, string code, FactKind kind, int? date, int? end, double? value, string unit, string valueSystem, string valueCode, string display, string valueDisplay) =>
+        $"{kind} {system}|{code} date={date} end={end} value={value?.ToString(System.Globalization.CultureInfo.InvariantCulture)} unit={unit} coded={valueSystem}|{valueCode} display={display} valueDisplay={valueDisplay}";
 
     static FactKind Kind(string kind) => kind switch
     {

@@ -107,6 +107,32 @@ public sealed class SummaryOutputTests
         Assert.Contains(" ▁█ ", edss);
     }
 
+    [Fact]
+    public void ACodedResultShowsItsTermWithItsCodeInTheViewJsonAndIps()
+    {
+        var reply = SummaryReplies.ProblemsOnly();
+        reply.Entries.Add(SummaryReplies.Entry("observation", "results", Midia.Node.Store.CodeSystems.Loinc, "85319-2", "HER2 status", "2021-04-01",
+            valueSystem: Midia.Node.Store.CodeSystems.Snomed, valueCode: "10828004", valueDisplay: "Positive"));
+
+        Assert.Contains(Lines(Render(reply)), l => l.Contains("HER2 status") && l.Contains("Positive (SNOMED 10828004)"));
+        using (var document = Json(reply))
+        {
+            var her2 = document.RootElement.GetProperty("entries").EnumerateArray().Single(e => e.GetProperty("code").GetString() == "85319-2");
+            Assert.Equal(("10828004", "Positive"), (her2.GetProperty("valueCode").GetString(), her2.GetProperty("valueDisplay").GetString()));
+        }
+        var bundle = JsonDocument.Parse(IpsBundle.Build(reply, DateTimeOffset.UnixEpoch).ToJsonString()).RootElement;
+        var observation = bundle.GetProperty("entry").EnumerateArray().Select(e => e.GetProperty("resource"))
+            .Single(r => r.GetProperty("resourceType").GetString() == "Observation");
+        var concept = observation.GetProperty("valueCodeableConcept");
+        Assert.Equal("Positive", concept.GetProperty("text").GetString());
+        var coding = Assert.Single(concept.GetProperty("coding").EnumerateArray());
+        Assert.Equal((Midia.Node.Store.CodeSystems.Snomed, "10828004", "Positive"),
+            (coding.GetProperty("system").GetString(), coding.GetProperty("code").GetString(), coding.GetProperty("display").GetString()));
+        // The section narrative reads the same words as the terminal.
+        Assert.Contains(bundle.GetProperty("entry")[0].GetProperty("resource").GetProperty("section").EnumerateArray(),
+            s => s.TryGetProperty("text", out var text) && text.GetProperty("div").GetString()!.Contains("Positive (SNOMED 10828004)"));
+    }
+
     static JsonDocument Json(SummaryReply reply)
     {
         using var stream = new MemoryStream();
