@@ -58,6 +58,9 @@ public sealed class PatientTickets(TimeProvider time)
         byte[] sealedTicket;
         try { sealedTicket = FromBase64Url(ticket.Trim()); }
         catch (FormatException) { return null; }
+        // Only the spelling this node issued: base64 ignores a last character's spare bits, so
+        // another spelling of the same bytes would otherwise open as well.
+        if (Base64Url(sealedTicket) != ticket.Trim()) return null;
         if (sealedTicket.Length < NonceBytes + TagBytes + 1) return null;
         var length = sealedTicket.Length - NonceBytes - TagBytes;
         var payload = new byte[length];
