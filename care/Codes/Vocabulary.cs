@@ -248,7 +248,7 @@ public static class Vocabulary
 
     public static IEnumerable<Concept> Medications =>
         new[] { Tamoxifen, Anastrozole, Letrozole, Exemestane, TrastuzumabOld, Trastuzumab, Leuprorelin, Goserelin, Bicalutamide, Enzalutamide, Abiraterone, Docetaxel }
-            .Concat(FirstLine.Concat(HighEfficacy).SelectMany(d => new[] { d.Old, d.New }))
+            .Concat(FirstLine.Concat(HighEfficacy).Append(Siponimod).SelectMany(d => new[] { d.Old, d.New }))
             .Concat(Common.SelectMany(d => d.Drugs)).DistinctBy(c => (c.System, c.Code));
 
     public static IEnumerable<Concept> Procedures =>
