@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 
 namespace Midia.Node.Store;
@@ -36,37 +37,61 @@ public static class CompressedPatientSet
         var absent = last + 1 - members;
         var bitmapBytes = (lastWord + 1) * 8L;
 
-        // Every gap or run costs at least one byte: a list longer than the bitmap never wins, so only shorter lists are sized exactly.
+        // Every gap or run costs at least one byte: a list longer than the bitmap never wins, so only
+        // shorter lists are tried. A gap list is written once, into a pooled buffer, and given up as
+        // soon as it is no smaller than the best so far (sizing it first and writing it again cost
+        // a second pass, on a fast count most of what the ledger added: BENCHMARKS.md "Usage ledger").
         var layout = Layout.Bitmap;
         var best = bitmapBytes;
-        if (members < best && GapBytes(words, lastWord, last, present: true) is var m && m < best) (layout, best) = (Layout.MemberGaps, m);
-        if (absent < best && GapBytes(words, lastWord, last, present: false) is var a && a < best) (layout, best) = (Layout.AbsentGaps, a);
-        if (runs + 1 < best && RunBytes(set, last) is var r && r < best) (layout, best) = (Layout.Runs, r);
-
-        using var raw = new MemoryStream((int)Math.Min(best + 24, int.MaxValue));
-        raw.WriteByte((byte)layout);
-        switch (layout)
+        byte[]? gaps = null;
+        try
         {
-            case Layout.Bitmap:
-                WriteVarint(raw, (ulong)(lastWord + 1));
-                raw.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(words[..(lastWord + 1)]));
-                if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the ledger's bitmap layout is little-endian");
-                break;
-            case Layout.MemberGaps:
-                WriteVarint(raw, (ulong)members);
-                WriteGaps(raw, words, lastWord, last, present: true);
-                break;
-            case Layout.AbsentGaps:
-                // The last member closes the range: everything up to it that is not listed is a member.
-                WriteVarint(raw, (ulong)absent);
-                WriteVarint(raw, (ulong)last);
-                WriteGaps(raw, words, lastWord, last, present: false);
-                break;
-            case Layout.Runs:
-                WriteRuns(raw, set, last);
-                break;
+            if (members < best && TryGaps(words, lastWord, last, present: true, best) is { } m) (layout, best, gaps) = (Layout.MemberGaps, m.Length, m.Buffer);
+            if (absent < best && TryGaps(words, lastWord, last, present: false, best) is { } a)
+            {
+                Release(gaps);
+                (layout, best, gaps) = (Layout.AbsentGaps, a.Length, a.Buffer);
+            }
+            if (runs + 1 < best && RunBytes(set, last) is var r && r < best) (layout, best) = (Layout.Runs, r);
+
+            // The blob is written once into an array of its final length (uninitialised: every byte is written, checked below).
+            var blob = GC.AllocateUninitializedArray<byte>(checked((int)(1 + layout switch
+            {
+                Layout.Bitmap => VarintLength((ulong)(lastWord + 1)) + best,
+                Layout.MemberGaps => VarintLength((ulong)members) + best,
+                Layout.AbsentGaps => VarintLength((ulong)absent) + VarintLength((ulong)last) + best,
+                _ => best,
+            })));
+            blob[0] = (byte)layout;
+            var span = blob.AsSpan(1);
+            switch (layout)
+            {
+                case Layout.Bitmap:
+                    if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the ledger's bitmap layout is little-endian");
+                    span = span[PutVarint(span, (ulong)(lastWord + 1))..];
+                    System.Runtime.InteropServices.MemoryMarshal.AsBytes(words[..(lastWord + 1)]).CopyTo(span);
+                    span = span[(int)bitmapBytes..];
+                    break;
+                case Layout.MemberGaps:
+                    span = span[PutVarint(span, (ulong)members)..];
+                    gaps.AsSpan(0, (int)best).CopyTo(span);
+                    span = span[(int)best..];
+                    break;
+                case Layout.AbsentGaps:
+                    // The last member closes the range: everything up to it that is not listed is a member.
+                    span = span[PutVarint(span, (ulong)absent)..];
+                    span = span[PutVarint(span, (ulong)last)..];
+                    gaps.AsSpan(0, (int)best).CopyTo(span);
+                    span = span[(int)best..];
+                    break;
+                case Layout.Runs:
+                    span = span[WriteRuns(span, set, last)..];
+                    break;
+            }
+            if (!span.IsEmpty) throw new InvalidOperationException($"patient-set blob sized wrongly: {span.Length} bytes left");
+            return blob;
         }
-        return raw.ToArray();
+        finally { Release(gaps); }
     }
 
     public static Layout LayoutOf(byte[] blob) => (Layout)blob[0];
@@ -185,42 +210,65 @@ public static class CompressedPatientSet
         }
     }
 
-    /// <summary>Bytes of the gap list of members (present) or of non-members up to the last member.</summary>
-    static long GapBytes(ReadOnlySpan<ulong> words, int lastWord, long last, bool present)
+    /// <summary>
+    /// The gap list of members (present) or of non-members up to the last member, in a pooled buffer;
+    /// null once it reaches limit bytes (another layout is at least as small).
+    /// </summary>
+    static (byte[] Buffer, long Length)? TryGaps(ReadOnlySpan<ulong> words, int lastWord, long last, bool present, long limit)
     {
-        long bytes = 0, previous = -1;
+        // Room for one more varint past the limit, so the check runs once per gap, after writing it.
+        var buffer = ArrayPool<byte>.Shared.Rent(checked((int)limit + 10));
+        var output = buffer.AsSpan();
+        var at = 0;
+        long previous = -1;
+        // Non-members count only up to the last member.
+        var top = (int)(last & 63);
+        var lastMask = top == 63 ? ulong.MaxValue : (1UL << (top + 1)) - 1;
         for (var i = 0; i <= lastWord; i++)
         {
             var w = present ? words[i] : ~words[i];
+            if (i == lastWord) w &= lastMask;
+            var first = (long)i << 6;
+            // A word's first pid, without branches on data: in a sparse random cohort whether a word
+            // holds a pid, and whether its gap takes one varint byte or two, are coin flips the CPU
+            // mispredicts (measured: this loop at 11 ns per member with branches, most of the encode).
+            var has = (w | (0UL - w)) >> 63;
+            var pid = first + BitOperations.TrailingZeroCount(w);
+            var gap = (ulong)(pid - previous) & (0UL - has);
+            if (gap < 1UL << 14)
+            {
+                var two = (0x7FUL - gap) >> 63;
+                output[at] = (byte)(gap | (two << 7));
+                output[at + 1] = (byte)(gap >> 7);
+                at += (int)(has + two);
+            }
+            else at += PutVarint(output[at..], gap);
+            previous += (long)has * (pid - previous);
+            w &= w - 1;
+            // The rest of the word (rarer in a sparse set, all of it in a dense one).
             while (w != 0)
             {
-                var pid = ((long)i << 6) + BitOperations.TrailingZeroCount(w);
-                if (pid > last) break;
-                bytes += VarintLength((ulong)(pid - previous));
+                if (at >= limit) break;
+                pid = first + BitOperations.TrailingZeroCount(w);
+                gap = (ulong)(pid - previous);
+                if (gap < 0x80) output[at++] = (byte)gap;
+                else at += PutVarint(output[at..], gap);
                 previous = pid;
                 w &= w - 1;
             }
+            if (at >= limit)
+            {
+                Release(buffer);
+                return null;
+            }
         }
-        return bytes;
+        return (buffer, at);
     }
 
-    static void WriteGaps(MemoryStream stream, ReadOnlySpan<ulong> words, int lastWord, long last, bool present)
+    // Cleared on return: the pool's next user must not find this site's pid gaps.
+    static void Release(byte[]? buffer)
     {
-        Span<byte> buffer = stackalloc byte[10];
-        long previous = -1;
-        for (var i = 0; i <= lastWord; i++)
-        {
-            var w = present ? words[i] : ~words[i];
-            while (w != 0)
-            {
-                var pid = ((long)i << 6) + BitOperations.TrailingZeroCount(w);
-                if (pid > last) break;
-                var n = PutVarint(buffer, (ulong)(pid - previous));
-                stream.Write(buffer[..n]);
-                previous = pid;
-                w &= w - 1;
-            }
-        }
+        if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
     }
 
     /// <summary>The runs up to the last member: absent from pid 0 (possibly empty), present, absent, ..., present.</summary>
@@ -266,11 +314,12 @@ public static class CompressedPatientSet
         return bytes + VarintLength((ulong)count);
     }
 
-    static void WriteRuns(MemoryStream stream, PatientSet set, long last)
+    static int WriteRuns(Span<byte> output, PatientSet set, long last)
     {
         var lengths = RunLengths(set, last).ToList();
-        WriteVarint(stream, (ulong)lengths.Count);
-        foreach (var length in lengths) WriteVarint(stream, (ulong)length);
+        var at = PutVarint(output, (ulong)lengths.Count);
+        foreach (var length in lengths) at += PutVarint(output[at..], (ulong)length);
+        return at;
     }
 
     static int VarintLength(ulong value) => value < 1UL << 7 ? 1 : value < 1UL << 14 ? 2 : value < 1UL << 21 ? 3 : (64 - BitOperations.LeadingZeroCount(value) + 6) / 7;
@@ -285,12 +334,6 @@ public static class CompressedPatientSet
         }
         buffer[n++] = (byte)value;
         return n;
-    }
-
-    static void WriteVarint(MemoryStream stream, ulong value)
-    {
-        Span<byte> buffer = stackalloc byte[10];
-        stream.Write(buffer[..PutVarint(buffer, value)]);
     }
 
     static BlobReader Open(byte[] blob) =>

@@ -98,6 +98,84 @@ public sealed class CompressedPatientSetTests
         Check(members, CompressedPatientSet.Encode(Set(131_071, members)), 131_200);
     }
 
+    [Fact]
+    public void TheBlobIsByteForByteTheStoredFormatOfItsLayoutAndNoLargerThanAnyOther()
+    {
+        // The encoder writes into an array sized in advance: a slip would leave stray bytes or cut the
+        // last gap short. Compare against a plain reference writer of each layout (BinaryWriter, list ops).
+        var random = new Random(31);
+        var cases = new List<(long Universe, HashSet<long> Members)> { (0, []), (0, [0]), (63, [63]), (64, [0, 64]), (200_000, [199_999]) };
+        foreach (var universe in new[] { 130, 5_000, 200_000 })
+            foreach (var density in new[] { 0.002, 0.01, 0.3, 0.9, 0.995 })
+                cases.Add((universe, Enumerable.Range(0, universe + 1).Where(_ => random.NextDouble() < density).Select(p => (long)p).ToHashSet()));
+        cases.Add((20_000, [.. Enumerable.Range(1_000, 6_000).Concat(Enumerable.Range(9_000, 5_000)).Select(p => (long)p)]));
+        // Gaps of 2 and 3 varint bytes.
+        cases.Add((3_000_000, [5, 200, 20_000, 2_500_000]));
+        foreach (var (universe, members) in cases)
+        {
+            var blob = CompressedPatientSet.Encode(Set(universe, members));
+            var references = Reference(members.Order().ToList());
+            var layout = CompressedPatientSet.LayoutOf(blob);
+            Assert.True(references[layout].SequenceEqual(blob), $"{members.Count} members up to {universe}: {layout} blob differs from the reference ({blob.Length} vs {references[layout].Length} bytes)");
+            // The chosen layout is the smallest up to its header varints.
+            Assert.All(references.Values, other => Assert.True(blob.Length <= other.Length + 10, $"{layout} {blob.Length} B, another layout {other.Length} B"));
+        }
+    }
+
+    /// <summary>Every layout's bytes for sorted members, written the obvious way.</summary>
+    static Dictionary<CompressedPatientSet.Layout, byte[]> Reference(List<long> sorted)
+    {
+        if (sorted.Count == 0) return new() { [CompressedPatientSet.Layout.MemberGaps] = [0, 0] };
+        var last = sorted[^1];
+        var set = sorted.ToHashSet();
+        static List<byte> Varint(List<byte> bytes, ulong value)
+        {
+            for (; value >= 0x80; value >>= 7) bytes.Add((byte)(value | 0x80));
+            bytes.Add((byte)value);
+            return bytes;
+        }
+        static List<byte> Gaps(List<byte> bytes, IEnumerable<long> pids)
+        {
+            long previous = -1;
+            foreach (var pid in pids) { Varint(bytes, (ulong)(pid - previous)); previous = pid; }
+            return bytes;
+        }
+
+        var memberGaps = Gaps(Varint([0], (ulong)sorted.Count), sorted);
+        var absentPids = Enumerable.Range(0, checked((int)last + 1)).Select(p => (long)p).Where(p => !set.Contains(p)).ToList();
+        var absentGaps = Gaps(Varint(Varint([1], (ulong)absentPids.Count), (ulong)last), absentPids);
+        var words = new ulong[(last >> 6) + 1];
+        foreach (var pid in sorted) words[pid >> 6] |= 1UL << (int)(pid & 63);
+        var bitmap = Varint([2], (ulong)words.Length);
+        using (var stream = new MemoryStream())
+        using (var writer = new BinaryWriter(stream))
+        {
+            foreach (var word in words) writer.Write(word); // BinaryWriter is little-endian
+            writer.Flush();
+            bitmap.AddRange(stream.ToArray());
+        }
+        var lengths = new List<long>();
+        long at = 0;
+        var present = false;
+        while (at <= last)
+        {
+            var end = at;
+            while (end <= last && set.Contains(end) == present) end++;
+            lengths.Add(end - at);
+            at = end;
+            present = !present;
+        }
+        var runs = Varint([3], (ulong)lengths.Count);
+        foreach (var length in lengths) Varint(runs, (ulong)length);
+        return new()
+        {
+            [CompressedPatientSet.Layout.MemberGaps] = [.. memberGaps],
+            [CompressedPatientSet.Layout.AbsentGaps] = [.. absentGaps],
+            [CompressedPatientSet.Layout.Bitmap] = [.. bitmap],
+            [CompressedPatientSet.Layout.Runs] = [.. runs],
+        };
+    }
+
     static PatientSet Set(long maxPid, IEnumerable<long> members)
     {
         var set = new PatientSet(maxPid);
