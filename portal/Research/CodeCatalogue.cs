@@ -1,41 +1,53 @@
+using Midia.Care.Codes;
+
 namespace Midia.Portal.Research;
 
 /// <summary>A code the builder offers: its CCDL context, term code, and the kind of value filter it takes.</summary>
-public sealed record CatalogueCode(string Context, string System, string Code, string Display, string Filter, string? Unit = null);
+public sealed record CatalogueCode(string Context, string System, string Code, string Display, string Filter, string? Unit = null, string? English = null)
+{
+    /// <summary>What the search list shows and matches: display, English name, code and system.</summary>
+    public string Label => $"{Display}{(English is null ? "" : $" ({English})")} — {Code} · {SystemName(System)}";
+
+    /// <summary>The last path segment of a system URI (icd-10-gm, loinc.org, ms-assessment): short enough to show and to type.</summary>
+    public static string SystemName(string system) => system.TrimEnd('/').Split('/')[^1];
+
+    public bool Matches(string text) =>
+        Display.Contains(text, StringComparison.OrdinalIgnoreCase) || Code.Contains(text, StringComparison.OrdinalIgnoreCase)
+        || System.Contains(text, StringComparison.OrdinalIgnoreCase) || English?.Contains(text, StringComparison.OrdinalIgnoreCase) == true;
+}
 
 /// <summary>
-/// The codes the network knows (the synthetic sites' data, docs/CODES.md and docs/DATA.md):
-/// what the builder's code search finds. Unknown codes are not an error in CCDL, so a researcher
-/// may still type any code into the query text.
+/// The codes the network knows — the vocabulary its sites' data is written in (care/Codes/Vocabulary.cs,
+/// the same list `midia dev synth` writes from) — plus CCDL's two patient criteria: what the builder's
+/// code search finds. Unknown codes are not an error in CCDL, so a researcher may still type any code
+/// into the query text.
 /// </summary>
 public static class CodeCatalogue
 {
-    const string Icd = "http://fhir.de/CodeSystem/bfarm/icd-10-gm", Loinc = "http://loinc.org", Atc = "http://fhir.de/CodeSystem/bfarm/atc",
-        Snomed = "http://snomed.info/sct", Ms = "https://fhir.midia-hub.de/CodeSystem/ms-assessment", Gleason = "https://fhir.midia-hub.de/CodeSystem/gleason";
+    const string Loinc = Vocabulary.Loinc;
 
-    public static readonly IReadOnlyList<CatalogueCode> Codes =
-    [
-        new("Patient", Loinc, "LL2191-6", "Sex (Geschlecht)", "sex"),
-        new("Patient", Loinc, "30525-0", "Age (Alter)", "quantity", "a"),
-        new("Diagnose", Icd, "C50", "Breast cancer (Bösartige Neubildung der Brustdrüse)", "none"),
-        new("Diagnose", Icd, "C61", "Prostate cancer (Bösartige Neubildung der Prostata)", "none"),
-        new("Diagnose", Icd, "G35", "Multiple sclerosis (Multiple Sklerose)", "none"),
-        new("Laboruntersuchung", Loinc, "2857-1", "PSA (Prostate specific Ag)", "quantity", "ng/mL"),
-        new("Laboruntersuchung", Loinc, "83088-5", "CA 15-3", "quantity", "U/mL"),
-        new("Laboruntersuchung", Loinc, "48676-1", "HER2 [Interpretation] in Tissue", "positive"),
-        new("Laboruntersuchung", Ms, "edss", "Expanded Disability Status Scale (EDSS)", "quantity", "{score}"),
-        new("Laboruntersuchung", Ms, "relapse", "MS relapse (Schub)", "none"),
-        new("Laboruntersuchung", Gleason, "sum", "Gleason score", "quantity", "{score}"),
-        new("Medikamentenverabreichung", Atc, "L01FD01", "Trastuzumab", "none"),
-        new("Medikamentenverabreichung", Atc, "L04AA36", "Ocrelizumab", "none"),
-        new("Medikamentenverabreichung", Atc, "L04AA23", "Natalizumab", "none"),
-        new("Medikamentenverabreichung", Atc, "L02BB04", "Enzalutamide", "none"),
-        new("Prozedur", Snomed, "90470006", "Prostatectomy", "none"),
-    ];
+    public static readonly IReadOnlyList<CatalogueCode> Codes = Build();
+
+    static List<CatalogueCode> Build()
+    {
+        List<CatalogueCode> codes =
+        [
+            // CCDL's patient criteria (node/Query/PatientCodes.cs): not data codes, but what a query asks about a patient.
+            new("Patient", Loinc, "LL2191-6", "Geschlecht", "sex", English: "Sex"),
+            new("Patient", Loinc, "30525-0", "Alter", "quantity", "a", English: "Age"),
+        ];
+        codes.AddRange(Vocabulary.Categories.Concat(Vocabulary.Conditions).Select(c => From("Diagnose", c, "none")));
+        codes.AddRange(Vocabulary.Observations.Select(o => From("Laboruntersuchung", o.Code, o.Unit is null ? "positive" : "quantity", o.Unit?.Code)));
+        codes.AddRange(Vocabulary.Medications.Select(c => From("Medikamentenverabreichung", c, "none")));
+        codes.AddRange(Vocabulary.Procedures.Select(c => From("Prozedur", c, "none")));
+        return codes.DistinctBy(c => (c.System, c.Code)).ToList();
+    }
+
+    static CatalogueCode From(string context, Concept c, string filter, string? unit = null) =>
+        new(context, c.System, c.Code, c.Display, filter, unit, c.English);
 
     public static IEnumerable<CatalogueCode> Search(string? text) =>
-        string.IsNullOrWhiteSpace(text) ? Codes
-        : Codes.Where(c => c.Display.Contains(text.Trim(), StringComparison.OrdinalIgnoreCase) || c.Code.Contains(text.Trim(), StringComparison.OrdinalIgnoreCase));
+        string.IsNullOrWhiteSpace(text) ? Codes : Codes.Where(c => c.Matches(text.Trim()));
 
     public const string Example = """
         {

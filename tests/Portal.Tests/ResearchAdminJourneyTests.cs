@@ -78,6 +78,35 @@ public sealed class ResearchAdminJourneyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_researcher_finds_breast_cancer_in_the_code_search_and_sees_the_stratified_count_drawn()
+    {
+        network["erlangen"].ApproveExact(QueryTypes.StratifiedCount);
+
+        // "breast" is the English name of ICD-10-GM C50; the code list is German otherwise.
+        var seen = await Journey.RunAsync("researcher-count", portal, "ada", new { search = "breast cancer", pickCode = "C50", stratifyBy = new[] { "sex" } });
+
+        Assert.Contains("C50", seen["offered"]!.AsArray().Select(c => c!.GetValue<string>()));
+        var built = System.Text.Json.Nodes.JsonNode.Parse(seen["built"]!.GetValue<string>())!;
+        var term = Assert.Single(built["inclusionCriteria"]!.AsArray().SelectMany(g => g!.AsArray()))!.AsObject()["termCodes"]![0]!;
+        Assert.Equal(("C50", CodeSystems.Icd10Gm), (term["code"]!.GetValue<string>(), term["system"]!.GetValue<string>()));
+        Assert.Equal("", seen["problem"]!.GetValue<string>());
+        Assert.Equal(["erlangen ok", "munich ok"], seen["sites"]!.AsArray().Select(s => $"{s!["site"]} {s["status"]}"));
+
+        // Every breast cancer patient of the test is a woman: one stratum, 4. The chart shows what the table shows.
+        var table = seen["strataTable"]!.AsArray().Select(r => (r!["key"]!.GetValue<string>(), r["count"]!.GetValue<string>())).ToList();
+        var (key, count) = Assert.Single(table);
+        Assert.Contains("female", key, StringComparison.Ordinal);
+        Assert.Equal("4", count);
+        var chart = seen["chart"]!;
+        Assert.Equal("bar", chart["type"]!.GetValue<string>());
+        Assert.Equal([key], chart["labels"]!.AsArray().Select(l => l!.GetValue<string>()));
+        Assert.Equal([4.0], chart["values"]!.AsArray().Select(v => v!.GetValue<double>()));
+        Assert.True(chart["width"]!.GetValue<int>() > 0 && chart["height"]!.GetValue<int>() > 0);
+        Assert.True(chart["inked"]!.GetValue<int>() > 0, "the canvas is blank");
+        Assert.Equal([chart["colour"]!.GetValue<string>()], chart["bars"]!.AsArray().Select(b => b!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task A_site_admin_approves_a_pending_query_type_with_one_click_and_the_site_answers_from_then_on()
     {
         // A researcher asks for a stratified count: erlangen refuses it and lists it as pending.

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using static Midia.Cli.Dev.Synth.Vocabulary;
+using static Midia.Care.Codes.Vocabulary;
 
 namespace Midia.Cli.Dev.Synth;
 

@@ -2,23 +2,6 @@ using System.Text.Json;
 
 namespace Midia.Cli.Dev.Synth;
 
-/// <summary>A coded concept (system, code, display), encoded once so writing it costs a copy.</summary>
-public sealed class Concept(string system, string code, string display)
-{
-    public string System { get; } = system;
-    public string Code { get; } = code;
-    public string Display { get; } = display;
-    public readonly JsonEncodedText SystemJson = JsonEncodedText.Encode(system, NdjsonSink.Encoder);
-    public readonly JsonEncodedText CodeJson = JsonEncodedText.Encode(code, NdjsonSink.Encoder);
-    public readonly JsonEncodedText DisplayJson = JsonEncodedText.Encode(display, NdjsonSink.Encoder);
-
-    /// <summary>The system as exports before 2020 spell it: DIMDI's URIs, before BfArM took the classifications over.</summary>
-    public readonly JsonEncodedText LegacySystemJson = JsonEncodedText.Encode(
-        system.StartsWith(Bfarm, StringComparison.Ordinal) ? "http://fhir.de/CodeSystem/dimdi/" + system[Bfarm.Length..] : system, NdjsonSink.Encoder);
-
-    const string Bfarm = "http://fhir.de/CodeSystem/bfarm/";
-}
-
 /// <summary>FHIR R4 element names and the small pieces every resource is built from.</summary>
 public static class Fhir
 {

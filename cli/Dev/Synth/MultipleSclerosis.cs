@@ -1,4 +1,4 @@
-using static Midia.Cli.Dev.Synth.Vocabulary;
+using static Midia.Care.Codes.Vocabulary;
 
 namespace Midia.Cli.Dev.Synth;
 

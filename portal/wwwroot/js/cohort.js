@@ -137,10 +137,12 @@
       } else if (e.kind === "total") {
         total.textContent = words.total + ": " + (e.value == null ? words.notShown : e.value) + " – " + e.explanation;
         if (e.strata && e.strata.length) {
-          var smax = Math.max.apply(null, [1].concat(e.strata.map(function (s) { return s.value || 0; })));
-          var table = el("table", null, "stack"); var tb = el("tbody");
-          e.strata.forEach(function (s) { var tr = el("tr"); tr.appendChild(el("td", s.key)); tr.appendChild(el("td", s.value == null ? words.below : String(s.value), "num")); var td = el("td"); if (s.value != null) { var span = el("span", null, "bar"); span.style.width = Math.round(100 * s.value / smax) + "%"; td.appendChild(span); } tr.appendChild(td); tb.appendChild(tr); });
+          var table = el("table", null, "stack"); table.setAttribute("aria-label", words.strata);
+          var head = el("thead"), hr = el("tr"); [words.stratum, words.count].forEach(function (w, i) { var th = el("th", w, i === 1 ? "num" : null); th.scope = "col"; hr.appendChild(th); }); head.appendChild(hr); table.appendChild(head);
+          var tb = el("tbody");
+          e.strata.forEach(function (s) { var tr = el("tr"); var k = el("td", s.key); k.dataset.label = words.stratum; tr.appendChild(k); var v = el("td", s.value == null ? words.below : String(s.value), "num"); v.dataset.label = words.count; tr.appendChild(v); tb.appendChild(tr); });
           table.appendChild(tb); strata.appendChild(table);
+          if (window.midiaStrataChart) window.midiaStrataChart(strata);
         }
       }
     }

@@ -108,7 +108,23 @@ async function patientRevoke(page) {
 // The researcher view: a CCDL query typed into the builder's editor, counted live across the network.
 async function researcherCount(page) {
   await signIn(page);
-  await page.fill('#ccdl', spec.ccdl);
+  if (spec.search) {
+    // The builder: type into the code search, take the offered code, add it as a criterion.
+    await page.click('#crit-clear');
+    await page.fill('#code-search', spec.search);
+    const offered = await page.$$eval('#code-list option', (options, q) => options
+      .filter(o => o.value.toLowerCase().includes(q.toLowerCase())).map(o => ({ value: o.value, code: o.dataset.code, system: o.dataset.system })), spec.search);
+    observed.offered = offered.map(o => o.code);
+    const pick = offered.find(o => o.code === spec.pickCode);
+    if (pick) {
+      await page.fill('#code-search', pick.value);
+      await page.click('#crit-add');
+    }
+    observed.built = await page.$eval('#ccdl', e => e.value);
+    for (const s of spec.stratifyBy || []) await page.check(`#strat-${s}`);
+  } else {
+    await page.fill('#ccdl', spec.ccdl);
+  }
   await shot(page, 'query');
   await page.click('#count-button');
   // The total arrives last, after every site's row.
@@ -118,6 +134,25 @@ async function researcherCount(page) {
   observed.sites = await page.$$eval('#site-results tbody tr', rows => rows.map(r => ({
     site: r.dataset.site, status: r.children[1].textContent.trim(), count: r.children[2].textContent.trim() })));
   observed.total = text(await page.$eval('#count-total', e => e.textContent));
+  if (spec.stratifyBy) {
+    // The stratified totals: the table, and the chart drawn from it (what Chart.js holds, and ink on the canvas).
+    await page.waitForFunction(() => { const c = document.getElementById('strata-chart'); return c && window.Chart && Chart.getChart(c); }, null, { timeout: TIMEOUT });
+    observed.strataTable = await page.$$eval('#strata-total tbody tr', rows => rows.map(r => ({ key: r.children[0].textContent.trim(), count: r.children[1].textContent.trim() })));
+    observed.chart = await page.$eval('#strata-chart', c => {
+      const chart = Chart.getChart(c);
+      const pixels = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let inked = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) inked++;
+      // the colour in the middle of each drawn bar (canvas pixels are CSS pixels times the device pixel ratio)
+      const ratio = chart.currentDevicePixelRatio || 1;
+      const bars = chart.getDatasetMeta(0).data.map(b => {
+        const p = c.getContext('2d').getImageData(Math.round((b.x + b.base) / 2 * ratio), Math.round(b.y * ratio), 1, 1).data;
+        return '#' + [p[0], p[1], p[2]].map(v => v.toString(16).padStart(2, '0')).join('');
+      });
+      return { type: chart.config.type, labels: chart.data.labels, values: chart.data.datasets[0].data, colour: chart.data.datasets[0].backgroundColor,
+               bars, width: c.width, height: c.height, inked, label: c.getAttribute('aria-label') };
+    });
+  }
   await shot(page, 'result');
 }
 

@@ -1,11 +1,12 @@
 using System.Text.Json;
 
-namespace Midia.Cli.Dev.Synth;
+namespace Midia.Care.Codes;
 
 /// <summary>
-/// Every code the generator writes (docs/DATA.md lists them). System URIs are those of
-/// node/Store/CodeSystems.cs and DOMAIN.md; the cli does not reference the node, so they are
-/// repeated here.
+/// Every code the network's synthetic sites carry (docs/DATA.md lists them): what `midia dev synth`
+/// writes and what the researchers' portal offers in its code search. System URIs are those of
+/// node/Store/CodeSystems.cs and DOMAIN.md; neither the cli nor the portal's shared code
+/// references the node, so they are repeated here.
 /// </summary>
 public static class Vocabulary
 {
@@ -39,7 +40,7 @@ public static class Vocabulary
     static Concept LoincCode(string code, string display) => C(Loinc, code, display);
     static Concept Sct(string code, string display) => C(Snomed, code, display);
     static Concept Unit(string code) => C(Ucum, code, code);
-    static JsonEncodedText P(string url) => JsonEncodedText.Encode(url, NdjsonSink.Encoder);
+    static JsonEncodedText P(string url) => JsonEncodedText.Encode(url, Concept.Encoder);
 
     // MII core data set profiles (meta.profile).
     public static readonly JsonEncodedText PatientProfile = P("https://www.medizininformatik-initiative.de/fhir/core/modul-person/StructureDefinition/Patient"),
@@ -91,8 +92,8 @@ public static class Vocabulary
         Her2 = LoincCode("48676-1", "HER2 [Interpretation] in Tissue"),
         Her2Ihc = LoincCode("85319-2", "HER2 [Presence] in Breast cancer specimen by Immune stain"),
         Her2Fish = LoincCode("85318-4", "HER2 [Presence] in Breast cancer specimen by FISH"),
-        Ca153 = LoincCode("6875-9", "Cancer Ag 15-3 [Units/volume] in Serum or Plasma"),
-        Cea = LoincCode("2039-6", "Carcinoembryonic Ag [Mass/volume] in Serum or Plasma");
+        Ca153 = new(Loinc, "6875-9", "Cancer Ag 15-3 [Units/volume] in Serum or Plasma") { English = "CA 15-3" },
+        Cea = new(Loinc, "2039-6", "Carcinoembryonic Ag [Mass/volume] in Serum or Plasma") { English = "CEA" };
     public static readonly Concept[] Her2IhcScores =
         [C(Her2IhcScore, "0", "HER2 IHC 0"), C(Her2IhcScore, "1+", "HER2 IHC 1+"), C(Her2IhcScore, "2+", "HER2 IHC 2+"), C(Her2IhcScore, "3+", "HER2 IHC 3+")];
     public static readonly Concept Tamoxifen = AtcCode("L02BA01", "Tamoxifen"), Anastrozole = AtcCode("L02BG03", "Anastrozol"),
@@ -145,8 +146,8 @@ public static class Vocabulary
         [Icd("C79.5", "Sekundäre bösartige Neubildung des Knochens und des Knochenmarkes"), Icd("C78.0", "Sekundäre bösartige Neubildung der Lunge"), Icd("C78.7", "Sekundäre bösartige Neubildung der Leber und der intrahepatischen Gallengänge")];
 
     // Prostate cancer.
-    public static readonly Concept Prostate = Icd("C61", "Bösartige Neubildung der Prostata"),
-        Psa = LoincCode("2857-1", "Prostate specific Ag [Mass/volume] in Serum or Plasma"),
+    public static readonly Concept Prostate = new(Icd10Gm, "C61", "Bösartige Neubildung der Prostata") { English = "Prostate cancer" },
+        Psa = new(Loinc, "2857-1", "Prostate specific Ag [Mass/volume] in Serum or Plasma") { English = "PSA" },
         GleasonSum = C(Gleason, "sum", "Gleason score (sum of primary and secondary pattern)"),
         GleasonPrimary = C(Gleason, "primary", "Gleason primary pattern"),
         GleasonSecondary = C(Gleason, "secondary", "Gleason secondary pattern"),
@@ -188,7 +189,7 @@ public static class Vocabulary
 
     // Background population.
     public sealed record Disorder(Concept Code, double PrevalenceYoung, double PrevalenceOld, Concept[] Drugs, (Concept Lab, Concept Unit, double Mean, double Sd)? Lab);
-    public static readonly Concept HbA1c = LoincCode("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"),
+    public static readonly Concept HbA1c = new(Loinc, "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood") { English = "HbA1c" },
         Creatinine = LoincCode("2160-0", "Creatinine [Mass/volume] in Serum or Plasma"),
         Hemoglobin = LoincCode("718-7", "Hemoglobin [Mass/volume] in Blood"),
         Ldl = LoincCode("2089-1", "Cholesterol in LDL [Mass/volume] in Serum or Plasma"),
@@ -214,6 +215,44 @@ public static class Vocabulary
         OpsCode("5-470.11", "Appendektomie: Laparoskopisch: Absetzung durch Klammern (Stapler)"), OpsCode("5-820.00", "Implantation einer Endoprothese am Hüftgelenk: Totalendoprothese: Nicht zementiert"),
         OpsCode("1-632.0", "Diagnostische Ösophagogastroduodenoskopie: Bei normalem Situs"),
     ];
+
+    // ICD-10-GM categories: a criterion C50 matches C50.1 ... C50.9 (node/Store/CodeSystems.cs), the usual way to ask.
+    public static readonly Concept[] Categories =
+    [
+        new(Icd10Gm, "C50", "Bösartige Neubildung der Brustdrüse [Mamma]") { English = "Breast cancer" },
+        new(Icd10Gm, "D05", "Carcinoma in situ der Brustdrüse [Mamma]") { English = "Breast carcinoma in situ" },
+        new(Icd10Gm, "G35", "Multiple Sklerose [Encephalomyelitis disseminata]") { English = "Multiple sclerosis" },
+        new(Icd10Gm, "C78", "Sekundäre bösartige Neubildung der Atmungs- und Verdauungsorgane") { English = "Secondary malignant neoplasm of respiratory and digestive organs (metastases)" },
+        new(Icd10Gm, "C79", "Sekundäre bösartige Neubildung an sonstigen und nicht näher bezeichneten Lokalisationen") { English = "Secondary malignant neoplasm of other sites (metastases)" },
+    ];
+
+    // What a researcher can ask for: the criteria codes above, grouped by the resource that carries them
+    // (the portal's code search; tests check the generator's output against these groups).
+    public static IEnumerable<Concept> Conditions =>
+        BreastInvasive.Concat(BreastInSitu).Concat(DistantMetastasis)
+            .Concat([Prostate, MsFirst, MsRelapsing, MsRelapsingActive, MsPrimaryProgressive, MsSecondaryProgressive, MsSnomed])
+            .Concat(Common.Select(d => d.Code)).DistinctBy(c => (c.System, c.Code));
+
+    /// <summary>Observation codes and their UCUM unit; no unit: a coded value (positive/negative, yes, a stage).</summary>
+    public static IEnumerable<(Concept Code, Concept? Unit)> Observations =>
+        new (Concept, Concept?)[]
+        {
+            (Psa, NgPerMl), (Ca153, UPerMl), (Cea, NgPerMl), (Hemoglobin, GPerDl), (Creatinine, MgPerDl),
+            (GleasonSum, Score), (GleasonPrimary, Score), (GleasonSecondary, Score), (Edss, Score), (T2Lesions, Count), (GdLesions, Count),
+            (Her2, null), (Her2Ihc, null), (Her2Fish, null), (EstrogenReceptor, null), (EstrogenReceptorPercent, null),
+            (ProgesteroneReceptor, null), (ProgesteroneReceptorPercent, null), (Relapse, null),
+            (ClinicalStage, null), (PathologicalStage, null), (CT, null), (CN, null), (CM, null), (PT, null), (PN, null),
+            (FollowUp, null), (TumourComponent, null), (NodesComponent, null), (MetastasesComponent, null),
+        }.Concat(Common.Where(d => d.Lab is not null).Select(d => ((Concept, Concept?))(d.Lab!.Value.Lab, d.Lab.Value.Unit)))
+        .DistinctBy(o => (o.Item1.System, o.Item1.Code));
+
+    public static IEnumerable<Concept> Medications =>
+        new[] { Tamoxifen, Anastrozole, Letrozole, Exemestane, TrastuzumabOld, Trastuzumab, Leuprorelin, Goserelin, Bicalutamide, Enzalutamide, Abiraterone, Docetaxel }
+            .Concat(FirstLine.Concat(HighEfficacy).Append(Siponimod).SelectMany(d => new[] { d.Old, d.New }))
+            .Concat(Common.SelectMany(d => d.Drugs)).DistinctBy(c => (c.System, c.Code));
+
+    public static IEnumerable<Concept> Procedures =>
+        BreastConserving.Concat(Mastectomy).Concat(Radiotherapy).Concat(Prostatectomy).Concat(CommonProcedures).DistinctBy(c => (c.System, c.Code));
 
     // Consent.
     // Consent policy codes are written without display (docs/DATA.md has the names): a broad consent repeats them a dozen times.
