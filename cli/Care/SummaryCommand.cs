@@ -71,11 +71,9 @@ public static class SummaryCommand
         if (string.IsNullOrEmpty(patient) == string.IsNullOrEmpty(kvnr))
             throw new CommandException("name the patient with exactly one of --patient LOCALID and --kvnr K");
         if (!string.IsNullOrEmpty(patient)) return new ResolvePatientRequest { LocalId = patient };
-        if (!IsKvnrShape(kvnr!)) throw new CommandException("--kvnr: a KVNR is one capital letter followed by 9 digits");
+        if (!Midia.Node.Store.LocalPatient.IsKvnrShape(kvnr!)) throw new CommandException("--kvnr: a KVNR is one capital letter followed by 9 digits");
         return new ResolvePatientRequest { Kvnr = kvnr };
     }
-
-    static bool IsKvnrShape(string value) => value.Length == 10 && value[0] is >= 'A' and <= 'Z' && value.Skip(1).All(char.IsAsciiDigit);
 
     static async Task<string> SiteAddressAsync(CoordinatorConnection.Session session, string siteId, CancellationToken cancellationToken)
     {

@@ -38,20 +38,10 @@ public sealed class PatientCare(string site, SiteSessions sessions, LinkageKey l
             throw new RpcException(StatusCode.PermissionDenied, clinician.Site is null
                 ? $"{site}: your certificate names no site; only a clinician of site '{site}' may resolve its patients"
                 : $"{site}: your certificate is for site '{clinician.Site}', this node is site '{site}': resolve the patient at your own site's node");
-        string? kvnr = null, localId = null;
-        switch (request.PatientCase)
-        {
-            case ResolvePatientRequest.PatientOneofCase.Kvnr:
-                kvnr = request.Kvnr.Trim().ToUpperInvariant();
-                // Never echo the value: it is an identifier.
-                if (!ResourceMapping.IsKvnrShape(kvnr)) throw new RpcException(StatusCode.InvalidArgument, $"{site}: kvnr: a KVNR is one capital letter followed by 9 digits");
-                break;
-            case ResolvePatientRequest.PatientOneofCase.LocalId when !string.IsNullOrWhiteSpace(request.LocalId):
-                localId = request.LocalId.Trim();
-                break;
-            default:
-                throw new RpcException(StatusCode.InvalidArgument, $"{site}: give the patient's local id or KVNR");
-        }
+        var (kvnr, localId) = LocalPatient.Named(site,
+            request.PatientCase == ResolvePatientRequest.PatientOneofCase.Kvnr ? request.Kvnr : null,
+            request.PatientCase == ResolvePatientRequest.PatientOneofCase.LocalId ? request.LocalId : null,
+            "kvnr", "give the patient's local id or KVNR");
 
         return sessions.RunAsync(session =>
         {

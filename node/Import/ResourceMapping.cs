@@ -86,7 +86,7 @@ sealed class ResourceMapping : FhirElements
                 var value = String(identifier, "value", path + ".value");
                 // The value itself is an identifier: never echo it in a message.
                 if (value is null) Problem(path + ".value", "missing KVNR value");
-                else if (!IsKvnrShape(value)) Problem(path + ".value", "a KVNR is one capital letter followed by 9 digits");
+                else if (!LocalPatient.IsKvnrShape(value)) Problem(path + ".value", "a KVNR is one capital letter followed by 9 digits");
                 else kvnr = value;
             }
         }
@@ -107,13 +107,6 @@ sealed class ResourceMapping : FhirElements
             }
         }
         current.Patient = new PatientRow(sex, birth, deceased, deceasedDate, kvnr, family, given);
-    }
-
-    public static bool IsKvnrShape(string value)
-    {
-        if (value.Length != 10 || value[0] is < 'A' or > 'Z') return false;
-        for (int i = 1; i < 10; i++) if (value[i] is < '0' or > '9') return false;
-        return true;
     }
 
     /// <summary>The patient a resource is about: 'Patient/id', an absolute URL ending so, or a Bundle's urn:uuid.</summary>

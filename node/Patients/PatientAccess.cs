@@ -92,20 +92,10 @@ public sealed class PatientAccess(string site, SiteSessions sessions, LinkageKey
             throw new RpcException(StatusCode.PermissionDenied, $"{site}: patients reach their data through their home site's portal");
         if (user.Site != site)
             throw new RpcException(StatusCode.PermissionDenied, $"{site}: the patient's home site is '{user.Site}': ask that site's portal");
-        string? kvnr = null, localId = null;
-        switch (patient?.PatientCase)
-        {
-            case PatientRef.PatientOneofCase.Kvnr:
-                kvnr = patient.Kvnr.Trim().ToUpperInvariant();
-                // Never echo the value: it is an identifier.
-                if (!ResourceMapping.IsKvnrShape(kvnr)) throw new RpcException(StatusCode.InvalidArgument, $"{site}: patient.kvnr: a KVNR is one capital letter followed by 9 digits");
-                break;
-            case PatientRef.PatientOneofCase.LocalId when !string.IsNullOrWhiteSpace(patient.LocalId):
-                localId = patient.LocalId.Trim();
-                break;
-            default:
-                throw new RpcException(StatusCode.InvalidArgument, $"{site}: patient: give the local id or KVNR the account is bound to");
-        }
+        var (kvnr, localId) = LocalPatient.Named(site,
+            patient?.PatientCase == PatientRef.PatientOneofCase.Kvnr ? patient.Kvnr : null,
+            patient?.PatientCase == PatientRef.PatientOneofCase.LocalId ? patient.LocalId : null,
+            "patient.kvnr", "patient: give the local id or KVNR the account is bound to");
         var pids = await sessions.RunAsync(session => LocalPatient.Matching(session.Connection, kvnr, localId), context.CancellationToken);
         if (pids.Count == 0) throw new RpcException(StatusCode.NotFound, $"{site}: the account is bound to a patient this site has no record of");
         return (pids, user);

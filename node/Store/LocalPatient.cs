@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Midia.Rpc.Core;
 using Midia.Rpc.Hosting;
 
 namespace Midia.Node.Store;
@@ -17,6 +18,30 @@ public static class LocalPatient
             0 => throw new CommandException(kvnr is not null ? "no patient with that KVNR at this site" : $"no patient '{localId}' at this site"),
             _ => throw new CommandException($"{pids.Count} patients at this site carry that KVNR: use --patient"),
         };
+    }
+
+    /// <summary>A KVNR's shape: one capital letter followed by 9 digits (the check digit is not tested).</summary>
+    public static bool IsKvnrShape(string value)
+    {
+        if (value.Length != 10 || value[0] is < 'A' or > 'Z') return false;
+        for (int i = 1; i < 10; i++) if (value[i] is < '0' or > '9') return false;
+        return true;
+    }
+
+    /// <summary>
+    /// The KVNR (trimmed, upper case, shape checked) or the local id a request names — whichever
+    /// is not null; INVALID_ARGUMENT otherwise, never repeating the value (it is an identifier).
+    /// </summary>
+    public static (string? Kvnr, string? LocalId) Named(string site, string? kvnr, string? localId, string kvnrField, string missing)
+    {
+        if (kvnr is not null)
+        {
+            kvnr = kvnr.Trim().ToUpperInvariant();
+            if (!IsKvnrShape(kvnr)) throw new RpcException(StatusCode.InvalidArgument, $"{site}: {kvnrField}: a KVNR is one capital letter followed by 9 digits");
+            return (kvnr, null);
+        }
+        if (!string.IsNullOrWhiteSpace(localId)) return (null, localId.Trim());
+        throw new RpcException(StatusCode.InvalidArgument, $"{site}: {missing}");
     }
 
     /// <summary>

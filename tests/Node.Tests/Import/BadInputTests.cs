@@ -1,4 +1,5 @@
 using Midia.Node.Import;
+using Midia.Node.Store;
 using Xunit;
 
 namespace Midia.Node.Tests.Import;
@@ -134,9 +135,9 @@ public sealed class BadInputTests : IDisposable
     {
         // Shape: one capital letter + 9 digits; the check digit is not checked (examples in circulation fail it).
         foreach (var good in new[] { "A123456780", "A123456789", "Z000000000" })
-            Assert.True(ResourceMapping.IsKvnrShape(good), good);
+            Assert.True(LocalPatient.IsKvnrShape(good), good);
         foreach (var bad in new[] { "a123456789", "A12345678", "A1234567890", "AB23456789", "A12345678X", "", "1234567890" })
-            Assert.False(ResourceMapping.IsKvnrShape(bad), bad);
+            Assert.False(LocalPatient.IsKvnrShape(bad), bad);
 
         var path = site.WriteNdjson("Patient2.ndjson",
             """{"resourceType":"Patient","id":"k1","identifier":[{"system":"http://fhir.de/sid/gkv/kvid-10","value":"Q999999999"}]}""",
