@@ -124,7 +124,7 @@ public static class IpsBundle
 
     static string SiteLine(SummarySite s) => s.Status == SiteStatus.Ok
         ? $"{s.Site}: ok, {s.Entries} entries"
-        : $"{s.Site}: {SummarySection.Status(s.Status)}, {(s.Message.Length > 0 ? s.Message : SummarySection.Meaning(s.Status))}";
+        : $"{s.Site}: {s.Status.Word()}, {(s.Message.Length > 0 ? s.Message : SummarySection.Meaning(s.Status))}";
 
     static string MissingParagraph(SummaryReply reply)
     {

@@ -44,18 +44,6 @@ public sealed record SummarySection(string Id, string Title, string System, stri
     /// <summary>Could not be asked or did not answer (as opposed to: answered that it shares nothing).</summary>
     public static bool CouldNotAnswer(SiteStatus status) => status is not (SiteStatus.Ok or SiteStatus.NotShared);
 
-    /// <summary>The status word of every output (JSON, terminal, portal): the proto name without its prefix.</summary>
-    public static string Status(SiteStatus status) => status switch
-    {
-        SiteStatus.Ok => "ok",
-        SiteStatus.Timeout => "timeout",
-        SiteStatus.Unavailable => "unavailable",
-        SiteStatus.NotApproved => "not_approved",
-        SiteStatus.Refused => "refused",
-        SiteStatus.NotShared => "not_shared",
-        _ => "error",
-    };
-
     /// <summary>What a site's status means, in plain words, for a status line without a message.</summary>
     public static string Meaning(SiteStatus status) => status switch
     {

@@ -22,7 +22,7 @@ public static class SummaryJson
         {
             json.WriteStartObject();
             json.WriteString("site", site.Site);
-            json.WriteString("status", SummarySection.Status(site.Status));
+            json.WriteString("status", site.Status.Word());
             if (site.Status != SiteStatus.Ok) json.WriteString("message", site.Message.Length > 0 ? site.Message : SummarySection.Meaning(site.Status));
             json.WriteNumber("entries", site.Entries);
             json.WriteEndObject();

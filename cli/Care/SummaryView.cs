@@ -25,7 +25,7 @@ public static class SummaryView
             ? $"shown: what {Markup.Escape(Join(answered))} shared"
             : "[red]no site shared anything for this patient[/]");
         if (missing.Count > 0)
-            console.MarkupLine($"[yellow]not included[/]: {Markup.Escape(string.Join(", ", missing.Select(s => $"{s.Site} ({SummarySection.Status(s.Status)})")))}, for the reasons above");
+            console.MarkupLine($"[yellow]not included[/]: {Markup.Escape(string.Join(", ", missing.Select(s => $"{s.Site} ({s.Status.Word()})")))}, for the reasons above");
 
         var entries = reply.Entries.ToList();
         var bySection = entries.ToLookup(e => SummarySection.Of(e.Entry));
@@ -123,7 +123,7 @@ public static class SummaryView
     static string StatusMarkup(SiteStatus status) => status switch
     {
         SiteStatus.Ok => "[green]ok[/]",
-        SiteStatus.Timeout or SiteStatus.Unavailable or SiteStatus.NotShared => $"[yellow]{SummarySection.Status(status)}[/]",
-        _ => $"[red]{SummarySection.Status(status)}[/]",
+        SiteStatus.Timeout or SiteStatus.Unavailable or SiteStatus.NotShared => $"[yellow]{status.Word()}[/]",
+        _ => $"[red]{status.Word()}[/]",
     };
 }

@@ -40,7 +40,7 @@ public static class CountJson
     {
         json.WriteStartObject();
         json.WriteString("site", site.Site);
-        json.WriteString("status", Status(site.Status));
+        json.WriteString("status", site.Status.Word());
         if (site.Status != SiteStatus.Ok) json.WriteString("message", site.Message);
         else if (stratified)
         {
@@ -77,7 +77,6 @@ public static class CountJson
         json.WriteEndObject();
     }
 
-    public static string Status(SiteStatus status) => Midia.Care.SummarySection.Status(status);
 
     public static Utf8JsonWriter Stdout(Stream stream) => new(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 }

@@ -46,7 +46,7 @@ public static class HistoryCommand
             foreach (var entry in reply.Entries)
             {
                 var total = entry.Total is null ? "(unfinished)" : entry.Total.HasValue ? $"{(entry.Total.Obfuscated ? "≈ " : "")}{entry.Total.Value}" : entry.Total.BelowThreshold ? "not shown (too small)" : "none";
-                var sites = string.Join(", ", entry.Sites.Select(s => $"{s.Site} {CountJson.Status(s.Status)}"));
+                var sites = string.Join(", ", entry.Sites.Select(s => $"{s.Site} {s.Status.Word()}"));
                 table.AddRow($"{DateTimeOffset.FromUnixTimeMilliseconds(entry.AskedAtUnixMs):yyyy-MM-dd HH:mm}", Markup.Escape(entry.Project), entry.QueryType,
                     Markup.Escape(total) + (entry.Replays > 0 ? $" [grey](replayed {entry.Replays}×)[/]" : ""), Markup.Escape(sites));
             }

@@ -62,7 +62,7 @@ public sealed partial class CareService(SiteRegistry registry, SiteFanOut fanOut
             LatencyMicros = a.LatencyMicros,
         }));
         reply.Entries.AddRange(SummaryTimeline.Merge(answers.Where(a => a.Reply is not null).Select(a => (a.Site, (IReadOnlyList<SummaryEntry>)a.Reply!.Entries))));
-        Log.Summary(logger, requestId, string.Join(", ", reply.Sites.Select(s => $"{s.Site} {Status(s.Status)}")), reply.Entries.Count,
+        Log.Summary(logger, requestId, string.Join(", ", reply.Sites.Select(s => $"{s.Site} {s.Status.Word()}")), reply.Entries.Count,
             (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return reply;
     }
@@ -83,7 +83,7 @@ public sealed partial class CareService(SiteRegistry registry, SiteFanOut fanOut
             StatusCode.PermissionDenied or StatusCode.FailedPrecondition or StatusCode.InvalidArgument =>
                 new RpcException(answer.Refusal.StatusCode, $"your site {home} did not accept the ticket: {detail}"),
             _ => new RpcException(answer.Status == SiteStatus.Timeout ? StatusCode.DeadlineExceeded : StatusCode.Unavailable,
-                $"your site {home} could not open the ticket ({Status(answer.Status)}: {answer.Message}); without it no site can be asked"),
+                $"your site {home} could not open the ticket ({answer.Status.Word()}: {answer.Message}); without it no site can be asked"),
         };
     }
 
@@ -95,17 +95,6 @@ public sealed partial class CareService(SiteRegistry registry, SiteFanOut fanOut
         SiteStatus.NotApproved => "this site's admin has not approved patient summaries (patient-summary): anything it holds is not shown",
         SiteStatus.Timeout or SiteStatus.Unavailable => $"{answer.Message}: anything this site holds is missing from the summary",
         _ => $"{answer.Message}: anything this site holds is missing from the summary",
-    };
-
-    static string Status(SiteStatus status) => status switch
-    {
-        SiteStatus.Ok => "ok",
-        SiteStatus.Timeout => "timeout",
-        SiteStatus.Unavailable => "unavailable",
-        SiteStatus.NotApproved => "not_approved",
-        SiteStatus.Refused => "refused",
-        SiteStatus.NotShared => "not_shared",
-        _ => "error",
     };
 
     static partial class Log

@@ -77,7 +77,7 @@ public sealed class QueryHistory
             Execute(connection, """
                 INSERT OR REPLACE INTO site_result (query_id, position, site, status, value, message, result)
                 VALUES ($id, $position, $site, $status, $value, $message, $result)
-                """, ("$id", queryId), ("$position", position), ("$site", result.Site), ("$status", CountAggregation.StatusWord(result.Status)),
+                """, ("$id", queryId), ("$position", position), ("$site", result.Site), ("$status", result.Status.Word()),
                 ("$value", result.Count is { HasValue: true } c ? c.Value : null), ("$message", result.Message), ("$result", result.ToByteArray()));
         }
         Execute(connection, "UPDATE query SET total = $total, total_value = $value WHERE id = $id",

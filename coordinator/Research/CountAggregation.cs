@@ -58,7 +58,7 @@ public static class CountAggregation
         }
         if (below.Count > 0) parts.Add($"{Sites(below.Count)} with every stratum below threshold ({string.Join(", ", below.Select(b => b.Site))})");
         if (missing.Count > 0)
-            parts.Add($"{Sites(missing.Count)} without a count ({string.Join(", ", missing.Select(m => $"{m.Site}: {StatusWord(m.Status)}"))})");
+            parts.Add($"{Sites(missing.Count)} without a count ({string.Join(", ", missing.Select(m => $"{m.Site}: {m.Status.Word()}"))})");
         total.Explanation = string.Join("; ", parts);
         return total;
     }
@@ -103,19 +103,10 @@ public static class CountAggregation
         if (below.Count > 0)
             parts.Add($"{Sites(below.Count)} below {(below.Count == 1 ? "its" : "their")} threshold ({string.Join(", ", below.Select(b => b.Site))}) contribute{(below.Count == 1 ? "s" : "")} nothing");
         if (missing.Count > 0)
-            parts.Add($"{Sites(missing.Count)} without a count ({string.Join(", ", missing.Select(m => $"{m.Site}: {StatusWord(m.Status)}"))})");
+            parts.Add($"{Sites(missing.Count)} without a count ({string.Join(", ", missing.Select(m => $"{m.Site}: {m.Status.Word()}"))})");
         return string.Join("; ", parts);
     }
 
     static string Sites(int n) => n == 1 ? "1 site" : $"{n} sites";
 
-    public static string StatusWord(SiteStatus status) => status switch
-    {
-        SiteStatus.Ok => "ok",
-        SiteStatus.Timeout => "timeout",
-        SiteStatus.Unavailable => "unavailable",
-        SiteStatus.NotApproved => "not_approved",
-        SiteStatus.Refused => "refused",
-        _ => "error",
-    };
 }

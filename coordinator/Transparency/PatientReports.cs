@@ -83,7 +83,7 @@ public sealed partial class PatientReports
         foreach (var id in named)
             if (projects.Find(id) is { } project) reply.Projects.Add(project);
 
-        var statuses = string.Join(", ", reply.Sites.Select(s => $"{s.Site} {Status(s.Status)}"));
+        var statuses = string.Join(", ", reply.Sites.Select(s => $"{s.Site} {s.Status.Word()}"));
         Record(requestId, user, statuses);
         Log.Report(logger, requestId, caller.Role, caller.Site ?? "", statuses, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return reply;
@@ -113,17 +113,6 @@ public sealed partial class PatientReports
         SiteStatus.NotShared => "this site has no record of the patient",
         SiteStatus.NotApproved => "this site's admin has not approved patient reports (patient-report): what it holds about the patient is not shown",
         _ => $"{answer.Message}: what this site holds about the patient is missing from the report",
-    };
-
-    public static string Status(SiteStatus status) => status switch
-    {
-        SiteStatus.Ok => "ok",
-        SiteStatus.Timeout => "timeout",
-        SiteStatus.Unavailable => "unavailable",
-        SiteStatus.NotApproved => "not_approved",
-        SiteStatus.Refused => "refused",
-        SiteStatus.NotShared => "not_shared",
-        _ => "error",
     };
 
     SqliteConnection Connect()

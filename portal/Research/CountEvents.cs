@@ -14,7 +14,7 @@ public static class CountEvents
         CountEvent.EventOneofCase.Started => new { kind = "started", sites = e.Started.Sites.ToArray(), fromHistory = e.Started.FromHistory, queryType = e.Started.QueryType },
         CountEvent.EventOneofCase.Site => new
         {
-            kind = "site", site = e.Site.Site, status = Status(e.Site.Status), message = e.Site.Message,
+            kind = "site", site = e.Site.Site, status = e.Site.Status.Word(), message = e.Site.Message,
             count = e.Site.Count is { } c ? Released(c.HasValue ? c.Value : null, c.BelowThreshold, c.Treatment) : null,
             strata = e.Site.Strata.Select(s => new { key = Key(s.Key), count = s.Count is { } sc ? Released(sc.HasValue ? sc.Value : null, sc.BelowThreshold, sc.Treatment) : null }).ToArray(),
         },
@@ -27,17 +27,6 @@ public static class CountEvents
     };
 
     public static string Sse(CountEvent e) => "data: " + JsonSerializer.Serialize(ToJson(e)) + "\n\n";
-
-    public static string Status(SiteStatus status) => status switch
-    {
-        SiteStatus.Ok => "ok",
-        SiteStatus.Timeout => "timeout",
-        SiteStatus.Unavailable => "unavailable",
-        SiteStatus.NotApproved => "not_approved",
-        SiteStatus.Refused => "refused",
-        SiteStatus.NotShared => "not_shared",
-        _ => "error",
-    };
 
     public static string Key(IDictionary<string, string> key) => string.Join(", ", key.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Key} {k.Value}"));
 

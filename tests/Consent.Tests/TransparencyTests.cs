@@ -216,7 +216,7 @@ public sealed class TransparencyTests(ITestOutputHelper output) : IAsyncLifetime
 
     string Linkage(string kvnr) => LinkagePseudonym.Of(network.Key, kvnr, null, null, null, null)!;
 
-    static string Word(SiteStatus status) => Midia.Coordinator.Transparency.PatientReports.Status(status);
+    static string Word(SiteStatus status) => status.Word();
 
     CoordinatorClient Coordinator(Midia.Rpc.Tls.TlsMaterial tls)
     {

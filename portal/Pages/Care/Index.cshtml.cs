@@ -135,7 +135,7 @@ public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
         : t.Display.Contains("EDSS", StringComparison.OrdinalIgnoreCase) || t.Code.Contains("edss", StringComparison.OrdinalIgnoreCase) ? "EDSS"
         : t.Display;
 
-    public string SiteStatus(SummarySite site) => words[SummarySection.Status(site.Status)].Replace('_', ' ');
+    public string SiteStatus(SummarySite site) => words[site.Status.Word()].Replace('_', ' ');
 
     /// <summary>Why a site gave nothing, in plain words: the site's own message, else what the status means.</summary>
     public string Reason(SummarySite site) => site.Status == Midia.Protos.Coordinator.V1.SiteStatus.Ok
