@@ -17,6 +17,7 @@ using Midia.Protos.Node.V1;
 using Midia.Rpc.Client;
 using Midia.Rpc.Server;
 using Midia.Rpc.Tls;
+using static Midia.Bench.Loopback;
 
 namespace Midia.Bench.Care;
 
@@ -121,7 +122,7 @@ public static class SummaryBench
                 using var channel = RpcChannel.ForAddress(node.Server.Address, new RpcChannelOptions { Tls = coordinatorTls });
                 var invoker = channel.CreateCallInvoker();
                 var part = Method<PatientSummaryRequest, PatientSummaryReply>.From(patientCare, "PatientSummary");
-                var times = await TimeAsync(Math.Max(20, iterations / 4), async _ =>
+                var times = await TimeAsync(Math.Max(20, iterations / 4), 20, async _ =>
                 {
                     var reply = await invoker.AsyncUnaryCall(part, Options(), new PatientSummaryRequest { User = new() { Name = "Bench Clinician", Role = "clinician", Site = "site-0" }, Linkage = linkage }).ResponseAsync;
                     if (reply.Entries.Count != factsPerSite) throw new InvalidOperationException("a site's part came back incomplete");
@@ -131,10 +132,10 @@ public static class SummaryBench
             rows.Add(Row("slowest site's own part (PatientSummary, direct call)", siteCount, factsPerSite, direct, $"{Math.Max(20, iterations / 4)} calls per site"));
 
             var ticket = await Resolve();
-            var summaries = await TimeAsync(iterations, _ => Summary(ticket));
+            var summaries = await TimeAsync(iterations, 20, _ => Summary(ticket));
             rows.Add(Row("Care.Summary (ticket → timeline)", siteCount, timeline, summaries,
                 $"{expected} entries released, folded to {timeline}; p50 {Percentile.Of(summaries, 50) - Percentile.Of(direct, 50):0.00} ms above the slowest site alone, {Percentile.Of(summaries, 50) / Percentile.Of(direct, 50):0.0}x (all sites share the cores)"));
-            var whole = await TimeAsync(iterations, async _ => await Summary(await Resolve()));
+            var whole = await TimeAsync(iterations, 20, async _ => await Summary(await Resolve()));
             rows.Add(Row("clinician's whole request (ResolvePatient at own node + Care.Summary)", siteCount, timeline, whole,
                 $"what `midia summary` waits for, process start excluded; {Percentile.Of(whole, 50) / Percentile.Of(direct, 50):0.0}x the slowest site alone"));
         }
@@ -243,25 +244,6 @@ public static class SummaryBench
         LinkagePseudonym.FillMissing(connection, key);
     }
 
-    static async Task<List<double>> TimeAsync(int iterations, Func<int, Task> action)
-    {
-        for (var i = 0; i < Math.Min(20, iterations); i++) await action(-1 - i);
-        var times = new List<double>(iterations);
-        for (var i = 0; i < iterations; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            await action(i);
-            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
-        return times;
-    }
-
     static string Row(string what, int sites, int entries, List<double> times, string note) =>
         $"| {what} | {sites} | {entries} | {Percentile.Of(times, 50):0.00} | {Percentile.Of(times, 95):0.00} | {note} |";
-
-    static TlsMaterial Material(X509Certificate2 authority, string role, string name, string? site)
-    {
-        using var certificate = DevCertificates.Issue(authority, role, name, site);
-        return new TlsMaterial(certificate, [X509CertificateLoader.LoadCertificate(authority.RawData)]);
-    }
 }

@@ -12,6 +12,7 @@ using Midia.Node.Store;
 using Midia.Rpc.Client;
 using Midia.Rpc.Server;
 using Midia.Rpc.Tls;
+using static Midia.Bench.Loopback;
 
 namespace Midia.Bench.Consent;
 
@@ -104,22 +105,6 @@ public static class PropagationBench
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             try { Directory.Delete(folder, true); } catch (IOException) { }
         }
-    }
-
-
-    static TlsMaterial Material(X509Certificate2 authority, string role, string name, string? site, List<IDisposable> disposables)
-    {
-        using var certificate = DevCertificates.Issue(authority, role, name, site);
-        var material = new TlsMaterial(certificate, [X509CertificateLoader.LoadCertificate(authority.RawData)]);
-        disposables.Add(material);
-        return material;
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     sealed class BenchNode : IAsyncDisposable

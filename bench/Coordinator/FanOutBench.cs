@@ -13,6 +13,7 @@ using Midia.Rpc.Client;
 using Midia.Rpc.Core;
 using Midia.Rpc.Server;
 using Midia.Rpc.Tls;
+using static Midia.Bench.Loopback;
 
 namespace Midia.Bench.Coordinator;
 
@@ -87,7 +88,7 @@ public static class FanOutBench
                 using var channel = RpcChannel.ForAddress(node.Address, new RpcChannelOptions { Tls = coordinatorTls });
                 var invoker = channel.CreateCallInvoker();
                 var method = Method<CohortCountRequest, CohortCountReply>.From(NodeReflection.Descriptor.Services.Single(s => s.Name == "SiteNode"), "CohortCount");
-                var times = await TimeAsync(iterations, async n =>
+                var times = await TimeAsync(iterations, 50, async n =>
                 {
                     using var call = invoker.AsyncUnaryCall(method, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(10)), new CohortCountRequest { CcdlJson = Query(n), QueryId = "bench" });
                     await call.ResponseAsync;
@@ -108,7 +109,7 @@ public static class FanOutBench
                     if (call.ResponseStream.Current.EventCase == CountEvent.EventOneofCase.Total) total = call.ResponseStream.Current.Total;
                 if (total is null || total.SitesCounted != siteCount) throw new InvalidOperationException("a federated count came back incomplete");
             }
-            var federated = await TimeAsync(iterations, Federated);
+            var federated = await TimeAsync(iterations, 50, Federated);
             rows.Add(Row("federated count, CLI excluded (gRPC client → total)", siteCount, federated,
                 $"overhead p50 {Percentile.Of(federated, 50) - Percentile.Of(direct, 50):0.00} ms, ratio {Percentile.Of(federated, 50) / Percentile.Of(direct, 50):0.0}× the slowest node"));
 
@@ -166,30 +167,10 @@ public static class FanOutBench
         return times;
     }
 
-    static async Task<List<double>> TimeAsync(int iterations, Func<int, Task> action)
-    {
-        for (var i = 0; i < Math.Min(50, iterations); i++) await action(-1 - i);
-        var times = new List<double>(iterations);
-        for (var i = 0; i < iterations; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            await action(i);
-            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
-        return times;
-    }
-
     static string Row(string what, int sites, List<double> times, string note) =>
         $"| {what} | {sites} | {Percentile.Of(times, 50):0.00} | {Percentile.Of(times, 95):0.00} | {note} |";
 
-
     static string Query(int n) => $$"""{"version": "http://to_be_decided.com/draft-1/schema#", "display": "bench {{n}}", "inclusionCriteria": [[{"termCodes": [{"code": "C50", "system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm"}]}]]}""";
-
-    static TlsMaterial Material(X509Certificate2 authority, string role, string name, string? site)
-    {
-        using var certificate = DevCertificates.Issue(authority, role, name, site);
-        return new TlsMaterial(certificate, [X509CertificateLoader.LoadCertificate(authority.RawData)]);
-    }
 
     /// <summary>A node that answers at once with a fixed released count.</summary>
     [RequireRole("coordinator")]

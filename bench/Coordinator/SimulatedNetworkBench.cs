@@ -15,6 +15,7 @@ using Midia.Rpc.Client;
 using Midia.Rpc.Core;
 using Midia.Rpc.Server;
 using Midia.Rpc.Tls;
+using static Midia.Bench.Loopback;
 
 namespace Midia.Bench.Coordinator;
 
@@ -182,19 +183,6 @@ public static class SimulatedNetworkBench
 
     static string Query(string display) =>
         $$"""{"version": "http://to_be_decided.com/draft-1/schema#", "display": "{{display}}", "inclusionCriteria": [[{"termCodes": [{"code": "C50", "system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm"}]}]]}""";
-
-    static TlsMaterial Material(X509Certificate2 authority, string role, string name, string? site = null)
-    {
-        using var certificate = DevCertificates.Issue(authority, role, name, site);
-        return new TlsMaterial(certificate, [X509CertificateLoader.LoadCertificate(authority.RawData)]);
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>A site that answers after its simulated delay with a fixed released count.</summary>
     [RequireRole("coordinator")]

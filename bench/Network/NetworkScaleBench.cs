@@ -23,6 +23,7 @@ using Midia.Protos.Node.V1;
 using Midia.Rpc.Client;
 using Midia.Rpc.Server;
 using Midia.Rpc.Tls;
+using static Midia.Bench.Loopback;
 
 namespace Midia.Bench.Network;
 
@@ -103,7 +104,7 @@ public static class NetworkScaleBench
                 var invoker = channel.CreateCallInvoker();
                 var method = Method<CohortCountRequest, CohortCountReply>.From(siteNode, "CohortCount");
                 var user = new EndUser { Name = "Scale Researcher", Role = "researcher" };
-                var times = await TimeAsync(directRuns, async n =>
+                var times = await TimeAsync(directRuns, 5, async n =>
                 {
                     var reply = await invoker.AsyncUnaryCall(method, Options(), new CohortCountRequest { User = user, CcdlJson = Query($"direct {n}"), QueryId = $"direct-{n}" }).ResponseAsync;
                     if (reply.Count is null) throw new InvalidOperationException("a node did not release a count");
@@ -116,7 +117,7 @@ public static class NetworkScaleBench
             {
                 var invoker = channel.CreateCallInvoker();
                 var count = Method<CountRequest, CountEvent>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research"), "Count");
-                var federated = await TimeAsync(iterations, async n =>
+                var federated = await TimeAsync(iterations, 5, async n =>
                 {
                     using var call = invoker.AsyncServerStreamingCall(count, Options(), new CountRequest { CcdlJson = Query($"federated {n}") });
                     CountTotal? total = null;
@@ -135,7 +136,7 @@ public static class NetworkScaleBench
                 using var channel = RpcChannel.ForAddress(node.Address, new RpcChannelOptions { Tls = coordinatorTls });
                 var invoker = channel.CreateCallInvoker();
                 var part = Method<PatientSummaryRequest, PatientSummaryReply>.From(patientCare, "PatientSummary");
-                var times = await TimeAsync(directRuns, async _ =>
+                var times = await TimeAsync(directRuns, 5, async _ =>
                 {
                     var reply = await invoker.AsyncUnaryCall(part, Options(), new PatientSummaryRequest { User = new() { Name = "Scale Clinician", Role = "clinician", Site = "site-0" }, Linkage = linkage }).ResponseAsync;
                     if (reply.Entries.Count == 0) throw new InvalidOperationException("a site released nothing for the bench patient");
@@ -151,7 +152,7 @@ public static class NetworkScaleBench
                 var resolve = Method<ResolvePatientRequest, ResolvePatientReply>.From(patientCare, "ResolvePatient");
                 var summary = Method<SummaryRequest, SummaryReply>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care"), "Summary");
                 var entries = 0;
-                var summaries = await TimeAsync(iterations, async _ =>
+                var summaries = await TimeAsync(iterations, 5, async _ =>
                 {
                     var ticket = (await home.AsyncUnaryCall(resolve, Options(), new ResolvePatientRequest { Kvnr = Kvnr }).ResponseAsync).Ticket;
                     var reply = await care.AsyncUnaryCall(summary, Options(), new SummaryRequest { Site = "site-0", Ticket = ticket }).ResponseAsync;
@@ -171,7 +172,7 @@ public static class NetworkScaleBench
                 using var channel = RpcChannel.ForAddress(node.Address, new RpcChannelOptions { Tls = coordinatorTls });
                 var invoker = channel.CreateCallInvoker();
                 var part = Method<Midia.Protos.Node.V1.PatientReportRequest, Midia.Protos.Node.V1.PatientReportReply>.From(patientCare, "PatientReport");
-                var times = await TimeAsync(directRuns, async n =>
+                var times = await TimeAsync(directRuns, 5, async n =>
                     await invoker.AsyncUnaryCall(part, Options(), new Midia.Protos.Node.V1.PatientReportRequest { User = nodeUser, Linkage = linkage, RequestId = $"direct-{n}" }).ResponseAsync);
                 if (slowestReport.Count == 0 || Percentile.Of(times, 50) > Percentile.Of(slowestReport, 50)) slowestReport = times;
             }
@@ -180,7 +181,7 @@ public static class NetworkScaleBench
             {
                 var invoker = channel.CreateCallInvoker();
                 var report = Method<Midia.Protos.Coordinator.V1.PatientReportRequest, Midia.Protos.Coordinator.V1.PatientReportReply>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care"), "PatientReport");
-                var reports = await TimeAsync(iterations, async _ =>
+                var reports = await TimeAsync(iterations, 5, async _ =>
                 {
                     var reply = await invoker.AsyncUnaryCall(report, Options(), new Midia.Protos.Coordinator.V1.PatientReportRequest { Linkage = linkage }).ResponseAsync;
                     if (reply.Sites.Count != nodeCount || reply.Sites.Any(s => s.Status != SiteStatus.Ok))
@@ -350,37 +351,9 @@ public static class NetworkScaleBench
         Console.Error.WriteLine($"network scale: built {db} in {clock.Elapsed.TotalSeconds:0} s");
     }
 
-    static async Task<List<double>> TimeAsync(int iterations, Func<int, Task> action)
-    {
-        for (var i = 0; i < Math.Min(5, iterations); i++) await action(-1 - i);
-        var times = new List<double>(iterations);
-        for (var i = 0; i < iterations; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            await action(i);
-            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
-        return times;
-    }
-
     static string Row(string what, int nodes, int patients, List<double> times, List<double>? baseline, string note) =>
         string.Create(CultureInfo.InvariantCulture,
             $"| {what} | {nodes} | {patients:N0} | {Percentile.Of(times, 50):0.0} | {Percentile.Of(times, 95):0.0} | {(baseline is null ? "" : $"{Percentile.Of(times, 50) / Percentile.Of(baseline, 50):0.00}x")} | {note} |");
-
-    static TlsMaterial Material(X509Certificate2 authority, string role, string name, string? site, List<IDisposable> disposables)
-    {
-        using var certificate = DevCertificates.Issue(authority, role, name, site);
-        var material = new TlsMaterial(certificate, [X509CertificateLoader.LoadCertificate(authority.RawData)]);
-        disposables.Add(material);
-        return material;
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>One site's node, wired as `midia-node serve` wires it, plus a consent desk writing to its outbox.</summary>
     sealed class SiteProcess : IAsyncDisposable

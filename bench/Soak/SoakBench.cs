@@ -15,6 +15,7 @@ using Midia.Protos.Node.V1;
 using Midia.Rpc.Client;
 using Midia.Rpc.Core;
 using Midia.Rpc.Tls;
+using static Midia.Bench.Loopback;
 
 namespace Midia.Bench.Soak;
 
@@ -384,18 +385,5 @@ public static class SoakBench
         var prefix = Path.Combine(folder, name);
         DevCertificates.WritePem(certificate, prefix + ".crt", prefix + ".key");
         return (prefix + ".crt", prefix + ".key");
-    }
-
-    static TlsMaterial Material(X509Certificate2 authority, string role, string name, string? site)
-    {
-        using var certificate = DevCertificates.Issue(authority, role, name, site);
-        return new TlsMaterial(certificate, [X509CertificateLoader.LoadCertificate(authority.RawData)]);
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
