@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
+using Midia.Security.Tests.Support;
 
 namespace Midia.Coordinator.Tests;
 
@@ -14,38 +12,16 @@ namespace Midia.Coordinator.Tests;
 /// </summary>
 public sealed class DemoNetworkTests : IAsyncLifetime
 {
-    static readonly string Repository = FindRepository();
-    readonly string dir = Directory.CreateTempSubdirectory("midia-devup-").FullName;
-    readonly int basePort = FreePortRange(4);
-    readonly StringBuilder output = new();
-    Process devUp = null!;
+    static readonly string Repository = DemoNetwork.Repository();
+    readonly DemoNetwork network = new() { Patients = 400, Seed = 7, UpWithin = TimeSpan.FromMinutes(3) };
 
-    public async Task InitializeAsync()
-    {
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "midia")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "dev", "up", "--dir", dir, "--patients", "400", "--seed", "7", "--base-port", basePort.ToString() }) start.ArgumentList.Add(arg);
-        devUp = Process.Start(start)!;
-        var up = new TaskCompletionSource();
-        devUp.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); if (e.Data?.Contains("demo network is up") == true) up.TrySetResult(); };
-        devUp.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        devUp.BeginOutputReadLine();
-        devUp.BeginErrorReadLine();
-        var finished = await Task.WhenAny(up.Task, devUp.WaitForExitAsync(), Task.Delay(TimeSpan.FromMinutes(3)));
-        Assert.True(up.Task.IsCompleted, $"`midia dev up` did not come up:\n{Output()}");
-    }
+    public Task InitializeAsync() => network.InitializeAsync();
 
     public async Task DisposeAsync()
     {
-        if (!devUp.HasExited)
-        {
-            // SIGTERM, not SIGINT: a test host started from a background job inherits an ignored SIGINT.
-            Signal(devUp.Id, 15);
-            if (!devUp.WaitForExit(TimeSpan.FromSeconds(20))) devUp.Kill(entireProcessTree: true);
-        }
-        await devUp.WaitForExitAsync();
+        await network.DisposeAsync(); // SIGTERM to `dev up`, which stops its children
         var orphans = NetworkProcesses().ToList();
         foreach (var orphan in orphans) orphan.Kill();
-        Directory.Delete(dir, recursive: true);
         Assert.True(orphans.Count == 0, $"`midia dev up` left {orphans.Count} processes running after SIGTERM");
     }
 
@@ -66,7 +42,7 @@ public sealed class DemoNetworkTests : IAsyncLifetime
         Assert.All(report.GetProperty("sites").EnumerateArray(), s => Assert.Contains(s.GetProperty("status").GetString(), new[] { "ok", "no_record" }));
         Assert.Equal("ok", report.GetProperty("sites")[0].GetProperty("status").GetString());
 
-        var munich = Assert.Single(NodeProcesses(), p => CommandLine(p.Id).Contains(Path.Combine(dir, "munich.db")));
+        var munich = Assert.Single(NodeProcesses(), p => CommandLine(p.Id).Contains(Path.Combine(network.Dir, "munich.db")));
         munich.Kill();
         munich.WaitForExit();
 
@@ -77,7 +53,7 @@ public sealed class DemoNetworkTests : IAsyncLifetime
         Assert.Equal("ok", after["practice"].GetProperty("status").GetString());
         Assert.Contains(after["munich"].GetProperty("status").GetString(), new[] { "unavailable", "timeout" });
         // A message a person can act on: where the coordinator tried to reach the site.
-        Assert.Contains($"127.0.0.1:{basePort + 2}", after["munich"].GetProperty("message").GetString());
+        Assert.Contains($"127.0.0.1:{network.BasePort + 2}", after["munich"].GetProperty("message").GetString());
     }
 
     async Task<JsonElement> CountAsync(string query, params string[] extra) =>
@@ -86,10 +62,10 @@ public sealed class DemoNetworkTests : IAsyncLifetime
     /// <summary>The `midia` executable as the demo's researcher; its stdout.</summary>
     async Task<string> MidiaAsync(params string[] args)
     {
-        var certs = Path.Combine(dir, "certs");
+        var certs = Path.Combine(network.Dir, "certs");
         var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "midia")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["MIDIA_COORDINATOR"] = $"https://127.0.0.1:{basePort}";
+        start.Environment["MIDIA_COORDINATOR"] = $"https://127.0.0.1:{network.BasePort}";
         start.Environment["MIDIA_CERT"] = Path.Combine(certs, "researcher.crt");
         start.Environment["MIDIA_KEY"] = Path.Combine(certs, "researcher.key");
         start.Environment["MIDIA_CA"] = Path.Combine(certs, "ca.crt");
@@ -97,14 +73,14 @@ public sealed class DemoNetworkTests : IAsyncLifetime
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.True(process.ExitCode == 0, $"midia {args[0]} exited {process.ExitCode}: {await stderr}\n{Output()}");
+        Assert.True(process.ExitCode == 0, $"midia {args[0]} exited {process.ExitCode}: {await stderr}\n{network.Output()}");
         return await stdout;
     }
 
     /// <summary>`midia-node patient report --json` at erlangen for its first patient, with the node's own certificate.</summary>
     async Task<JsonElement> PatientReportAsync()
     {
-        var db = Path.Combine(dir, "erlangen.db");
+        var db = Path.Combine(network.Dir, "erlangen.db");
         string patient;
         using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False"))
         {
@@ -113,58 +89,29 @@ public sealed class DemoNetworkTests : IAsyncLifetime
             command.CommandText = "SELECT resource_id FROM patient ORDER BY pid LIMIT 1";
             patient = (string)command.ExecuteScalar()!;
         }
-        var certs = Path.Combine(dir, "certs");
+        var certs = Path.Combine(network.Dir, "certs");
         var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "midia-node")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { "patient", "report", "--db", db, "--patient", patient, "--json",
-            "--coordinator", $"https://127.0.0.1:{basePort}", "--cert", Path.Combine(certs, "node-erlangen.crt"), "--key", Path.Combine(certs, "node-erlangen.key"),
+            "--coordinator", $"https://127.0.0.1:{network.BasePort}", "--cert", Path.Combine(certs, "node-erlangen.crt"), "--key", Path.Combine(certs, "node-erlangen.key"),
             "--ca", Path.Combine(certs, "ca.crt"), "--linkage-key", Path.Combine(certs, "linkage.key") })
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.True(process.ExitCode == 0, $"midia-node patient report exited {process.ExitCode}: {await stderr}\n{Output()}");
+        Assert.True(process.ExitCode == 0, $"midia-node patient report exited {process.ExitCode}: {await stderr}\n{network.Output()}");
         return JsonDocument.Parse(await stdout).RootElement.Clone();
     }
 
     IEnumerable<Process> NodeProcesses() =>
-        Process.GetProcessesByName("midia-node").Where(p => CommandLine(p.Id).Contains(dir));
+        Process.GetProcessesByName("midia-node").Where(p => CommandLine(p.Id).Contains(network.Dir));
 
     IEnumerable<Process> NetworkProcesses() =>
-        NodeProcesses().Concat(Process.GetProcessesByName("midia-coordinator").Where(p => CommandLine(p.Id).Contains(dir)));
+        NodeProcesses().Concat(Process.GetProcessesByName("midia-coordinator").Where(p => CommandLine(p.Id).Contains(network.Dir)));
 
     static string CommandLine(int pid)
     {
         try { return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '); }
         catch (IOException) { return ""; }
-    }
-
-    string Output() { lock (output) return output.ToString(); }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
-    static extern int Signal(int pid, int signal);
-
-    static int FreePortRange(int count)
-    {
-        var random = new Random();
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var first = random.Next(20000, 60000);
-            if (Enumerable.Range(first, count).All(IsFree)) return first;
-        }
-        throw new InvalidOperationException("no free port range on 127.0.0.1");
-
-        static bool IsFree(int port)
-        {
-            try { using var l = new TcpListener(IPAddress.Loopback, port); l.Start(); return true; }
-            catch (SocketException) { return false; }
-        }
-    }
-
-    static string FindRepository()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "Midia.Federated.sln"))) return d.FullName;
-        throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
     }
 }

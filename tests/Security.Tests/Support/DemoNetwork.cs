@@ -17,17 +17,23 @@ public sealed class DemoNetworkCollection : ICollectionFixture<DemoNetwork>
 /// The network as an operator starts it: `midia dev up` (dev certificates from certs-dev, synthetic
 /// FHIR data imported into real SQLite site databases, every query type approved) runs three
 /// `midia-node serve` processes and one `midia-coordinator serve` process over mutual TLS on
-/// 127.0.0.1 and free ports, each logging to DIR/logs/NAME.log. Shared by the tests of the collection.
+/// 127.0.0.1 and free ports, each logging to DIR/logs/NAME.log. Shared by the tests of the collection;
+/// also compiled into Coordinator.Tests, whose demo test starts its own.
 /// </summary>
 public sealed class DemoNetwork : IAsyncLifetime
 {
+    // Settable for a test that starts its own network; xunit wants one parameterless constructor.
+    public int Patients { get; init; } = 60;
+    public int Seed { get; init; } = 8;
+    public TimeSpan UpWithin { get; init; } = TimeSpan.FromMinutes(4);
+
     public static readonly string[] Sites = ["erlangen", "munich", "practice"];
     /// <summary>The sites `dev up` gives a web portal (base port + 101, + 102), each with its accounts file.</summary>
     public static readonly string[] PortalSites = ["erlangen", "munich"];
     readonly StringBuilder output = new();
     Process devUp = null!;
 
-    public string Dir { get; } = Directory.CreateTempSubdirectory("midia-security-").FullName;
+    public string Dir { get; } = Directory.CreateTempSubdirectory("midia-devup-").FullName;
     public int BasePort { get; } = FreePortRange(Sites.Length + 1, PortalSites.Length);
     public string Certs => Path.Combine(Dir, "certs");
     public string Logs => Path.Combine(Dir, "logs");
@@ -57,15 +63,15 @@ public sealed class DemoNetwork : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var start = Start("midia", "dev", "up", "--dir", Dir, "--patients", "60", "--seed", "8", "--base-port", BasePort.ToString(CultureInfo.InvariantCulture));
+        var start = Start("midia", "dev", "up", "--dir", Dir, "--patients", Patients.ToString(CultureInfo.InvariantCulture), "--seed", Seed.ToString(CultureInfo.InvariantCulture), "--base-port", BasePort.ToString(CultureInfo.InvariantCulture));
         devUp = Process.Start(start)!;
         var up = new TaskCompletionSource();
         devUp.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); if (e.Data?.Contains("demo network is up") == true) up.TrySetResult(); };
         devUp.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         devUp.BeginOutputReadLine();
         devUp.BeginErrorReadLine();
-        await Task.WhenAny(up.Task, devUp.WaitForExitAsync(), Task.Delay(TimeSpan.FromMinutes(4)));
-        if (!up.Task.IsCompleted) throw new InvalidOperationException($"`midia dev up` did not come up:\n{Output()}");
+        await Task.WhenAny(up.Task, devUp.WaitForExitAsync(), Task.Delay(UpWithin));
+        if (!up.Task.IsCompleted) throw new InvalidOperationException($"`midia dev up` did not come up within {UpWithin.TotalMinutes:0} minutes:\n{Output()}");
     }
 
     public async Task DisposeAsync()
