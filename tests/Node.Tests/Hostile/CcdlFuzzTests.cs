@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Midia.Node.Query;
 using Xunit;
 using Xunit.Abstractions;
+using static Midia.Node.Tests.Hostile.JsonPlaces;
 
 namespace Midia.Node.Tests.Hostile;
 
@@ -179,34 +180,6 @@ public sealed class CcdlFuzzTests(ITestOutputHelper output)
                 }
             }
         }
-    }
-
-    static (JsonNode? Parent, object? Key) RandomPlace(Random random, JsonNode root)
-    {
-        var places = new List<(JsonNode? Parent, object? Key)> { (null, null) };
-        void Walk(JsonNode node)
-        {
-            if (node is JsonObject o)
-                foreach (var (name, child) in o.ToList())
-                {
-                    places.Add((o, name));
-                    if (child is not null) Walk(child);
-                }
-            else if (node is JsonArray a)
-                for (var i = 0; i < a.Count; i++)
-                {
-                    places.Add((a, i));
-                    if (a[i] is { } child) Walk(child);
-                }
-        }
-        Walk(root);
-        return places[random.Next(places.Count)];
-    }
-
-    static void Set(JsonNode parent, object? key, JsonNode? value)
-    {
-        if (parent is JsonObject o) o[(string)key!] = value;
-        else ((JsonArray)parent)[(int)key!] = value;
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Midia.Node.Import;
 using Midia.Node.Tests.Import;
 using Xunit;
 using Xunit.Abstractions;
+using static Midia.Node.Tests.Hostile.JsonPlaces;
 
 namespace Midia.Node.Tests.Hostile;
 
@@ -54,28 +55,6 @@ public sealed class FhirImportFuzzTests(ITestOutputHelper output) : IDisposable
         ["resourceType", "id", "subject", "patient", "code", "coding", "valueQuantity", "valueCodeableConcept", "effectiveDateTime", "onsetDateTime",
          "birthDate", "gender", "status", "provision", "period", "medicationCodeableConcept", "performedPeriod", "started", "series", "extension"];
 
-    static (JsonNode? Parent, object? Key) RandomPlace(Random random, JsonNode root)
-    {
-        var places = new List<(JsonNode? Parent, object? Key)> { (null, null) };
-        void Walk(JsonNode node)
-        {
-            if (node is JsonObject o)
-                foreach (var (name, child) in o.ToList())
-                {
-                    places.Add((o, name));
-                    if (child is not null) Walk(child);
-                }
-            else if (node is JsonArray a)
-                for (var i = 0; i < a.Count; i++)
-                {
-                    places.Add((a, i));
-                    if (a[i] is { } child) Walk(child);
-                }
-        }
-        Walk(root);
-        return places[random.Next(places.Count)];
-    }
-
     static readonly byte[][] InvalidUtf8 = [[0xFF], [0xC3, 0x28], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0xC0, 0xAF], [0x80]];
 
     /// <summary>One hostile resource as the bytes of one NDJSON line (no newline in it).</summary>
@@ -109,8 +88,7 @@ public sealed class FhirImportFuzzTests(ITestOutputHelper output) : IDisposable
                 var (parent, key) = RandomPlace(random, root);
                 var value = HostileValues[random.Next(HostileValues.Length)](random);
                 if (parent is null) root = value ?? JsonValue.Create(0);
-                else if (parent is JsonObject o) o[(string)key!] = value;
-                else ((JsonArray)parent)[(int)key!] = value;
+                else Set(parent, key, value);
                 return ("wrong type or value", Encoding.UTF8.GetBytes(root.ToJsonString()));
             }
             case 5:
@@ -148,8 +126,7 @@ public sealed class FhirImportFuzzTests(ITestOutputHelper output) : IDisposable
                     1 => JsonNode.Parse("-9." + new string('9', random.Next(20, 2000)) + "e-" + random.Next(300, 400))!,
                     _ => JsonValue.Create(new string('\u00e4', random.Next(10_000, 50_000))),
                 };
-                if (parent is JsonObject o) o[(string)key!] = value;
-                else if (parent is JsonArray a) a[(int)key!] = value;
+                if (parent is not null) Set(parent, key, value);
                 return ("huge number or string", Encoding.UTF8.GetBytes(root.ToJsonString()));
             }
             default:
