@@ -36,8 +36,8 @@ public sealed class ConsentNetwork : IAsyncDisposable
     public ConsentNetwork(params string[] sites)
     {
         Directory.CreateDirectory(Folder);
-        CoordinatorPort = FreePort();
-        foreach (var site in sites) Nodes.Add(new TestNode(this, site, FreePort()));
+        CoordinatorPort = LoopbackPorts.Free();
+        foreach (var site in sites) Nodes.Add(new TestNode(this, site, LoopbackPorts.Free()));
         File.WriteAllText(SitesFile, JsonSerializer.Serialize(Nodes.Select(n => new { id = n.Site, address = n.Address })));
     }
 
@@ -141,13 +141,6 @@ public sealed class ConsentNetwork : IAsyncDisposable
             if (DateTime.UtcNow > until) Assert.Fail($"not within {seconds} s: {what}");
             await Task.Delay(25);
         }
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Midia.CertsDev;
+using Midia.Consent.Tests.Support;
 using Midia.Coordinator.Serve;
 using Midia.Node.Care;
 using Midia.Node.Consent;
@@ -45,8 +46,8 @@ public sealed class PortalTestNetwork : IAsyncDisposable
     /// <summary>Free ports for the coordinator and every node, and the sites file that names them.</summary>
     void PickPorts()
     {
-        CoordinatorPort = FreePort();
-        foreach (var node in Nodes) node.Port = FreePort();
+        CoordinatorPort = LoopbackPorts.Free();
+        foreach (var node in Nodes) node.Port = LoopbackPorts.Free();
         File.WriteAllText(SitesFile, JsonSerializer.Serialize(Nodes.Select(n => new { id = n.Site, address = n.Address })));
     }
 
@@ -127,13 +128,6 @@ public sealed class PortalTestNetwork : IAsyncDisposable
         var channel = RpcChannel.ForAddress(node is null ? CoordinatorAddress : new Uri(this[node].Address), new RpcChannelOptions { Tls = tls });
         lock (disposables) disposables.Add(channel);
         return channel.CreateCallInvoker();
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

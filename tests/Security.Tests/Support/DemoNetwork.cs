@@ -34,7 +34,7 @@ public sealed class DemoNetwork : IAsyncLifetime
     Process devUp = null!;
 
     public string Dir { get; } = Directory.CreateTempSubdirectory("midia-devup-").FullName;
-    public int BasePort { get; } = FreePortRange(Sites.Length + 1, PortalSites.Length);
+    public int BasePort { get; } = Midia.Consent.Tests.Support.LoopbackPorts.FreeRange(Sites.Length + 1, PortalSites.Length);
     public string Certs => Path.Combine(Dir, "certs");
     public string Logs => Path.Combine(Dir, "logs");
     public string Data => Path.Combine(Dir, "data");
@@ -123,24 +123,6 @@ public sealed class DemoNetwork : IAsyncLifetime
 
     [DllImport("libc", EntryPoint = "kill")]
     static extern int Signal(int pid, int signal);
-
-    /// <summary>A base port with COUNT free ports from it and PORTALS free ports from base + 101 (where `dev up` puts the portals).</summary>
-    static int FreePortRange(int count, int portals)
-    {
-        var random = new Random();
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var first = random.Next(20000, 60000);
-            if (Enumerable.Range(first, count).Concat(Enumerable.Range(first + 101, portals)).All(IsFree)) return first;
-        }
-        throw new InvalidOperationException("no free port range on 127.0.0.1");
-
-        static bool IsFree(int port)
-        {
-            try { using var l = new TcpListener(IPAddress.Loopback, port); l.Start(); return true; }
-            catch (SocketException) { return false; }
-        }
-    }
 
     public static string Repository()
     {
