@@ -1,7 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Midia.Rpc.Tls;
+using Midia.Trust;
 
 namespace Midia.CertsDev;
 

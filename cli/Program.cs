@@ -13,4 +13,4 @@ root.Subcommands.Add(HistoryCommand.Command());
 root.Subcommands.Add(ProjectCommands.Command());
 root.Subcommands.Add(SummaryCommand.Command());
 root.Subcommands.Add(DevCommand.Command());
-return await Midia.Rpc.Hosting.CommandLine.RunAsync(root, args);
+return await Midia.Hosting.CommandLine.RunAsync(root, args);

@@ -5,4 +5,4 @@ using Midia.Coordinator.Serve;
 // Holds no patient-level data: only the sites' released numbers, in its own query history.
 var root = new RootCommand("midia-coordinator: the network's coordinator — fan-out, aggregation, consent propagation");
 root.Subcommands.Add(ServeCommand.Command());
-return await Midia.Rpc.Hosting.CommandLine.RunAsync(root, args);
+return await Midia.Hosting.CommandLine.RunAsync(root, args);

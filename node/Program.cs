@@ -7,4 +7,4 @@ root.Subcommands.Add(Midia.Node.Policy.AdminCommands.Command());
 root.Subcommands.Add(Midia.Node.Consent.ConsentCommands.Command());
 root.Subcommands.Add(Midia.Node.Serve.ServeCommand.Command());
 root.Subcommands.Add(Midia.Node.Transparency.PatientReportCommand.Command());
-return await Midia.Rpc.Hosting.CommandLine.RunAsync(root, args);
+return await Midia.Hosting.CommandLine.RunAsync(root, args);

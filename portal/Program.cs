@@ -4,4 +4,4 @@ using System.CommandLine;
 var root = new RootCommand("midia-portal: the web portal of one site — sign-in, research, care, patients, site administration");
 root.Subcommands.Add(Midia.Portal.Serve.ServeCommand.Command());
 root.Subcommands.Add(Midia.Portal.Accounts.AccountsCommand.Command());
-return await Midia.Rpc.Hosting.CommandLine.RunAsync(root, args);
+return await Midia.Hosting.CommandLine.RunAsync(root, args);

@@ -1,10 +1,11 @@
 using System.CommandLine;
+using Midia.Trust;
 using Midia.Cli.Research;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
-using Midia.Rpc.Hosting;
+
+using Grpc.Core;
+using Midia.Hosting;
 using Spectre.Console;
 
 using Midia.Care;
@@ -18,8 +19,6 @@ namespace Midia.Cli.Care;
 /// </summary>
 public static class SummaryCommand
 {
-    public static readonly Google.Protobuf.Reflection.ServiceDescriptor Care = CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care");
-    public static readonly Google.Protobuf.Reflection.ServiceDescriptor PatientCare = NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare");
 
     /// <summary>The response trailer with which nodes (and the coordinator passing it on) name a site's state.</summary>
     const string SiteStatusTrailer = "midia-site-status";
@@ -45,7 +44,7 @@ public static class SummaryCommand
             using var session = connection.Open(parse);
             var address = parse.GetValue(node) is { Length: > 0 } given ? given : await SiteAddressAsync(session, siteId, cancellationToken);
             var ticket = await ResolveAsync(session, siteId, address, request, request.PatientCase == ResolvePatientRequest.PatientOneofCase.Kvnr ? "KVNR" : "id", cancellationToken);
-            var reply = await session.CallAsync<SummaryRequest, SummaryReply>(Care, "Summary", new SummaryRequest { Site = siteId, Ticket = ticket }, cancellationToken,
+            var reply = await session.CallAsync((s, o) => s.Care.SummaryAsync(new SummaryRequest { Site = siteId, Ticket = ticket }, o), cancellationToken,
                 e => CoordinatorRefusal(e, session.Address, siteId));
             if (parse.GetValue(json) || parse.GetValue(fhir))
             {
@@ -77,7 +76,7 @@ public static class SummaryCommand
 
     static async Task<string> SiteAddressAsync(CoordinatorConnection.Session session, string siteId, CancellationToken cancellationToken)
     {
-        var sites = await session.CallAsync<SitesRequest, SitesReply>("Sites", new SitesRequest(), cancellationToken);
+        var sites = await session.CallAsync((s, o) => s.Research.SitesAsync(new SitesRequest(), o), cancellationToken);
         return sites.Sites.FirstOrDefault(s => s.Id == siteId)?.Address
             ?? throw new CommandException($"site {siteId} is not in the coordinator's registry (it knows {(sites.Sites.Count == 0 ? "no site" : string.Join(", ", sites.Sites.Select(s => s.Id)))}); check --site, or give your node with --node URL");
     }
@@ -89,9 +88,8 @@ public static class SummaryCommand
         var node = $"the node of site {siteId} at {channel.Address.ToString().TrimEnd('/')}";
         try
         {
-            using var call = channel.CreateCallInvoker().AsyncUnaryCall(Method<ResolvePatientRequest, ResolvePatientReply>.From(PatientCare, "ResolvePatient"),
-                new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30), CancellationToken: cancellationToken), request);
-            var reply = await call.ResponseAsync;
+            var reply = await new PatientCare.PatientCareClient(channel.Invoker).ResolvePatientAsync(request,
+                deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken);
             return reply.Ticket.Length > 0 ? reply.Ticket : throw new CommandException($"{node} answered without a ticket");
         }
         catch (RpcException e)
@@ -102,9 +100,9 @@ public static class SummaryCommand
                 StatusCode.PermissionDenied when IsNotApproved(e) => NotApproved(siteId),
                 StatusCode.PermissionDenied => $"{node} refused: only a clinician whose certificate names site {siteId} may look up its patients ({e.Status.Detail})",
                 StatusCode.Unauthenticated => $"{node} does not accept your certificate: {e.Status.Detail}",
-                StatusCode.Unavailable when e.Status.Detail.Contains("Connection refused", StringComparison.OrdinalIgnoreCase) =>
+                StatusCode.Unavailable when e.IsConnectionRefused() =>
                     $"{node} unavailable: connection refused (is midia-node serve running? --node URL names another address)",
-                StatusCode.Unavailable => $"{node} unavailable: {e.Status.Detail}",
+                StatusCode.Unavailable => $"{node} unavailable: {e.Problem()}",
                 StatusCode.DeadlineExceeded => $"{node} did not answer in time",
                 StatusCode.Unimplemented => $"{node} does not offer patient summaries ({e.Status.Detail})",
                 StatusCode.InvalidArgument or StatusCode.FailedPrecondition => $"{node}: {e.Status.Detail}",

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using Midia.CertsDev;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Cli.Dev;
 

@@ -8,7 +8,7 @@ using Midia.Cli.Dev.Synth;
 using Midia.Node.Import;
 using Midia.Node.Policy;
 using Midia.Node.Store;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Cli.Dev;
 

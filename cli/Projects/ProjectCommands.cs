@@ -12,7 +12,6 @@ namespace Midia.Cli.Projects;
 /// </summary>
 public static class ProjectCommands
 {
-    static readonly Google.Protobuf.Reflection.ServiceDescriptor Projects = CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Projects");
 
     public static Command Command()
     {
@@ -36,10 +35,10 @@ public static class ProjectCommands
         command.SetAction(async (parse, cancel) =>
         {
             using var session = connection.Open(parse);
-            var registered = await session.CallAsync<RegisterProjectRequest, Project>(Projects, "Register", new RegisterProjectRequest
+            var registered = await session.CallAsync((s, o) => s.Projects.RegisterAsync(new RegisterProjectRequest
             {
                 Id = parse.GetValue(id)!, Title = parse.GetValue(title)!, Question = parse.GetValue(question)!, Institution = parse.GetValue(institution)!,
-            }, cancel);
+            }, o), cancel);
             Console.Out.WriteLine($"project {registered.Id} registered by {registered.RegisteredBy}: {registered.Title}");
             return 0;
         });
@@ -55,7 +54,7 @@ public static class ProjectCommands
         command.SetAction(async (parse, cancel) =>
         {
             using var session = connection.Open(parse);
-            var published = await session.CallAsync<PublishResultRequest, Project>(Projects, "Publish", new PublishResultRequest { Id = parse.GetValue(id)!, Result = parse.GetValue(result)! }, cancel);
+            var published = await session.CallAsync((s, o) => s.Projects.PublishAsync(new PublishResultRequest { Id = parse.GetValue(id)!, Result = parse.GetValue(result)! }, o), cancel);
             Console.Out.WriteLine($"project {published.Id}: result published at {DateTimeOffset.FromUnixTimeMilliseconds(published.PublishedUnixMs):yyyy-MM-dd HH:mm} UTC");
             return 0;
         });
@@ -70,7 +69,7 @@ public static class ProjectCommands
         command.SetAction(async (parse, cancel) =>
         {
             using var session = connection.Open(parse);
-            var reply = await session.CallAsync<ListProjectsRequest, ListProjectsReply>(Projects, "List", new ListProjectsRequest(), cancel);
+            var reply = await session.CallAsync((s, o) => s.Projects.ListAsync(new ListProjectsRequest(), o), cancel);
             if (parse.GetValue(json))
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(new

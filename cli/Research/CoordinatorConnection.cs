@@ -1,9 +1,8 @@
 using System.CommandLine;
+using Grpc.Core;
+using Midia.Hosting;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
-using Midia.Rpc.Hosting;
-using Midia.Rpc.Tls;
+using Midia.Trust;
 
 namespace Midia.Cli.Research;
 
@@ -14,8 +13,6 @@ namespace Midia.Cli.Research;
 /// </summary>
 public sealed class CoordinatorConnection
 {
-    public static readonly Google.Protobuf.Reflection.ServiceDescriptor Research = CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research");
-
     readonly Option<string?> coordinator = new("--coordinator") { Description = "The coordinator's address, https://HOST:PORT (default: MIDIA_COORDINATOR)" };
     readonly Option<string?> cert = new("--cert") { Description = "Your certificate, PEM (default: MIDIA_CERT)" };
     readonly Option<string?> key = new("--key") { Description = "Your private key, PEM (default: MIDIA_KEY)" };
@@ -48,52 +45,51 @@ public sealed class CoordinatorConnection
             : throw new CommandException($"no {option.Name} given and {variable} is not set");
         var address = Resolve(coordinator, "MIDIA_COORDINATOR");
         var tls = TlsMaterial.Load(Resolve(cert, "MIDIA_CERT"), Resolve(key, "MIDIA_KEY"), Resolve(ca, "MIDIA_CA"));
-        RpcChannel channel;
-        try { channel = RpcChannel.ForAddress(address, new RpcChannelOptions { Tls = tls, ServerRole = "coordinator" }); }
-        catch (ArgumentException e) { throw new CommandException($"--coordinator: {e.Message}"); }
+        NetworkChannel channel;
+        try { channel = NetworkChannel.Open(address, tls, new ServerPin("coordinator")); }
+        catch (ArgumentException e)
+        {
+            tls.Dispose();
+            throw new CommandException($"--coordinator: {e.Message}");
+        }
         return new Session(channel, tls);
     }
 
     /// <summary>An open connection to the coordinator for one command.</summary>
-    public sealed class Session(RpcChannel channel, TlsMaterial tls) : IDisposable
+    public sealed class Session(NetworkChannel channel, TlsMaterial tls) : IDisposable
     {
-        readonly CallInvoker invoker = channel.CreateCallInvoker();
-
         public string Address => channel.Address.ToString().TrimEnd('/');
 
-        public Task<TReply> CallAsync<TRequest, TReply>(string rpc, TRequest request, CancellationToken cancellationToken)
-            where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply> =>
-            CallAsync<TRequest, TReply>(Research, rpc, request, cancellationToken);
+        public Protos.Coordinator.V1.Research.ResearchClient Research { get; } = new(channel.Invoker);
+        public Protos.Coordinator.V1.Care.CareClient Care { get; } = new(channel.Invoker);
+        public Protos.Coordinator.V1.Projects.ProjectsClient Projects { get; } = new(channel.Invoker);
 
         /// <summary>
-        /// A unary call to any of the coordinator's services. <paramref name="explain"/> may turn a
-        /// refusal into the line the user should read; null falls back to the general wording.
+        /// One unary call to the coordinator (with the session's deadline). <paramref name="explain"/>
+        /// may turn a refusal into the line the user should read; null falls back to the general wording.
         /// </summary>
-        public async Task<TReply> CallAsync<TRequest, TReply>(Google.Protobuf.Reflection.ServiceDescriptor service, string rpc, TRequest request,
+        public async Task<TReply> CallAsync<TReply>(Func<Session, CallOptions, AsyncUnaryCall<TReply>> call,
             CancellationToken cancellationToken, Func<RpcException, string?>? explain = null)
-            where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply>
         {
             try
             {
-                using var call = invoker.AsyncUnaryCall(Method<TRequest, TReply>.From(service, rpc),
-                    new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30), CancellationToken: cancellationToken), request);
-                return await call.ResponseAsync;
+                using var pending = call(this, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken));
+                return await pending.ResponseAsync;
             }
             catch (RpcException e) { throw explain?.Invoke(e) is { } line ? new CommandException(line) : Failure(e); }
         }
 
         /// <summary>A channel to a site's node with the same certificate and CA; it must present that site's node certificate.</summary>
-        public RpcChannel OpenNode(string address, string site)
+        public NetworkChannel OpenNode(string address, string site)
         {
-            try { return RpcChannel.ForAddress(address, new RpcChannelOptions { Tls = tls, ServerRole = "node", ServerSite = site }); }
+            try { return NetworkChannel.Open(address, tls, new ServerPin("node", site)); }
             catch (ArgumentException e) { throw new CommandException(e.Message); }
         }
 
-        public async IAsyncEnumerable<TReply> StreamAsync<TRequest, TReply>(string rpc, TRequest request,
+        public async IAsyncEnumerable<TReply> StreamAsync<TReply>(Func<Session, CallOptions, AsyncServerStreamingCall<TReply>> start,
             [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-            where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply>
         {
-            using var call = invoker.AsyncServerStreamingCall(Method<TRequest, TReply>.From(Research, rpc), new CallOptions(CancellationToken: cancellationToken), request);
+            using var call = start(this, new CallOptions(cancellationToken: cancellationToken));
             while (true)
             {
                 try
@@ -110,7 +106,7 @@ public sealed class CoordinatorConnection
         {
             StatusCode.Unavailable when e.Status.Detail.Contains("Connection refused", StringComparison.OrdinalIgnoreCase) =>
                 $"coordinator {Address} unavailable: connection refused (is midia-coordinator running?)",
-            StatusCode.Unavailable => $"coordinator {Address} unavailable: {e.Status.Detail}",
+            StatusCode.Unavailable => $"coordinator {Address} unavailable: {e.Problem()}",
             StatusCode.PermissionDenied => $"coordinator {Address} refused: {e.Status.Detail}",
             StatusCode.Unauthenticated => $"coordinator {Address} does not accept your certificate: {e.Status.Detail}",
             StatusCode.DeadlineExceeded => $"coordinator {Address} did not answer in time",

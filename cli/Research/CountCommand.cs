@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 using Spectre.Console;
 
 namespace Midia.Cli.Research;
@@ -30,7 +30,7 @@ public static class CountCommand
             if (parse.GetValue(stratify) is { } strata)
                 request.StratifyBy.AddRange(strata.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
             using var session = connection.Open(parse);
-            var events = session.StreamAsync<CountRequest, CountEvent>("Count", request, cancellationToken);
+            var events = session.StreamAsync((s, o) => s.Research.Count(request, o), cancellationToken);
             var outcome = parse.GetValue(json) || Console.IsOutputRedirected
                 ? await CountOutcome.CollectAsync(events)
                 : await CountView.ShowLiveAsync(events);

@@ -16,7 +16,7 @@ public static class HistoryCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var session = connection.Open(parse);
-            var reply = await session.CallAsync<HistoryRequest, HistoryReply>("History", new HistoryRequest { Limit = parse.GetValue(limit) }, cancellationToken);
+            var reply = await session.CallAsync((s, o) => s.Research.HistoryAsync(new HistoryRequest { Limit = parse.GetValue(limit) }, o), cancellationToken);
             if (parse.GetValue(json))
             {
                 using var stdout = Console.OpenStandardOutput();

@@ -15,7 +15,7 @@ public static class QuotaCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var session = connection.Open(parse);
-            var reply = await session.CallAsync<QuotaRequest, QuotaReply>("Quota", new QuotaRequest(), cancellationToken);
+            var reply = await session.CallAsync((s, o) => s.Research.QuotaAsync(new QuotaRequest(), o), cancellationToken);
             if (parse.GetValue(json))
             {
                 using var stdout = Console.OpenStandardOutput();

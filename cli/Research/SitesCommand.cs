@@ -15,7 +15,7 @@ public static class SitesCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var session = connection.Open(parse);
-            var reply = await session.CallAsync<SitesRequest, SitesReply>("Sites", new SitesRequest(), cancellationToken);
+            var reply = await session.CallAsync((s, o) => s.Research.SitesAsync(new SitesRequest(), o), cancellationToken);
             if (parse.GetValue(json))
             {
                 using var stdout = Console.OpenStandardOutput();

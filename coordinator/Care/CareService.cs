@@ -4,9 +4,8 @@ using Midia.Coordinator.FanOut;
 using Midia.Coordinator.Sites;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Authorization;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
+using Midia.Trust;
+using Grpc.Core;
 
 namespace Midia.Coordinator.Care;
 
@@ -17,38 +16,37 @@ namespace Midia.Coordinator.Care;
 /// the registry is asked for its part in parallel, and the parts become one timeline with exact
 /// duplicates folded. The pseudonym and the entries are never logged or stored here.
 /// </summary>
-public sealed partial class CareService(SiteRegistry registry, SiteFanOut fanOut, TimeProvider time, ILogger logger)
+public sealed partial class CareService(SiteRegistry registry, SiteFanOut fanOut, Transparency.PatientReports reports, TimeProvider time, ILogger<CareService> logger)
+    : Protos.Coordinator.V1.Care.CareBase
 {
-    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care");
-
-    static Google.Protobuf.Reflection.ServiceDescriptor PatientCare => NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare");
-    static readonly Method<OpenTicketRequest, OpenTicketReply> OpenTicket = Method<OpenTicketRequest, OpenTicketReply>.From(PatientCare, "OpenTicket");
-    static readonly Method<PatientSummaryRequest, PatientSummaryReply> PatientSummary = Method<PatientSummaryRequest, PatientSummaryReply>.From(PatientCare, "PatientSummary");
+    const string QueryType = "patient-summary";
 
     [RequireRole("clinician")]
-    public async Task<SummaryReply> Summary(SummaryRequest request, ServerCallContext context)
+    public override async Task<SummaryReply> Summary(SummaryRequest request, ServerCallContext context)
     {
-        var clinician = context.AuthenticatedPeer;
+        var clinician = context.Caller();
         var home = request.Site.Trim();
-        if (home.Length == 0) throw new RpcException(StatusCode.InvalidArgument, "site: missing: name your own site, which resolved the patient");
+        if (home.Length == 0) throw new RpcException(new Status(StatusCode.InvalidArgument, "site: missing: name your own site, which resolved the patient"));
         if (clinician.Site is null)
-            throw new RpcException(StatusCode.PermissionDenied, "your clinician certificate names no site: a summary starts at your own site");
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "your clinician certificate names no site: a summary starts at your own site"));
         if (clinician.Site != home)
-            throw new RpcException(StatusCode.PermissionDenied, $"your certificate is for site '{clinician.Site}', not '{home}': a summary starts from a patient of your own site");
-        if (string.IsNullOrWhiteSpace(request.Ticket)) throw new RpcException(StatusCode.InvalidArgument, "ticket: missing: resolve the patient at your site's node first");
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"your certificate is for site '{clinician.Site}', not '{home}': a summary starts from a patient of your own site"));
+        if (string.IsNullOrWhiteSpace(request.Ticket)) throw new RpcException(new Status(StatusCode.InvalidArgument, "ticket: missing: resolve the patient at your site's node first"));
         var connection = fanOut.Connection(home)
-            ?? throw new RpcException(StatusCode.FailedPrecondition, $"site '{home}' is not in the network's registry ({registry.Path})");
+            ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, $"site '{home}' is not in the network's registry ({registry.Path})"));
 
         var started = Stopwatch.GetTimestamp();
         var requestId = Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
         var user = new EndUser { Name = clinician.Name, Role = clinician.Role, Site = home, Via = clinician.Via?.Name ?? "" };
-        var opened = await connection.CallAsync(OpenTicket, new OpenTicketRequest { User = user, Ticket = request.Ticket }, context.CancellationToken).ConfigureAwait(false);
+        var opened = await connection.CallAsync(QueryType, (site, options) => site.Care.OpenTicketAsync(new OpenTicketRequest { User = user, Ticket = request.Ticket }, options),
+            context.CancellationToken).ConfigureAwait(false);
         if (opened.Reply is not { } ticket) throw TicketRefused(home, opened);
 
         var order = fanOut.Connections.Select(c => c.Site.Id).ToList();
         var answers = new List<SiteAnswer<PatientSummaryReply>>();
-        await foreach (var answer in fanOut.AskEveryAsync(PatientSummary,
-            _ => new PatientSummaryRequest { User = user, Linkage = ticket.Linkage, RequestId = requestId }, context.CancellationToken).ConfigureAwait(false))
+        await foreach (var answer in fanOut.AskEveryAsync(QueryType,
+            (site, options) => site.Care.PatientSummaryAsync(new PatientSummaryRequest { User = user, Linkage = ticket.Linkage, RequestId = requestId }, options),
+            context.CancellationToken).ConfigureAwait(false))
             answers.Add(answer);
         answers = [.. answers.OrderBy(a => order.IndexOf(a.Site) is var i and >= 0 ? i : int.MaxValue)];
 
@@ -67,12 +65,10 @@ public sealed partial class CareService(SiteRegistry registry, SiteFanOut fanOut
         return reply;
     }
 
-    [RequireRole("node", "clinician")]
-    public Task<Protos.Coordinator.V1.PatientReportReply> PatientReport(Protos.Coordinator.V1.PatientReportRequest request, ServerCallContext context) =>
-        Reports.Report(request, context);
-
     /// <summary>The patient's transparency report (issue 7), built in coordinator/Transparency.</summary>
-    public required Transparency.PatientReports Reports { get; init; }
+    [RequireRole("node", "clinician")]
+    public override Task<Protos.Coordinator.V1.PatientReportReply> PatientReport(Protos.Coordinator.V1.PatientReportRequest request, ServerCallContext context) =>
+        reports.Report(request, context);
 
     /// <summary>The home site could not redeem the ticket: the clinician learns why and what to do.</summary>
     static RpcException TicketRefused(string home, SiteAnswer<OpenTicketReply> answer)
@@ -81,9 +77,9 @@ public sealed partial class CareService(SiteRegistry registry, SiteFanOut fanOut
         return answer.Refusal?.StatusCode switch
         {
             StatusCode.PermissionDenied or StatusCode.FailedPrecondition or StatusCode.InvalidArgument =>
-                new RpcException(answer.Refusal.StatusCode, $"your site {home} did not accept the ticket: {detail}"),
-            _ => new RpcException(answer.Status == SiteStatus.Timeout ? StatusCode.DeadlineExceeded : StatusCode.Unavailable,
-                $"your site {home} could not open the ticket ({answer.Status.Word()}: {answer.Message}); without it no site can be asked"),
+                new RpcException(new Status(answer.Refusal.StatusCode, $"your site {home} did not accept the ticket: {detail}")),
+            _ => new RpcException(new Status(answer.Status == SiteStatus.Timeout ? StatusCode.DeadlineExceeded : StatusCode.Unavailable,
+                $"your site {home} could not open the ticket ({answer.Status.Word()}: {answer.Message}); without it no site can be asked")),
         };
     }
 

@@ -1,9 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Midia.Coordinator.Sites;
 using Midia.Protos.Consent.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
-using Midia.Rpc.Tls;
+using Grpc.Core;
+using Midia.Trust;
 
 namespace Midia.Coordinator.Consent;
 
@@ -16,7 +15,6 @@ namespace Midia.Coordinator.Consent;
 public sealed partial class ConsentDistributor : IAsyncDisposable
 {
     const int Batch = 500;
-    static readonly Method<ApplyRequest, ApplyReply> Apply = Method<ApplyRequest, ApplyReply>.From(ConsentReflection.Descriptor.Services.Single(s => s.Name == "ConsentReceiver"), "Apply");
 
     readonly ConsentLogStore store;
     readonly SiteRegistry registry;
@@ -78,8 +76,8 @@ public sealed partial class ConsentDistributor : IAsyncDisposable
     sealed class SitePusher : IAsyncDisposable
     {
         readonly ConsentDistributor owner;
-        readonly RpcChannel channel;
-        readonly CallInvoker invoker;
+        readonly NetworkChannel channel;
+        readonly ConsentReceiver.ConsentReceiverClient node;
         readonly CancellationTokenSource stop = new();
         readonly SemaphoreSlim wake = new(0);
         readonly Task loop;
@@ -90,8 +88,8 @@ public sealed partial class ConsentDistributor : IAsyncDisposable
             this.owner = owner;
             Site = site;
             acknowledged = owner.store.Acknowledged(site.Id);
-            channel = RpcChannel.ForAddress(site.Address, new RpcChannelOptions { Tls = owner.tls, ServerRole = "node", ServerSite = site.Id });
-            invoker = channel.CreateCallInvoker();
+            channel = NetworkChannel.Open(site.Address, owner.tls, new ServerPin("node", site.Id));
+            node = new ConsentReceiver.ConsentReceiverClient(channel.Invoker);
             loop = Task.Run(RunAsync);
         }
 
@@ -116,7 +114,7 @@ public sealed partial class ConsentDistributor : IAsyncDisposable
                         var changes = owner.store.After(Acknowledged, Batch);
                         var request = new ApplyRequest();
                         request.Changes.AddRange(changes);
-                        var reply = await invoker.AsyncUnaryCall(Apply, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(10), CancellationToken: stop.Token), request).ResponseAsync.ConfigureAwait(false);
+                        var reply = await node.ApplyAsync(request, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: stop.Token).ConfigureAwait(false);
                         var before = Acknowledged;
                         owner.store.Acknowledge(Site.Id, reply.AppliedSeq);
                         Interlocked.Exchange(ref acknowledged, reply.AppliedSeq);
@@ -134,7 +132,7 @@ public sealed partial class ConsentDistributor : IAsyncDisposable
                 catch (Exception e)
                 {
                     // Unreachable, refused or failing: the same answer — back off and try again, from the acknowledged seq.
-                    if (failures++ == 0) Log.Unreachable(owner.logger, Site.Id, e.Message);
+                    if (failures++ == 0) Log.Unreachable(owner.logger, Site.Id, e is RpcException r ? r.Problem() : e.Message);
                     var backoff = Math.Min(owner.MaxBackoff.TotalMilliseconds, 50 * Math.Pow(2, Math.Min(failures, 10)));
                     await Pause(TimeSpan.FromMilliseconds(backoff * (0.5 + Random.Shared.NextDouble() / 2)), wakeable: false).ConfigureAwait(false);
                     continue;

@@ -1,7 +1,7 @@
 using Midia.Coordinator.Sites;
 using Midia.Protos.Consent.V1;
-using Midia.Rpc.Authorization;
-using Midia.Rpc.Core;
+using Midia.Trust;
+using Grpc.Core;
 
 namespace Midia.Coordinator.Consent;
 
@@ -11,28 +11,26 @@ namespace Midia.Coordinator.Consent;
 /// node submits only for its own site.
 /// </summary>
 [RequireRole("node")]
-public sealed class ConsentLogService(ConsentLogStore store, ConsentDistributor distributor, SiteRegistry registry)
+public sealed class ConsentLogService(ConsentLogStore store, ConsentDistributor distributor, SiteRegistry registry) : ConsentLog.ConsentLogBase
 {
     const int MaxPull = 1000;
 
-    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => ConsentReflection.Descriptor.Services.Single(s => s.Name == "ConsentLog");
-
-    public Task<SubmitReply> Submit(SubmitRequest request, ServerCallContext context)
+    public override Task<SubmitReply> Submit(SubmitRequest request, ServerCallContext context)
     {
-        var site = context.AuthenticatedPeer.Site;
-        if (string.IsNullOrEmpty(site)) throw new RpcException(StatusCode.PermissionDenied, "the node certificate names no site");
-        if (request.Changes.Count is 0 or > MaxPull) throw new RpcException(StatusCode.InvalidArgument, $"changes: give 1..{MaxPull} changes");
+        var site = context.Caller().Site;
+        if (string.IsNullOrEmpty(site)) throw new RpcException(new Status(StatusCode.PermissionDenied, "the node certificate names no site"));
+        if (request.Changes.Count is 0 or > MaxPull) throw new RpcException(new Status(StatusCode.InvalidArgument, $"changes: give 1..{MaxPull} changes"));
         var changes = new List<ConsentChange>(request.Changes.Count);
         // All or nothing: every change is checked before any is logged.
         for (var i = 0; i < request.Changes.Count; i++)
         {
             var change = request.Changes[i];
             var at = $"changes[{i}]";
-            if (change.OriginSite != site) throw new RpcException(StatusCode.PermissionDenied, $"{at}: a node of site '{site}' submits only its own site's changes, not '{change.OriginSite}'s");
-            if (change.OriginChangeId <= 0) throw new RpcException(StatusCode.InvalidArgument, $"{at}.origin_change_id must be positive");
-            if (change.Linkage.Length is 0 or > 128) throw new RpcException(StatusCode.InvalidArgument, $"{at}.linkage must be a pseudonym of 1..128 characters");
-            if (change.Policy.Length is 0 or > 128) throw new RpcException(StatusCode.InvalidArgument, $"{at}.policy must be a policy code");
-            if (change.HasFromDay && change.HasToDay && change.ToDay < change.FromDay) throw new RpcException(StatusCode.InvalidArgument, $"{at}.to_day is before from_day");
+            if (change.OriginSite != site) throw new RpcException(new Status(StatusCode.PermissionDenied, $"{at}: a node of site '{site}' submits only its own site's changes, not '{change.OriginSite}'s"));
+            if (change.OriginChangeId <= 0) throw new RpcException(new Status(StatusCode.InvalidArgument, $"{at}.origin_change_id must be positive"));
+            if (change.Linkage.Length is 0 or > 128) throw new RpcException(new Status(StatusCode.InvalidArgument, $"{at}.linkage must be a pseudonym of 1..128 characters"));
+            if (change.Policy.Length is 0 or > 128) throw new RpcException(new Status(StatusCode.InvalidArgument, $"{at}.policy must be a policy code"));
+            if (change.HasFromDay && change.HasToDay && change.ToDay < change.FromDay) throw new RpcException(new Status(StatusCode.InvalidArgument, $"{at}.to_day is before from_day"));
             var submitted = change.Clone();
             submitted.Seq = 0;
             changes.Add(submitted);
@@ -44,7 +42,7 @@ public sealed class ConsentLogService(ConsentLogStore store, ConsentDistributor 
         return Task.FromResult(reply);
     }
 
-    public Task<PullReply> Pull(PullRequest request, ServerCallContext context)
+    public override Task<PullReply> Pull(PullRequest request, ServerCallContext context)
     {
         var limit = request.Limit is > 0 and <= MaxPull ? request.Limit : MaxPull;
         var reply = new PullReply { LastSeq = store.LastSeq };
@@ -52,10 +50,10 @@ public sealed class ConsentLogService(ConsentLogStore store, ConsentDistributor 
         return Task.FromResult(reply);
     }
 
-    public Task<AppliedReply> Applied(AppliedRequest request, ServerCallContext context)
+    public override Task<AppliedReply> Applied(AppliedRequest request, ServerCallContext context)
     {
-        if (request.Seq <= 0) throw new RpcException(StatusCode.InvalidArgument, "seq must be positive");
-        if (request.Seq > store.LastSeq) throw new RpcException(StatusCode.NotFound, $"seq {request.Seq} is not in the log (last is {store.LastSeq})");
+        if (request.Seq <= 0) throw new RpcException(new Status(StatusCode.InvalidArgument, "seq must be positive"));
+        if (request.Seq > store.LastSeq) throw new RpcException(new Status(StatusCode.NotFound, $"seq {request.Seq} is not in the log (last is {store.LastSeq})"));
         var reply = new AppliedReply();
         foreach (var site in registry.Sites)
         {

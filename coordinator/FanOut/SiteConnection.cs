@@ -2,10 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using Google.Protobuf;
 using Midia.Coordinator.Sites;
+using Midia.Protos.Consent.V1;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
-using Midia.Rpc.Tls;
+using Midia.Protos.Node.V1;
+using Grpc.Core;
+using Midia.Trust;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
@@ -15,7 +16,7 @@ namespace Midia.Coordinator.FanOut;
 
 /// <summary>
 /// The coordinator's line to one site: one long-lived channel (HTTP/2 over mutual TLS, kept warm
-/// and reused by every call) and one Polly pipeline — circuit breaker, deadline, retry on
+/// and reused by every call, pinned to that site's node certificate), the node's typed clients, and one Polly pipeline — circuit breaker, deadline, retry on
 /// UNAVAILABLE — plus what the coordinator last saw of the site. Every call ends in a
 /// <see cref="SiteResult"/> with a status and a message a person can act on; none throws.
 /// </summary>
@@ -24,8 +25,7 @@ public sealed class SiteConnection : IDisposable
     public const string SiteStatusTrailer = "midia-site-status";
     static readonly ResiliencePropertyKey<DateTime> DeadlineKey = new("midia.deadline");
 
-    readonly RpcChannel channel;
-    readonly CallInvoker invoker;
+    readonly NetworkChannel channel;
     readonly ResiliencePipeline pipeline;
     readonly CircuitBreakerStateProvider circuit = new();
     readonly FanOutOptions options;
@@ -40,8 +40,10 @@ public sealed class SiteConnection : IDisposable
         this.time = time;
         // A peer that accepts TCP and never completes TLS (a black hole) is a timeout of the call's
         // deadline, not a connect failure racing it: the connect may take a little longer than the deadline.
-        channel = RpcChannel.ForAddress(site.Address, new RpcChannelOptions { Tls = tls, ConnectTimeout = options.Deadline + TimeSpan.FromSeconds(1), ServerRole = "node", ServerSite = site.Id });
-        invoker = channel.CreateCallInvoker();
+        channel = NetworkChannel.Open(site.Address, tls, new ServerPin("node", site.Id), options.Deadline + TimeSpan.FromSeconds(1));
+        Research = new SiteNode.SiteNodeClient(channel.Invoker);
+        Care = new PatientCare.PatientCareClient(channel.Invoker);
+        Consent = new ConsentReceiver.ConsentReceiverClient(channel.Invoker);
         pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             // Outermost: a site that keeps failing is not waited for at all until the break ends.
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
@@ -73,15 +75,17 @@ public sealed class SiteConnection : IDisposable
     }
 
     public Site Site { get; }
+    public SiteNode.SiteNodeClient Research { get; }
+    public PatientCare.PatientCareClient Care { get; }
+    public ConsentReceiver.ConsentReceiverClient Consent { get; }
 
     /// <summary>Opens the HTTP/2 connection (TLS handshake included) before the first query needs it.</summary>
     public async Task WarmUpAsync(CancellationToken cancellationToken)
     {
         try
         {
-            var check = Method<Grpc.Health.V1.HealthCheckRequest, Grpc.Health.V1.HealthCheckResponse>.From(Rpc.Health.HealthService.Descriptor, "Check");
-            using var call = invoker.AsyncUnaryCall(check, new CallOptions(Deadline: time.GetUtcNow().UtcDateTime + options.Deadline, CancellationToken: cancellationToken), new Grpc.Health.V1.HealthCheckRequest());
-            await call.ResponseAsync.ConfigureAwait(false);
+            await new Grpc.Health.V1.Health.HealthClient(channel.Invoker).CheckAsync(new Grpc.Health.V1.HealthCheckRequest(),
+                deadline: time.GetUtcNow().UtcDateTime + options.Deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RpcException or OperationCanceledException)
         {
@@ -90,21 +94,22 @@ public sealed class SiteConnection : IDisposable
     }
 
     /// <summary>One call through the pipeline; the result always names the site and says what happened.</summary>
-    public async Task<SiteResult> AskAsync<TRequest, TReply>(Method<TRequest, TReply> method, TRequest request, Action<TReply, SiteResult> fill, CancellationToken cancellationToken)
-        where TRequest : class, IMessage<TRequest> where TReply : class, IMessage<TReply>
+    public async Task<SiteResult> AskAsync<TReply>(string queryType, SiteCall<TReply> call, Action<TReply, SiteResult> fill, CancellationToken cancellationToken)
+        where TReply : class
     {
-        var answer = await CallAsync(method, request, cancellationToken).ConfigureAwait(false);
+        var answer = await CallAsync(queryType, call, cancellationToken).ConfigureAwait(false);
         var result = new SiteResult { Site = Site.Id, Status = answer.Status, Message = answer.Message, LatencyMicros = answer.LatencyMicros };
         if (answer.Reply is { } reply) fill(reply, result);
         return result;
     }
 
     /// <summary>
-    /// Any unary RPC of the site through the pipeline (breaker, deadline, retry on UNAVAILABLE):
-    /// the reply, or the status and message a person can act on. Throws only when the caller cancels.
+    /// Any unary RPC of the site (for a query type, which refusals name) through the pipeline
+    /// (breaker, deadline, retry on UNAVAILABLE): the reply, or the status and message a person can
+    /// act on. Throws only when the caller cancels.
     /// </summary>
-    public async Task<SiteAnswer<TReply>> CallAsync<TRequest, TReply>(Method<TRequest, TReply> method, TRequest request, CancellationToken cancellationToken)
-        where TRequest : class, IMessage<TRequest> where TReply : class, IMessage<TReply>
+    public async Task<SiteAnswer<TReply>> CallAsync<TReply>(string queryType, SiteCall<TReply> call, CancellationToken cancellationToken)
+        where TReply : class
     {
         var started = Stopwatch.GetTimestamp();
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
@@ -116,8 +121,8 @@ public sealed class SiteConnection : IDisposable
             {
                 attempts++;
                 var deadline = ctx.Properties.GetValue(DeadlineKey, DateTime.MaxValue);
-                using var call = invoker.AsyncUnaryCall(method, new CallOptions(Deadline: deadline, CancellationToken: ctx.CancellationToken), request);
-                try { return await call.ResponseAsync.ConfigureAwait(false); }
+                using var pending = call(this, new CallOptions(deadline: deadline, cancellationToken: ctx.CancellationToken));
+                try { return await pending.ResponseAsync.ConfigureAwait(false); }
                 catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && ctx.CancellationToken.IsCancellationRequested)
                 {
                     // Cancelled by the pipeline's deadline (or the researcher): let Polly see a cancellation, not a failure.
@@ -130,7 +135,7 @@ public sealed class SiteConnection : IDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            var (status, message) = Describe(e, attempts, method.Name);
+            var (status, message) = Describe(e, attempts, queryType);
             if (MeansSiteDown(e) || e is BrokenCircuitException) Failed(message, e is BrokenCircuitException);
             return new SiteAnswer<TReply>(Site.Id, null, status, message, (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds, e as RpcException);
         }
@@ -161,7 +166,7 @@ public sealed class SiteConnection : IDisposable
     }
 
     /// <summary>The one mapping from what a site call threw to the status and message the researcher sees.</summary>
-    (SiteStatus, string) Describe(Exception e, int attempts, string rpc)
+    (SiteStatus, string) Describe(Exception e, int attempts, string queryType)
     {
         var tries = attempts > 1 ? $" after {attempts} attempts" : "";
         return e switch
@@ -173,16 +178,16 @@ public sealed class SiteConnection : IDisposable
             // The node is up but its database cannot take the request's audit entry (disk full, read-only).
             RpcException r when r.Trailers.GetValue(SiteStatusTrailer) == "storage" =>
                 (r.StatusCode == StatusCode.Unavailable ? SiteStatus.Unavailable : SiteStatus.Error, $"the node's database failed{tries}: {WithoutSitePrefix(r.Status.Detail)}"),
-            RpcException { StatusCode: StatusCode.Unavailable } r when r.Status.Detail.Contains("Connection refused", StringComparison.OrdinalIgnoreCase) =>
+            RpcException { StatusCode: StatusCode.Unavailable } r when r.IsConnectionRefused() =>
                 (SiteStatus.Unavailable, $"connection refused by {Site.Address.Authority}{tries}: is the node running?"),
-            RpcException { StatusCode: StatusCode.Unavailable } r => (SiteStatus.Unavailable, $"unreachable{tries}: {r.Status.Detail}"),
+            RpcException { StatusCode: StatusCode.Unavailable } r => (SiteStatus.Unavailable, $"unreachable{tries}: {r.Problem()}"),
             RpcException { StatusCode: StatusCode.PermissionDenied } r when r.Trailers.GetValue(SiteStatusTrailer) == "not_approved" =>
-                (SiteStatus.NotApproved, $"query type {QueryType(rpc)} not approved by the site admin"),
+                (SiteStatus.NotApproved, $"query type {queryType} not approved by the site admin"),
             RpcException { StatusCode: StatusCode.PermissionDenied } r => (SiteStatus.Error, $"the node refused the coordinator: {r.Status.Detail}"),
             RpcException { StatusCode: StatusCode.NotFound } r when r.Trailers.GetValue(SiteStatusTrailer) == "not_shared" =>
                 (SiteStatus.NotShared, "the patient has not permitted care-sharing here, or this site has no record"),
             RpcException { StatusCode: StatusCode.InvalidArgument } r => (SiteStatus.Refused, WithoutSitePrefix(r.Status.Detail)),
-            RpcException { StatusCode: StatusCode.Unimplemented } => (SiteStatus.Error, $"the node does not offer {QueryType(rpc)} (UNIMPLEMENTED): it may run an older version"),
+            RpcException { StatusCode: StatusCode.Unimplemented } => (SiteStatus.Error, $"the node does not offer {queryType} (UNIMPLEMENTED): it may run an older version"),
             RpcException r => (SiteStatus.Error, $"{r.StatusCode}: {r.Status.Detail}"),
             _ => (SiteStatus.Error, $"{e.GetType().Name}: {e.Message}"),
         };
@@ -193,14 +198,6 @@ public sealed class SiteConnection : IDisposable
 
     static bool MeansSiteDown(Exception e) => e is TimeoutRejectedException
         || e is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded };
-
-    static string QueryType(string rpc) => rpc switch
-    {
-        "StratifiedCount" => "stratified-count",
-        "PatientSummary" or "ResolvePatient" or "OpenTicket" => "patient-summary",
-        "PatientReport" => "patient-report",
-        _ => "cohort-count",
-    };
 
     public static string Seconds(TimeSpan span) => $"{Math.Round(span.TotalSeconds, span.TotalSeconds < 10 ? 1 : 0).ToString(CultureInfo.InvariantCulture)} s";
 
@@ -223,6 +220,9 @@ public sealed class SiteConnection : IDisposable
 
     public void Dispose() => channel.Dispose();
 }
+
+/// <summary>One unary call of a site's node, made with the connection's typed clients and the pipeline's call options.</summary>
+public delegate AsyncUnaryCall<TReply> SiteCall<TReply>(SiteConnection site, CallOptions options);
 
 /// <summary>One site's answer to one call: the reply when Status is OK, else what happened (and the node's own status, if it answered one).</summary>
 public sealed record SiteAnswer<TReply>(string Site, TReply? Reply, SiteStatus Status, string Message, long LatencyMicros, RpcException? Refusal)

@@ -3,8 +3,7 @@ using Microsoft.Extensions.Logging;
 using Midia.Coordinator.Sites;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Tls;
+using Midia.Trust;
 
 namespace Midia.Coordinator.FanOut;
 
@@ -16,10 +15,6 @@ namespace Midia.Coordinator.FanOut;
 /// </summary>
 public sealed partial class SiteFanOut : IDisposable
 {
-    static readonly Method<CohortCountRequest, CohortCountReply> CohortCount = Method<CohortCountRequest, CohortCountReply>.From(SiteNodeDescriptor, "CohortCount");
-    static readonly Method<StratifiedCountRequest, StratifiedCountReply> StratifiedCount = Method<StratifiedCountRequest, StratifiedCountReply>.From(SiteNodeDescriptor, "StratifiedCount");
-    static Google.Protobuf.Reflection.ServiceDescriptor SiteNodeDescriptor => NodeReflection.Descriptor.Services.Single(s => s.Name == "SiteNode");
-
     readonly SiteRegistry registry;
     readonly TlsMaterial tls;
     readonly FanOutOptions options;
@@ -47,22 +42,22 @@ public sealed partial class SiteFanOut : IDisposable
         Task.WhenAll(connections.Select(c => c.WarmUpAsync(cancellationToken)));
 
     public IAsyncEnumerable<SiteResult> CohortCountAsync(EndUser user, string queryId, string ccdlJson, CancellationToken cancellationToken) =>
-        AskAllAsync((connection, ct) => connection.AskAsync(CohortCount,
-            new CohortCountRequest { User = user, QueryId = queryId, CcdlJson = ccdlJson },
+        AskAllAsync((connection, ct) => connection.AskAsync("cohort-count",
+            (site, options) => site.Research.CohortCountAsync(new CohortCountRequest { User = user, QueryId = queryId, CcdlJson = ccdlJson }, options),
             (reply, result) => { result.Count = reply.Count; result.CanonicalHash = reply.CanonicalHash; }, ct), cancellationToken);
 
     public IAsyncEnumerable<SiteResult> StratifiedCountAsync(EndUser user, string queryId, string ccdlJson, IEnumerable<string> stratifyBy, CancellationToken cancellationToken) =>
-        AskAllAsync((connection, ct) => connection.AskAsync(StratifiedCount,
-            new StratifiedCountRequest { User = user, QueryId = queryId, CcdlJson = ccdlJson, StratifyBy = { stratifyBy } },
+        AskAllAsync((connection, ct) => connection.AskAsync("stratified-count",
+            (site, options) => site.Research.StratifiedCountAsync(new StratifiedCountRequest { User = user, QueryId = queryId, CcdlJson = ccdlJson, StratifyBy = { stratifyBy } }, options),
             (reply, result) => { result.Strata.AddRange(reply.Strata); result.CanonicalHash = reply.CanonicalHash; }, ct), cancellationToken);
 
     /// <summary>
     /// One unary RPC to every site of the registry, in parallel with the same deadline, retries and
     /// breakers as counts; each site's answer (reply or status and message) in arrival order.
     /// </summary>
-    public IAsyncEnumerable<SiteAnswer<TReply>> AskEveryAsync<TRequest, TReply>(Method<TRequest, TReply> method, Func<SiteConnection, TRequest> request, CancellationToken cancellationToken)
-        where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply> =>
-        AskAllAsync((connection, ct) => connection.CallAsync(method, request(connection), ct), cancellationToken);
+    public IAsyncEnumerable<SiteAnswer<TReply>> AskEveryAsync<TReply>(string queryType, SiteCall<TReply> call, CancellationToken cancellationToken)
+        where TReply : class =>
+        AskAllAsync((connection, ct) => connection.CallAsync(queryType, call, ct), cancellationToken);
 
     /// <summary>The site's connection by id, or null when the registry does not list it.</summary>
     public SiteConnection? Connection(string siteId) => connections.FirstOrDefault(c => c.Site.Id == siteId);

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Authorization;
-using Midia.Rpc.Core;
+using Midia.Trust;
+using Grpc.Core;
 
 namespace Midia.Coordinator.Projects;
 
@@ -9,10 +9,8 @@ namespace Midia.Coordinator.Projects;
 /// midia.coordinator.v1.Projects: researchers register their projects and later publish the
 /// outcome; every role (and every node) may list them — the patient report names them.
 /// </summary>
-public sealed partial class ProjectsService(ProjectRegistry registry, TimeProvider time)
+public sealed partial class ProjectsService(ProjectRegistry registry, TimeProvider time) : Protos.Coordinator.V1.Projects.ProjectsBase
 {
-    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Projects");
-
     /// <summary>Project ids as researchers type them in `midia count --project`.</summary>
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,62}$")]
     public static partial Regex IdFormat();
@@ -20,33 +18,33 @@ public sealed partial class ProjectsService(ProjectRegistry registry, TimeProvid
     const int MaxText = 2000;
 
     [RequireRole("researcher")]
-    public Task<Project> Register(RegisterProjectRequest request, ServerCallContext context)
+    public override Task<Project> Register(RegisterProjectRequest request, ServerCallContext context)
     {
         var id = request.Id.Trim();
         if (!IdFormat().IsMatch(id))
-            throw new RpcException(StatusCode.InvalidArgument, $"id: '{id}' is not a project id: 2 to 63 characters a-z, 0-9 and '-', starting with a letter or digit");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"id: '{id}' is not a project id: 2 to 63 characters a-z, 0-9 and '-', starting with a letter or digit"));
         var project = new Project
         {
             Id = id,
             Title = Text(request.Title, "title"),
             Question = Text(request.Question, "question"),
             Institution = Text(request.Institution, "institution"),
-            RegisteredBy = context.AuthenticatedPeer.Name,
+            RegisteredBy = context.Caller().Name,
             RegisteredUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(),
         };
         if (!registry.TryAdd(project))
-            throw new RpcException(StatusCode.AlreadyExists, $"project {id} is already registered (by {registry.Find(id)?.RegisteredBy}): choose another id");
+            throw new RpcException(new Status(StatusCode.AlreadyExists, $"project {id} is already registered (by {registry.Find(id)?.RegisteredBy}): choose another id"));
         return Task.FromResult(project);
     }
 
     [RequireRole("researcher")]
-    public Task<Project> Publish(PublishResultRequest request, ServerCallContext context)
+    public override Task<Project> Publish(PublishResultRequest request, ServerCallContext context)
     {
         var id = request.Id.Trim();
-        var project = registry.Find(id) ?? throw new RpcException(StatusCode.NotFound, $"project {id} is not registered: midia project register --id {id} ...");
-        var researcher = context.AuthenticatedPeer.Name;
+        var project = registry.Find(id) ?? throw new RpcException(new Status(StatusCode.NotFound, $"project {id} is not registered: midia project register --id {id} ..."));
+        var researcher = context.Caller().Name;
         if (project.RegisteredBy != researcher)
-            throw new RpcException(StatusCode.PermissionDenied, $"project {id} was registered by {project.RegisteredBy}: only they may publish its result");
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"project {id} was registered by {project.RegisteredBy}: only they may publish its result"));
         var result = Text(request.Result, "result");
         var at = time.GetUtcNow().ToUnixTimeMilliseconds();
         registry.Publish(id, result, at);
@@ -56,14 +54,14 @@ public sealed partial class ProjectsService(ProjectRegistry registry, TimeProvid
     }
 
     [RequireRole("researcher", "clinician", "site-admin", "coordinator", "node")]
-    public Task<ListProjectsReply> List(ListProjectsRequest request, ServerCallContext context) =>
+    public override Task<ListProjectsReply> List(ListProjectsRequest request, ServerCallContext context) =>
         Task.FromResult(new ListProjectsReply { Projects = { registry.All() } });
 
     static string Text(string value, string field)
     {
         var text = value.Trim();
-        if (text.Length == 0) throw new RpcException(StatusCode.InvalidArgument, $"{field}: missing: a patient reads it in their report, say it plainly");
-        if (text.Length > MaxText) throw new RpcException(StatusCode.InvalidArgument, $"{field}: {text.Length} characters; at most {MaxText}");
+        if (text.Length == 0) throw new RpcException(new Status(StatusCode.InvalidArgument, $"{field}: missing: a patient reads it in their report, say it plainly"));
+        if (text.Length > MaxText) throw new RpcException(new Status(StatusCode.InvalidArgument, $"{field}: {text.Length} characters; at most {MaxText}"));
         return text;
     }
 }

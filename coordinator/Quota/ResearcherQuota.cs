@@ -1,7 +1,7 @@
 using System.Globalization;
 using Midia.Coordinator.History;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Core;
+using Grpc.Core;
 
 namespace Midia.Coordinator.Quota;
 
@@ -34,10 +34,10 @@ public sealed class ResearcherQuota(QueryHistory history, QuotaOptions options, 
                 if (asked.Count < window.Limit) continue;
                 var freesAt = asked[asked.Count - window.Limit] + window.Length;
                 var wait = freesAt - now;
-                throw new RpcException(StatusCode.ResourceExhausted,
+                throw new RpcException(new Status(StatusCode.ResourceExhausted,
                     $"quota exceeded: {window.Limit} queries {window.Name} per researcher{(window.Hard ? " (hard limit)" : "")}; " +
                     $"the next query is possible at {freesAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC (in {Duration(wait)}); " +
-                    "an identical recent query is answered from history at no cost");
+                    "an identical recent query is answered from history at no cost"));
             }
             record(now);
         }

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Core;
+using Grpc.Core;
 
 namespace Midia.Coordinator.Research;
 
@@ -24,20 +24,20 @@ public sealed record CountQuery(string CcdlJson, string Project, IReadOnlyList<s
         {
             using var document = JsonDocument.Parse(request.CcdlJson);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new RpcException(StatusCode.InvalidArgument, "query: $: a CCDL structured query is a JSON object");
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "query: $: a CCDL structured query is a JSON object"));
             minified = JsonSerializer.Serialize(document.RootElement);
         }
         catch (JsonException e)
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"query:{e.LineNumber + 1}:{e.BytePositionInLine + 1}: not valid JSON");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"query:{e.LineNumber + 1}:{e.BytePositionInLine + 1}: not valid JSON"));
         }
         var strata = new List<string>();
         foreach (var raw in request.StratifyBy)
         {
             var stratum = raw.Trim();
             if (!Strata.Contains(stratum))
-                throw new RpcException(StatusCode.InvalidArgument, $"stratify: '{stratum}' is not a stratum; use {string.Join(", ", Strata)}");
-            if (strata.Contains(stratum)) throw new RpcException(StatusCode.InvalidArgument, $"stratify: '{stratum}' is named twice");
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"stratify: '{stratum}' is not a stratum; use {string.Join(", ", Strata)}"));
+            if (strata.Contains(stratum)) throw new RpcException(new Status(StatusCode.InvalidArgument, $"stratify: '{stratum}' is named twice"));
             strata.Add(stratum);
         }
         var project = request.Project.Trim();

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Midia.Coordinator.Consent;
 using Midia.Coordinator.FanOut;
 using Midia.Coordinator.History;
 using Midia.Coordinator.Projects;
@@ -5,8 +7,8 @@ using Midia.Coordinator.Quota;
 using Midia.Coordinator.Sites;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Authorization;
-using Midia.Rpc.Core;
+using Midia.Trust;
+using Grpc.Core;
 
 namespace Midia.Coordinator.Research;
 
@@ -15,25 +17,20 @@ namespace Midia.Coordinator.Research;
 /// replays an identical recent query from history, takes a quota slot, fans out and streams each
 /// site's result as it arrives, then the total. Only the researcher role may count.
 /// </summary>
-[RequireRole("researcher")]
-public sealed class ResearchService(SiteRegistry registry, SiteFanOut fanOut, QueryHistory history, ResearcherQuota quota, QuotaOptions quotaOptions, TimeProvider time)
+public sealed class ResearchService(SiteRegistry registry, SiteFanOut fanOut, QueryHistory history, ResearcherQuota quota, IOptions<QuotaOptions> quotaOptions,
+    IOptions<ResearchOptions> research, ConsentDistributor consent, ProjectRegistry projects, TimeProvider time)
+    : Protos.Coordinator.V1.Research.ResearchBase
 {
-    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research");
-
-    public long MinTotal { get; init; } = CountAggregation.DefaultMinTotal;
-    public Func<string, long> AppliedConsentSequence { get; init; } = _ => 0;
-    /// <summary>A count with --project names a registered project (what the patient report shows).</summary>
-    public required ProjectRegistry Projects { get; init; }
-
-    public async Task Count(CountRequest request, IServerStreamWriter<CountEvent> responseStream, ServerCallContext context)
+    [RequireRole("researcher")]
+    public override async Task Count(CountRequest request, IServerStreamWriter<CountEvent> responseStream, ServerCallContext context)
     {
         var query = CountQuery.From(request);
-        var researcher = context.AuthenticatedPeer.Name;
-        if (query.Project.Length > 0 && !Projects.IsRegistered(query.Project))
-            throw new RpcException(StatusCode.FailedPrecondition,
-                $"project {query.Project} is not registered: midia project register --id {query.Project} --title T --question Q --institution I");
+        var researcher = context.Caller().Name;
+        if (query.Project.Length > 0 && !projects.IsRegistered(query.Project))
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"project {query.Project} is not registered: midia project register --id {query.Project} --title T --question Q --institution I"));
 
-        if (history.FindReplayable(researcher, query.Hash, time.GetUtcNow() - quotaOptions.IdenticalQueryWindow) is { } stored)
+        if (history.FindReplayable(researcher, query.Hash, time.GetUtcNow() - quotaOptions.Value.IdenticalQueryWindow) is { } stored)
         {
             history.RecordReplay(stored.QueryId);
             await Replay(stored, responseStream).ConfigureAwait(false);
@@ -54,7 +51,7 @@ public sealed class ResearchService(SiteRegistry registry, SiteFanOut fanOut, Qu
             Started = new CountStarted { QueryId = queryId, Sites = { sites }, QueryHash = query.Hash, AskedAtUnixMs = askedAt.ToUnixTimeMilliseconds(), QueryType = query.QueryType },
         }).ConfigureAwait(false);
 
-        var user = new EndUser { Name = researcher, Role = context.AuthenticatedPeer.Role, Project = query.Project, Site = context.AuthenticatedPeer.Site ?? "", Via = context.AuthenticatedPeer.Via?.Name ?? "" };
+        var user = new EndUser { Name = researcher, Role = context.Caller().Role, Project = query.Project, Site = context.Caller().Site ?? "", Via = context.Caller().Via?.Name ?? "" };
         var answers = query.StratifyBy.Count == 0
             ? fanOut.CohortCountAsync(user, queryId, query.CcdlJson, context.CancellationToken)
             : fanOut.StratifiedCountAsync(user, queryId, query.CcdlJson, query.StratifyBy, context.CancellationToken);
@@ -65,7 +62,7 @@ public sealed class ResearchService(SiteRegistry registry, SiteFanOut fanOut, Qu
             await responseStream.WriteAsync(new CountEvent { Site = result }).ConfigureAwait(false);
         }
 
-        var total = CountAggregation.Total(results, MinTotal, stratified: query.StratifyBy.Count > 0);
+        var total = CountAggregation.Total(results, research.Value.MinTotal, stratified: query.StratifyBy.Count > 0);
         history.Complete(queryId, results, total);
         await responseStream.WriteAsync(new CountEvent { Total = total }).ConfigureAwait(false);
     }
@@ -86,20 +83,28 @@ public sealed class ResearchService(SiteRegistry registry, SiteFanOut fanOut, Qu
 
     /// <summary>Every user role may see the network's sites and their health; nodes have no use for it.</summary>
     [RequireRole("researcher", "clinician", "site-admin", "coordinator")]
-    public Task<SitesReply> Sites(SitesRequest request, ServerCallContext context)
+    public override Task<SitesReply> Sites(SitesRequest request, ServerCallContext context)
     {
         var reply = new SitesReply { RegistryFile = registry.Path, RegistryLoadedUnixMs = registry.LoadedAt.ToUnixTimeMilliseconds() };
         reply.Sites.AddRange(fanOut.Connections.Select(c => c.Info()));
-        foreach (var site in reply.Sites) site.AppliedConsentSequence = AppliedConsentSequence(site.Id);
+        foreach (var site in reply.Sites) site.AppliedConsentSequence = consent.AppliedSequence(site.Id);
         return Task.FromResult(reply);
     }
 
-    public Task<QuotaReply> Quota(QuotaRequest request, ServerCallContext context) =>
-        Task.FromResult(quota.Describe(context.AuthenticatedPeer.Name));
+    [RequireRole("researcher")]
+    public override Task<QuotaReply> Quota(QuotaRequest request, ServerCallContext context) =>
+        Task.FromResult(quota.Describe(context.Caller().Name));
 
-    public Task<HistoryReply> History(HistoryRequest request, ServerCallContext context)
+    [RequireRole("researcher")]
+    public override Task<HistoryReply> History(HistoryRequest request, ServerCallContext context)
     {
         var limit = request.Limit is > 0 and <= 1000 ? request.Limit : 50;
-        return Task.FromResult(new HistoryReply { Entries = { history.Recent(context.AuthenticatedPeer.Name, limit) } });
+        return Task.FromResult(new HistoryReply { Entries = { history.Recent(context.Caller().Name, limit) } });
     }
+}
+
+/// <summary>Research:MinTotal — totals below this are not shown (MII feasibility portal: 3).</summary>
+public sealed class ResearchOptions
+{
+    public long MinTotal { get; set; } = CountAggregation.DefaultMinTotal;
 }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Coordinator.Sites;
 

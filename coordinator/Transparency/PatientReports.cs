@@ -6,8 +6,8 @@ using Midia.Coordinator.FanOut;
 using Midia.Coordinator.Projects;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
+using Midia.Trust;
+using Grpc.Core;
 
 namespace Midia.Coordinator.Transparency;
 
@@ -19,10 +19,6 @@ namespace Midia.Coordinator.Transparency;
 /// </summary>
 public sealed partial class PatientReports
 {
-    static Google.Protobuf.Reflection.ServiceDescriptor PatientCare => NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare");
-    static readonly Method<Protos.Node.V1.PatientReportRequest, Protos.Node.V1.PatientReportReply> SiteReportMethod =
-        Method<Protos.Node.V1.PatientReportRequest, Protos.Node.V1.PatientReportReply>.From(PatientCare, "PatientReport");
-
     const string Schema = """
         PRAGMA journal_mode = WAL;
         CREATE TABLE IF NOT EXISTS patient_report_request (
@@ -58,16 +54,17 @@ public sealed partial class PatientReports
     {
         var linkage = request.Linkage.Trim();
         // Never echo it: a pseudonym is still about one person.
-        if (!LinkageShape().IsMatch(linkage)) throw new RpcException(StatusCode.InvalidArgument, "linkage: not a linkage pseudonym (43 characters base64url, from the patient's home site)");
-        var caller = context.AuthenticatedPeer;
+        if (!LinkageShape().IsMatch(linkage)) throw new RpcException(new Status(StatusCode.InvalidArgument, "linkage: not a linkage pseudonym (43 characters base64url, from the patient's home site)"));
+        var caller = context.Caller();
         var started = Stopwatch.GetTimestamp();
         var requestId = Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
         var user = new EndUser { Name = caller.Name, Role = caller.Role, Site = caller.Site ?? "", Via = caller.Via?.Name ?? "" };
 
         var order = fanOut.Connections.Select(c => c.Site.Id).ToList();
         var answers = new List<SiteAnswer<Protos.Node.V1.PatientReportReply>>();
-        await foreach (var answer in fanOut.AskEveryAsync(SiteReportMethod,
-            _ => new Protos.Node.V1.PatientReportRequest { User = user, Linkage = linkage, RequestId = requestId }, context.CancellationToken).ConfigureAwait(false))
+        await foreach (var answer in fanOut.AskEveryAsync("patient-report",
+            (site, options) => site.Care.PatientReportAsync(new Protos.Node.V1.PatientReportRequest { User = user, Linkage = linkage, RequestId = requestId }, options),
+            context.CancellationToken).ConfigureAwait(false))
             answers.Add(answer);
         answers = [.. answers.OrderBy(a => order.IndexOf(a.Site) is var i and >= 0 ? i : int.MaxValue)];
 

@@ -4,9 +4,9 @@ using Midia.Node.Disclosure;
 using Midia.Node.Policy;
 using Midia.Node.Store;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Authorization;
-using Midia.Rpc.Core;
-using Midia.Rpc.Hosting;
+using Midia.Trust;
+using Grpc.Core;
+using Midia.Hosting;
 
 namespace Midia.Node.Admin;
 
@@ -15,22 +15,23 @@ namespace Midia.Node.Admin;
 /// view), on the same classes as `midia-node admin` — QueryApproval, DisclosureControl, AuditLog.
 /// Only this site's admins; every change is audited with who made it.
 /// </summary>
+// Only an admin of this very site: a certificate (or portal user) of another site is refused
+// before the request is read — another site's admin learns nothing, not even what is malformed.
 [RequireRole("site-admin")]
-public sealed class SiteAdmin(string site, SiteSessions sessions)
+[RequireOwnSite("you are a site admin of '{caller}', this node is site '{site}'")]
+public sealed class SiteAdmin(SiteSessions sessions) : Protos.Node.V1.SiteAdmin.SiteAdminBase
 {
-    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => SiteAdminReflection.Descriptor.Services.Single(s => s.Name == "SiteAdmin");
     const int DefaultAuditLimit = 200, MaxAuditLimit = 1000;
     const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 
-    public Task<QueryTypesReply> ListQueryTypes(ListQueryTypesRequest request, ServerCallContext context) =>
+    public override Task<QueryTypesReply> ListQueryTypes(ListQueryTypesRequest request, ServerCallContext context) =>
         Run(context, session => Overview(session));
 
-    public Task<QueryTypesReply> Approve(ApproveRequest request, ServerCallContext context)
+    public override Task<QueryTypesReply> Approve(ApproveRequest request, ServerCallContext context)
     {
-        OwnSite(context);
         var (type, project) = Decision(request.QueryType, request.Project);
         var until = Input(() => DateFlag.Parse(Empty(request.Until), "until"));
-        if (until < Days.Today()) throw new RpcException(StatusCode.InvalidArgument, $"until {request.Until} is in the past: the approval would never hold");
+        if (until < Days.Today()) throw new RpcException(new Status(StatusCode.InvalidArgument, $"until {request.Until} is in the past: the approval would never hold"));
         return Run(context, session =>
         {
             session.Approvals.Approve(type, project, until);
@@ -39,13 +40,12 @@ public sealed class SiteAdmin(string site, SiteSessions sessions)
         });
     }
 
-    public Task<QueryTypesReply> Deny(DecideRequest request, ServerCallContext context) => Refuse(request, context, "denied");
+    public override Task<QueryTypesReply> Deny(DecideRequest request, ServerCallContext context) => Refuse(request, context, "denied");
 
-    public Task<QueryTypesReply> Revoke(DecideRequest request, ServerCallContext context) => Refuse(request, context, "revoked");
+    public override Task<QueryTypesReply> Revoke(DecideRequest request, ServerCallContext context) => Refuse(request, context, "revoked");
 
     Task<QueryTypesReply> Refuse(DecideRequest request, ServerCallContext context, string verb)
     {
-        OwnSite(context);
         var (type, project) = Decision(request.QueryType, request.Project);
         return Run(context, session =>
         {
@@ -55,16 +55,15 @@ public sealed class SiteAdmin(string site, SiteSessions sessions)
         });
     }
 
-    public Task<DisclosureReply> ListDisclosure(ListDisclosureRequest request, ServerCallContext context) =>
+    public override Task<DisclosureReply> ListDisclosure(ListDisclosureRequest request, ServerCallContext context) =>
         Run(context, Disclosures);
 
-    public Task<DisclosureReply> SetDisclosure(SetDisclosureRequest request, ServerCallContext context)
+    public override Task<DisclosureReply> SetDisclosure(SetDisclosureRequest request, ServerCallContext context)
     {
-        OwnSite(context);
         var type = Input(() => QueryTypes.Parse(request.QueryType));
         var epsilon = request.HasEpsilon ? Input(() => DisclosureSetting.ParseEpsilon(request.Epsilon)) : (decimal?)null;
-        if (request.HasRound && request.Round < 1) throw new RpcException(StatusCode.InvalidArgument, $"round: expected N ≥ 1, got {request.Round}");
-        if (request.HasThreshold && request.Threshold < 0) throw new RpcException(StatusCode.InvalidArgument, $"threshold: expected K ≥ 0, got {request.Threshold}");
+        if (request.HasRound && request.Round < 1) throw new RpcException(new Status(StatusCode.InvalidArgument, $"round: expected N ≥ 1, got {request.Round}"));
+        if (request.HasThreshold && request.Threshold < 0) throw new RpcException(new Status(StatusCode.InvalidArgument, $"threshold: expected K ≥ 0, got {request.Threshold}"));
         return Run(context, session =>
         {
             var setting = session.Disclosure.Configure(type, epsilon, request.HasRound ? request.Round : null, request.HasThreshold ? request.Threshold : null, request.HasExact ? request.Exact : null);
@@ -73,15 +72,14 @@ public sealed class SiteAdmin(string site, SiteSessions sessions)
         });
     }
 
-    public Task<AuditReply> Audit(AuditRequest request, ServerCallContext context)
+    public override Task<AuditReply> Audit(AuditRequest request, ServerCallContext context)
     {
-        OwnSite(context);
         var since = Input(() => DateFlag.Parse(Empty(request.Since), "since"));
         var until = Input(() => DateFlag.Parse(Empty(request.Until), "until"));
         if (request.Outcome.Length > 0 && request.Outcome is not (AuditOutcome.Answered or AuditOutcome.Refused or AuditOutcome.Error))
-            throw new RpcException(StatusCode.InvalidArgument, $"outcome '{request.Outcome}': use answered, refused or error");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"outcome '{request.Outcome}': use answered, refused or error"));
         if (request.QueryType.Length > 0) Input(() => QueryTypes.Parse(request.QueryType));
-        if (request.Limit < 0) throw new RpcException(StatusCode.InvalidArgument, "limit: expected 0 (default) or more");
+        if (request.Limit < 0) throw new RpcException(new Status(StatusCode.InvalidArgument, "limit: expected 0 (default) or more"));
         var limit = request.Limit == 0 ? DefaultAuditLimit : Math.Min(request.Limit, MaxAuditLimit);
         return Run(context, session =>
         {
@@ -107,22 +105,7 @@ public sealed class SiteAdmin(string site, SiteSessions sessions)
         });
     }
 
-    /// <summary>Only an admin of this very site: a certificate (or portal user) of another site is refused before anything is read.</summary>
-    Task<T> Run<T>(ServerCallContext context, Func<SiteSession, T> work)
-    {
-        OwnSite(context);
-        return sessions.RunAsync(work, context.CancellationToken);
-    }
-
-    /// <summary>The site check, also made before a request's fields are judged: another site's admin learns nothing, not even what is malformed.</summary>
-    void OwnSite(ServerCallContext context)
-    {
-        var admin = context.AuthenticatedPeer;
-        if (admin.Site != site)
-            throw new RpcException(StatusCode.PermissionDenied, admin.Site is null
-                ? $"{site}: your certificate names no site; only a site admin of '{site}' may administer this node"
-                : $"{site}: you are a site admin of '{admin.Site}', this node is site '{site}'");
-    }
+    Task<T> Run<T>(ServerCallContext context, Func<SiteSession, T> work) => sessions.RunAsync(work, context.CancellationToken);
 
     static QueryTypesReply Overview(SiteSession session)
     {
@@ -161,7 +144,7 @@ public sealed class SiteAdmin(string site, SiteSessions sessions)
     /// <summary>An admin's change goes into the same append-only audit as every request.</summary>
     static void Changed(SiteSession session, ServerCallContext context, string type, string? project, string what)
     {
-        var admin = context.AuthenticatedPeer;
+        var admin = context.Caller();
         session.Audit.Answered(admin.AuditName, admin.Role, project, type, null, "site admin: " + what);
     }
 
@@ -176,6 +159,6 @@ public sealed class SiteAdmin(string site, SiteSessions sessions)
     static T Input<T>(Func<T> parse)
     {
         try { return parse(); }
-        catch (CommandException e) { throw new RpcException(StatusCode.InvalidArgument, e.Message.TrimStart('-')); }
+        catch (CommandException e) { throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message.TrimStart('-'))); }
     }
 }

@@ -6,8 +6,8 @@ using Midia.Node.Policy;
 using Midia.Node.Store;
 using Midia.Node.Transparency;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Authorization;
-using Midia.Rpc.Core;
+using Midia.Trust;
+using Grpc.Core;
 
 namespace Midia.Node.Care;
 
@@ -18,26 +18,21 @@ namespace Midia.Node.Care;
 /// redeems it (OpenTicket) for the linkage pseudonym and asks every site for its part
 /// (PatientSummary). The KVNR and local id never leave this node.
 /// </summary>
-public sealed class PatientCare(string site, SiteSessions sessions, LinkageKey linkage, PatientReports reports)
+public sealed class PatientCare(NodeSite node, SiteSessions sessions, LinkageKey linkage, PatientReports reports, PatientTickets tickets)
+    : Protos.Node.V1.PatientCare.PatientCareBase
 {
+    readonly string site = node.Id;
+
     public const string SiteStatusTrailer = "midia-site-status";
     /// <summary>Unknown patient and no care-sharing consent are one answer on purpose (node.proto).</summary>
     public const string NotSharedMessage = "nothing to share: the patient has not permitted care-sharing here, or this site has no record";
 
-    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare");
-
-    /// <summary>Sealed with a key of this process; tests may give their own clock.</summary>
-    public PatientTickets Tickets { get; init; } = new();
-
+    // Only the clinician's own site ever sees the identifier they start from.
     [RequireRole("clinician")]
-    public Task<ResolvePatientReply> ResolvePatient(ResolvePatientRequest request, ServerCallContext context)
+    [RequireOwnSite("your certificate is for site '{caller}', this node is site '{site}': resolve the patient at your own site's node")]
+    public override Task<ResolvePatientReply> ResolvePatient(ResolvePatientRequest request, ServerCallContext context)
     {
-        var clinician = context.AuthenticatedPeer;
-        // Only the clinician's own site ever sees the identifier they start from.
-        if (clinician.Site != site)
-            throw new RpcException(StatusCode.PermissionDenied, clinician.Site is null
-                ? $"{site}: your certificate names no site; only a clinician of site '{site}' may resolve its patients"
-                : $"{site}: your certificate is for site '{clinician.Site}', this node is site '{site}': resolve the patient at your own site's node");
+        var clinician = context.Caller();
         var (kvnr, localId) = LocalPatient.Named(site,
             request.PatientCase == ResolvePatientRequest.PatientOneofCase.Kvnr ? request.Kvnr : null,
             request.PatientCase == ResolvePatientRequest.PatientOneofCase.LocalId ? request.LocalId : null,
@@ -56,36 +51,36 @@ public sealed class PatientCare(string site, SiteSessions sessions, LinkageKey l
             if (pids.Count == 0)
             {
                 session.Audit.Refused(clinician.AuditName, clinician.Role, null, QueryTypes.PatientSummary, null, "resolve: no such patient at this site");
-                throw new RpcException(StatusCode.NotFound, kvnr is not null
+                throw new RpcException(new Status(StatusCode.NotFound, kvnr is not null
                     ? $"{site}: no patient with that KVNR at this site"
-                    : $"{site}: no patient '{localId}' at this site");
+                    : $"{site}: no patient '{localId}' at this site"));
             }
             // Several local records with one KVNR are one person: they share the pseudonym.
             var pid = pids[0];
             var pseudonym = Pseudonym(session, pid)
-                ?? throw new RpcException(StatusCode.FailedPrecondition, $"{site}: the patient has neither a KVNR nor a name and birth date to link records by");
-            var (ticket, expires) = Tickets.Issue(pid, pseudonym, clinician.Name, site);
+                ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, $"{site}: the patient has neither a KVNR nor a name and birth date to link records by"));
+            var (ticket, expires) = tickets.Issue(pid, pseudonym, clinician.Name, site);
             session.Audit.Answered(clinician.AuditName, clinician.Role, null, QueryTypes.PatientSummary, null, $"patient resolved, ticket valid {PatientTickets.Lifetime.TotalMinutes:0} min");
             return new ResolvePatientReply { Ticket = ticket, ExpiresUnixMs = expires.ToUnixTimeMilliseconds() };
         }, context.CancellationToken);
     }
 
     [RequireRole("coordinator")]
-    public Task<OpenTicketReply> OpenTicket(OpenTicketRequest request, ServerCallContext context)
+    public override Task<OpenTicketReply> OpenTicket(OpenTicketRequest request, ServerCallContext context)
     {
-        var ticket = Tickets.Open(request.Ticket)
-            ?? throw new RpcException(StatusCode.InvalidArgument, $"{site}: the ticket was not issued by this node (or the node restarted since): resolve the patient again");
+        var ticket = tickets.Open(request.Ticket)
+            ?? throw new RpcException(new Status(StatusCode.InvalidArgument, $"{site}: the ticket was not issued by this node (or the node restarted since): resolve the patient again"));
         if (ticket.Clinician != request.User?.Name || ticket.ClinicianSite != request.User?.Site)
-            throw new RpcException(StatusCode.PermissionDenied, $"{site}: the ticket was issued to another clinician");
-        if (Tickets.Expired(ticket))
-            throw new RpcException(StatusCode.FailedPrecondition, $"{site}: the ticket expired at {ticket.Expires.UtcDateTime:HH:mm:ss} UTC: resolve the patient again");
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"{site}: the ticket was issued to another clinician"));
+        if (tickets.Expired(ticket))
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"{site}: the ticket expired at {ticket.Expires.UtcDateTime:HH:mm:ss} UTC: resolve the patient again"));
         return Task.FromResult(new OpenTicketReply { Linkage = ticket.Linkage });
     }
 
     [RequireRole("coordinator")]
-    public Task<PatientSummaryReply> PatientSummary(PatientSummaryRequest request, ServerCallContext context)
+    public override Task<PatientSummaryReply> PatientSummary(PatientSummaryRequest request, ServerCallContext context)
     {
-        if (string.IsNullOrWhiteSpace(request.Linkage)) throw new RpcException(StatusCode.InvalidArgument, $"{site}: linkage: missing");
+        if (string.IsNullOrWhiteSpace(request.Linkage)) throw new RpcException(new Status(StatusCode.InvalidArgument, $"{site}: linkage: missing"));
         var user = request.User ?? new EndUser();
         return sessions.RunAsync(session =>
         {
@@ -128,7 +123,7 @@ public sealed class PatientCare(string site, SiteSessions sessions, LinkageKey l
     }
 
     [RequireRole("coordinator")]
-    public Task<PatientReportReply> PatientReport(PatientReportRequest request, ServerCallContext context) =>
+    public override Task<PatientReportReply> PatientReport(PatientReportRequest request, ServerCallContext context) =>
         reports.Report(request, context);
 
     /// <summary>The stored pseudonym; computed here when serve has not filled it yet.</summary>

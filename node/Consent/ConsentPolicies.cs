@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using Midia.Node.Store;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Node.Consent;
 

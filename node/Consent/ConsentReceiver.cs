@@ -1,6 +1,6 @@
 using Midia.Protos.Consent.V1;
-using Midia.Rpc.Authorization;
-using Midia.Rpc.Core;
+using Midia.Trust;
+using Grpc.Core;
 
 namespace Midia.Node.Consent;
 
@@ -9,18 +9,13 @@ namespace Midia.Node.Consent;
 /// Applying is idempotent; a gap is reported back (and makes the node pull) so nothing is skipped.
 /// </summary>
 [RequireRole("coordinator")]
-public sealed class ConsentReceiver(NetworkConsent store, ConsentSync? sync)
+public sealed class ConsentReceiver(NetworkConsent store, ConsentSync sync) : Protos.Consent.V1.ConsentReceiver.ConsentReceiverBase
 {
-    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => ConsentReflection.Descriptor.Services.Single(s => s.Name == "ConsentReceiver");
-
-    public Task<ApplyReply> Apply(ApplyRequest request, ServerCallContext context)
+    // A storage fault becomes its status (StorageFaults): the coordinator keeps pushing with backoff and sees why this site is behind.
+    public override Task<ApplyReply> Apply(ApplyRequest request, ServerCallContext context)
     {
-        long applied;
-        bool gap;
-        try { (applied, gap) = store.Apply(request.Changes); }
-        // The coordinator keeps pushing with backoff; the status says why this site is behind.
-        catch (Microsoft.Data.Sqlite.SqliteException e) when (Store.StorageFault.Describe(e) is { } fault) { throw fault; }
-        if (gap) sync?.RequestPull();
+        var (applied, gap) = store.Apply(request.Changes);
+        if (gap) sync.RequestPull();
         return Task.FromResult(new ApplyReply { AppliedSeq = applied, Gap = gap });
     }
 }

@@ -1,8 +1,10 @@
+using Grpc.Core;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Midia.Node.Linkage;
 using Midia.Protos.Consent.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
+using Midia.Trust;
 
 namespace Midia.Node.Consent;
 
@@ -13,30 +15,14 @@ namespace Midia.Node.Consent;
 /// every change after the node's cursor at start, after the coordinator was unreachable, on a gap,
 /// and every few seconds as a safety net. Never logs the key or an identifier.
 /// </summary>
-public sealed partial class ConsentSync : IAsyncDisposable
+public sealed partial class ConsentSync(NetworkConsent store, LinkageKey key, ConsentLog.ConsentLogClient coordinator, ILogger<ConsentSync> logger, IOptions<ConsentSyncOptions> options)
+    : BackgroundService
 {
-    static readonly Method<SubmitRequest, SubmitReply> Submit = Method<SubmitRequest, SubmitReply>.From(ConsentLog, "Submit");
-    static readonly Method<PullRequest, PullReply> Pull = Method<PullRequest, PullReply>.From(ConsentLog, "Pull");
-    static Google.Protobuf.Reflection.ServiceDescriptor ConsentLog => ConsentReflection.Descriptor.Services.Single(s => s.Name == "ConsentLog");
-
-    readonly NetworkConsent store;
-    readonly LinkageKey key;
-    readonly CallInvoker coordinator;
-    readonly ILogger logger;
-    readonly CancellationTokenSource stop = new();
     readonly SemaphoreSlim wake = new(0);
-    readonly Task loop;
     volatile bool pullNeeded = true;
+    CancellationToken stop;
 
-    public ConsentSync(NetworkConsent store, LinkageKey key, CallInvoker coordinator, ILogger logger, TimeSpan? interval = null)
-    {
-        (this.store, this.key, this.coordinator, this.logger) = (store, key, coordinator, logger);
-        Interval = interval ?? TimeSpan.FromMilliseconds(500);
-        loop = Task.Run(RunAsync);
-    }
-
-    public TimeSpan Interval { get; }
-    public TimeSpan PullEvery { get; init; } = TimeSpan.FromSeconds(5);
+    TimeSpan Interval => options.Value.Interval;
 
     /// <summary>Look at the outbox now rather than at the next tick (in-process `consent set`, tests, benchmark).</summary>
     public void Wake()
@@ -51,8 +37,10 @@ public sealed partial class ConsentSync : IAsyncDisposable
         Wake();
     }
 
-    async Task RunAsync()
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        stop = stoppingToken;
+        await Task.Yield();
         long seenVersion = -1;
         var lastPull = DateTime.MinValue;
         var failures = 0;
@@ -68,11 +56,11 @@ public sealed partial class ConsentSync : IAsyncDisposable
                 }
                 while (store.Unsent(key, 500) is { Count: > 0 } unsent)
                 {
-                    var reply = await coordinator.AsyncUnaryCall(Submit, Options(), new SubmitRequest { Changes = { unsent } }).ResponseAsync.ConfigureAwait(false);
-                    if (reply.Seqs.Count != unsent.Count) throw new RpcException(StatusCode.Internal, $"the coordinator returned {reply.Seqs.Count} seqs for {unsent.Count} changes");
+                    var reply = await coordinator.SubmitAsync(new SubmitRequest { Changes = { unsent } }, deadline: Deadline(), cancellationToken: stop).ConfigureAwait(false);
+                    if (reply.Seqs.Count != unsent.Count) throw new RpcException(new Status(StatusCode.Internal, $"the coordinator returned {reply.Seqs.Count} seqs for {unsent.Count} changes"));
                     store.Logged(unsent, reply.Seqs);
                 }
-                if (pullNeeded || DateTime.UtcNow - lastPull > PullEvery)
+                if (pullNeeded || DateTime.UtcNow - lastPull > options.Value.PullEvery)
                 {
                     pullNeeded = false;
                     lastPull = DateTime.UtcNow;
@@ -88,7 +76,7 @@ public sealed partial class ConsentSync : IAsyncDisposable
             catch (Exception e) when (e is RpcException or IOException or HttpRequestException or OperationCanceledException or TimeoutException)
             {
                 // Unreachable coordinator: keep the outbox, pull everything once it answers again.
-                if (failures++ == 0) Log.Unreachable(logger, e.Message);
+                if (failures++ == 0) Log.Unreachable(logger, e is RpcException r ? r.Problem() : e.Message);
                 pullNeeded = true;
             }
             catch (Exception e)
@@ -97,7 +85,7 @@ public sealed partial class ConsentSync : IAsyncDisposable
                 pullNeeded = true;
             }
             var delay = failures == 0 ? Interval : TimeSpan.FromMilliseconds(Math.Min(5000, Interval.TotalMilliseconds * (1 << Math.Min(failures, 4))));
-            try { await wake.WaitAsync(delay, stop.Token).ConfigureAwait(false); }
+            try { await wake.WaitAsync(delay, stop).ConfigureAwait(false); }
             catch (OperationCanceledException) { break; }
         }
     }
@@ -107,20 +95,18 @@ public sealed partial class ConsentSync : IAsyncDisposable
         while (!stop.IsCancellationRequested)
         {
             var after = store.AppliedSeq();
-            var reply = await coordinator.AsyncUnaryCall(Pull, Options(), new PullRequest { AfterSeq = after, Limit = 1000 }).ResponseAsync.ConfigureAwait(false);
+            var reply = await coordinator.PullAsync(new PullRequest { AfterSeq = after, Limit = 1000 }, deadline: Deadline(), cancellationToken: stop).ConfigureAwait(false);
             if (reply.Changes.Count == 0) return;
             var (applied, _) = store.Apply(reply.Changes);
             if (applied <= after || applied >= reply.LastSeq) return;
         }
     }
 
-    CallOptions Options() => new(Deadline: DateTime.UtcNow.AddSeconds(10), CancellationToken: stop.Token);
+    static DateTime Deadline() => DateTime.UtcNow.AddSeconds(10);
 
-    public async ValueTask DisposeAsync()
+    public override void Dispose()
     {
-        await stop.CancelAsync().ConfigureAwait(false);
-        try { await loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
-        stop.Dispose();
+        base.Dispose();
         wake.Dispose();
     }
 
@@ -138,4 +124,11 @@ public sealed partial class ConsentSync : IAsyncDisposable
         [LoggerMessage(4, LogLevel.Error, "consent sync: {Kind}: {Problem}")]
         public static partial void Failed(ILogger logger, string kind, string problem);
     }
+}
+
+/// <summary>How often the node looks at its outbox and pulls the log (tests and the benchmark go faster).</summary>
+public sealed class ConsentSyncOptions
+{
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan PullEvery { get; set; } = TimeSpan.FromSeconds(5);
 }

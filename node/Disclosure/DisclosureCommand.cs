@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Midia.Node.Policy;
 using Midia.Node.Store;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Node.Disclosure;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Node.Disclosure;
 

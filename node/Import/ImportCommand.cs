@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Midia.Node.Store;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Node.Import;
 

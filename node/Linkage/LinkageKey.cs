@@ -1,5 +1,5 @@
 using System.Text;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Node.Linkage;
 

@@ -6,10 +6,8 @@ using Midia.Node.Store;
 using Midia.Node.Transparency;
 using Midia.Protos.Consent.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Authorization;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
-using Midia.Rpc.Tls;
+using Midia.Trust;
+using Grpc.Core;
 using CoordinatorReportReply = Midia.Protos.Coordinator.V1.PatientReportReply;
 using CoordinatorReportRequest = Midia.Protos.Coordinator.V1.PatientReportRequest;
 
@@ -25,34 +23,31 @@ namespace Midia.Node.Patients;
 /// coordinator); the report is asked for exactly like `midia-node patient report`.
 /// </summary>
 [RequireRole("patient")]
-public sealed class PatientAccess(string site, SiteSessions sessions, LinkageKey linkage, ConsentSync sync, CallInvoker coordinator)
+[RequireOwnSite("the patient's home site is '{caller}': ask that site's portal")]
+public sealed class PatientAccess(NodeSite node, SiteSessions sessions, LinkageKey linkage, ConsentSync sync,
+    ConsentLog.ConsentLogClient consentLog, Protos.Coordinator.V1.Care.CareClient care) : Protos.Node.V1.PatientAccess.PatientAccessBase
 {
-    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => PatientReflection.Descriptor.Services.Single(s => s.Name == "PatientAccess");
+    readonly string site = node.Id;
 
     /// <summary>The purposes a patient decides in the portal, in the order shown.</summary>
     public static readonly IReadOnlyList<(string Purpose, string Policy)> Purposes =
         [("research", ConsentPolicies.Research), ("care-sharing", ConsentPolicies.CareSharing)];
 
-    static readonly Method<AppliedRequest, AppliedReply> Applied =
-        Method<AppliedRequest, AppliedReply>.From(ConsentReflection.Descriptor.Services.Single(s => s.Name == "ConsentLog"), "Applied");
-    static readonly Method<CoordinatorReportRequest, CoordinatorReportReply> CoordinatorReport =
-        Method<CoordinatorReportRequest, CoordinatorReportReply>.From(Protos.Coordinator.V1.CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care"), "PatientReport");
-
     public TimeSpan CoordinatorTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
-    public async Task<PatientConsentReply> Consent(PatientConsentRequest request, ServerCallContext context)
+    public override async Task<PatientConsentReply> Consent(PatientConsentRequest request, ServerCallContext context)
     {
         var (pids, _) = await Resolve(context, request.Patient);
         var state = await sessions.RunAsync(session => Read(session, pids), context.CancellationToken);
         return await WithSpread(state, context.CancellationToken);
     }
 
-    public async Task<PatientConsentReply> SetConsent(SetPatientConsentRequest request, ServerCallContext context)
+    public override async Task<PatientConsentReply> SetConsent(SetPatientConsentRequest request, ServerCallContext context)
     {
         // Who first: a caller who may not ask learns nothing, not even that the purpose is malformed.
         var (pids, user) = await Resolve(context, request.Patient);
         var policy = Purposes.FirstOrDefault(p => p.Purpose == request.Purpose.Trim()).Policy
-            ?? throw new RpcException(StatusCode.InvalidArgument, $"{site}: purpose: '{request.Purpose}' is not one of {string.Join(", ", Purposes.Select(p => p.Purpose))}");
+            ?? throw new RpcException(new Status(StatusCode.InvalidArgument, $"{site}: purpose: '{request.Purpose}' is not one of {string.Join(", ", Purposes.Select(p => p.Purpose))}"));
         var state = await sessions.RunAsync(session =>
         {
             // The same write as `consent set`: in force here at once, queued for the network.
@@ -65,39 +60,36 @@ public sealed class PatientAccess(string site, SiteSessions sessions, LinkageKey
         return await WithSpread(state, context.CancellationToken);
     }
 
-    public async Task<CoordinatorReportReply> Report(PatientAccessReportRequest request, ServerCallContext context)
+    public override async Task<CoordinatorReportReply> Report(PatientAccessReportRequest request, ServerCallContext context)
     {
         var (pids, _) = await Resolve(context, request.Patient);
         var pseudonym = await sessions.RunAsync(session => Pseudonym(session.Connection, pids[0]), context.CancellationToken)
-            ?? throw new RpcException(StatusCode.FailedPrecondition, $"{site}: the patient has neither a KVNR nor a name and birth date: other sites cannot be asked about them");
+            ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, $"{site}: the patient has neither a KVNR nor a name and birth date: other sites cannot be asked about them"));
         try
         {
-            using var call = coordinator.AsyncUnaryCall(CoordinatorReport,
-                new CallOptions(Deadline: DateTime.UtcNow + CoordinatorTimeout, CancellationToken: context.CancellationToken), new CoordinatorReportRequest { Linkage = pseudonym });
-            return await call.ResponseAsync;
+            return await care.PatientReportAsync(new CoordinatorReportRequest { Linkage = pseudonym },
+                deadline: DateTime.UtcNow + CoordinatorTimeout, cancellationToken: context.CancellationToken);
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
         {
-            throw new RpcException(StatusCode.Unavailable, $"{site}: the network's coordinator cannot be reached just now; your report needs every site — try again later");
+            throw new RpcException(new Status(StatusCode.Unavailable, $"{site}: the network's coordinator cannot be reached just now; your report needs every site — try again later"));
         }
     }
 
     /// <summary>A patient of this site, through this site's portal (never directly), known here.</summary>
     async Task<(List<long> Pids, PeerIdentity User)> Resolve(ServerCallContext context, PatientRef? patient)
     {
-        var user = context.AuthenticatedPeer;
+        var user = context.Caller();
         // Delegation already bound a patient to the portal's own site; a patient certificate of
         // its own could name any KVNR, so only the portal (which signed the patient in) may ask.
         if (user.Via?.Role != "portal")
-            throw new RpcException(StatusCode.PermissionDenied, $"{site}: patients reach their data through their home site's portal");
-        if (user.Site != site)
-            throw new RpcException(StatusCode.PermissionDenied, $"{site}: the patient's home site is '{user.Site}': ask that site's portal");
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"{site}: patients reach their data through their home site's portal"));
         var (kvnr, localId) = LocalPatient.Named(site,
             patient?.PatientCase == PatientRef.PatientOneofCase.Kvnr ? patient.Kvnr : null,
             patient?.PatientCase == PatientRef.PatientOneofCase.LocalId ? patient.LocalId : null,
             "patient.kvnr", "patient: give the local id or KVNR the account is bound to");
         var pids = await sessions.RunAsync(session => LocalPatient.Matching(session.Connection, kvnr, localId), context.CancellationToken);
-        if (pids.Count == 0) throw new RpcException(StatusCode.NotFound, $"{site}: the account is bound to a patient this site has no record of");
+        if (pids.Count == 0) throw new RpcException(new Status(StatusCode.NotFound, $"{site}: the account is bound to a patient this site has no record of"));
         return (pids, user);
     }
 
@@ -145,8 +137,8 @@ public sealed class PatientAccess(string site, SiteSessions sessions, LinkageKey
             }
             try
             {
-                using var call = coordinator.AsyncUnaryCall(Applied, new CallOptions(Deadline: DateTime.UtcNow + CoordinatorTimeout, CancellationToken: cancel), new AppliedRequest { Seq = change.Seq });
-                change.Sites.AddRange((await call.ResponseAsync).Sites);
+                var applied = await consentLog.AppliedAsync(new AppliedRequest { Seq = change.Seq }, deadline: DateTime.UtcNow + CoordinatorTimeout, cancellationToken: cancel);
+                change.Sites.AddRange(applied.Sites);
             }
             catch (RpcException)
             {

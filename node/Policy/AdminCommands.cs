@@ -3,7 +3,7 @@ using System.Text.Json;
 using Midia.Node.Audit;
 using Midia.Node.Disclosure;
 using Midia.Node.Store;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Node.Policy;
 

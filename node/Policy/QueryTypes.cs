@@ -1,4 +1,4 @@
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Node.Policy;
 

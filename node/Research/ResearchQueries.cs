@@ -5,8 +5,8 @@ using Midia.Node.Policy;
 using Midia.Node.Query;
 using Midia.Node.Store;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Authorization;
-using Midia.Rpc.Core;
+using Midia.Trust;
+using Grpc.Core;
 
 namespace Midia.Node.Research;
 
@@ -16,14 +16,16 @@ namespace Midia.Node.Research;
 /// consent, disclosure control — and leaves exactly one audit entry, answered or refused.
 /// </summary>
 [RequireRole("coordinator")]
-public sealed class ResearchQueries(string site, SiteSessions sessions)
+public sealed class ResearchQueries(NodeSite node, SiteSessions sessions) : SiteNode.SiteNodeBase
 {
+    readonly string site = node.Id;
+
     public const string SiteStatusTrailer = "midia-site-status";
 
     /// <summary>Whether answered queries go to the usage ledger; off only for the benchmark's baseline.</summary>
-    public bool RecordUsage { get; init; } = true;
+    public bool RecordUsage { get; init; } = node.RecordUsage;
 
-    public Task<CohortCountReply> CohortCount(CohortCountRequest request, ServerCallContext context) =>
+    public override Task<CohortCountReply> CohortCount(CohortCountRequest request, ServerCallContext context) =>
         sessions.RunAsync(session => Answer(session, QueryTypes.CohortCount, request.User, request.QueryId, request.CcdlJson, (query, cohort, today) =>
         {
             var hash = query.CanonicalHash;
@@ -31,7 +33,7 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
             return (new CohortCountReply { Count = ToMessage(released), CanonicalHash = hash }, hash, released.Summary);
         }), context.CancellationToken);
 
-    public Task<StratifiedCountReply> StratifiedCount(StratifiedCountRequest request, ServerCallContext context) =>
+    public override Task<StratifiedCountReply> StratifiedCount(StratifiedCountRequest request, ServerCallContext context) =>
         sessions.RunAsync(session => Answer(session, QueryTypes.StratifiedCount, request.User, request.QueryId, request.CcdlJson, (query, cohort, today) =>
         {
             var by = request.StratifyBy.Select(s => s.Trim()).ToList();
@@ -71,7 +73,7 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
         catch (CcdlException e)
         {
             session.Audit.Refused(user?.AuditName(), user?.Role, project, queryType, null, $"query refused at {e.JsonPath}: {e.Message}", queryId);
-            throw new RpcException(StatusCode.InvalidArgument, $"{site}: {e.Message}");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"{site}: {e.Message}"));
         }
 
         try
@@ -103,7 +105,7 @@ public sealed class ResearchQueries(string site, SiteSessions sessions)
         catch (CcdlException e)
         {
             session.Audit.Refused(user?.AuditName(), user?.Role, project, queryType, query.CanonicalHash, $"query refused at {e.JsonPath}: {e.Message}", queryId);
-            throw new RpcException(StatusCode.InvalidArgument, $"{site}: {e.Message}");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"{site}: {e.Message}"));
         }
         catch (Exception e) when (e is not RpcException)
         {

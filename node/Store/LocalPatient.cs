@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
-using Midia.Rpc.Core;
-using Midia.Rpc.Hosting;
+using Grpc.Core;
+using Midia.Hosting;
 
 namespace Midia.Node.Store;
 
@@ -37,11 +37,11 @@ public static class LocalPatient
         if (kvnr is not null)
         {
             kvnr = kvnr.Trim().ToUpperInvariant();
-            if (!IsKvnrShape(kvnr)) throw new RpcException(StatusCode.InvalidArgument, $"{site}: {kvnrField}: a KVNR is one capital letter followed by 9 digits");
+            if (!IsKvnrShape(kvnr)) throw new RpcException(new Status(StatusCode.InvalidArgument, $"{site}: {kvnrField}: a KVNR is one capital letter followed by 9 digits"));
             return (kvnr, null);
         }
         if (!string.IsNullOrWhiteSpace(localId)) return (null, localId.Trim());
-        throw new RpcException(StatusCode.InvalidArgument, $"{site}: {missing}");
+        throw new RpcException(new Status(StatusCode.InvalidArgument, $"{site}: {missing}"));
     }
 
     /// <summary>

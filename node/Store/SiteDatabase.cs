@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Microsoft.Data.Sqlite;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Node.Store;
 

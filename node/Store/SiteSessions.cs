@@ -1,5 +1,6 @@
 using System.Threading.Channels;
-using Midia.Rpc.Core;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Microsoft.Data.Sqlite;
 using Midia.Node.Audit;
 using Midia.Node.Consent;
@@ -44,9 +45,9 @@ public sealed class SiteSession : IDisposable
 /// <summary>
 /// A small pool of sessions for a serving node: as many requests run at once as there are
 /// sessions (one per core by default); the rest wait their turn or their deadline.
-/// A request that meets a storage fault (disk full, read-only or failing database) ends with a
-/// status that says so (StorageFault) and its session is reopened for the next request, so the
-/// node answers again as soon as the condition ends, without a restart.
+/// A request that meets a storage fault (disk full, read-only or failing database) retires its
+/// session — the next request opens a fresh one, so the node answers again as soon as the
+/// condition ends, without a restart — and ends with the status <see cref="StorageFaults"/> gives it.
 /// </summary>
 public sealed class SiteSessions : IDisposable
 {
@@ -73,20 +74,16 @@ public sealed class SiteSessions : IDisposable
             session ??= Track(Reopen());
             return await Task.Run(() => work(session), cancellationToken);
         }
-        catch (SqliteException e) when (StorageFault.Describe(e) is { } fault)
+        catch (SqliteException e) when (StorageFaults.Describe(e) is not null)
         {
             Retire(session);
             session = null;
-            throw fault;
+            throw;
         }
         finally { idle.Writer.TryWrite(session); }
     }
 
-    SiteSession Reopen()
-    {
-        try { return open(); }
-        catch (SqliteException e) when (StorageFault.Describe(e) is { } fault) { throw fault; }
-    }
+    SiteSession Reopen() => open();
 
     SiteSession Track(SiteSession session)
     {
@@ -112,12 +109,19 @@ public sealed class SiteSessions : IDisposable
 }
 
 /// <summary>
-/// The one mapping from a database that cannot take a write to the status the caller sees. A
-/// request whose audit entry cannot be written is not answered: nothing leaves the node unaudited.
+/// The one mapping from a database that cannot take a write to the status the caller sees, for
+/// every RPC of the node (the first interceptor after authorization). A request whose audit entry
+/// cannot be written is not answered: nothing leaves the node unaudited.
 /// </summary>
-public static class StorageFault
+public sealed class StorageFaults : Interceptor
 {
     public const string SiteStatusTrailer = "midia-site-status";
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try { return await continuation(request, context); }
+        catch (SqliteException e) when (Describe(e) is { } fault) { throw fault; }
+    }
 
     public static RpcException? Describe(SqliteException e) => e.SqliteErrorCode switch
     {

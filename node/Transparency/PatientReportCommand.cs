@@ -8,10 +8,9 @@ using Midia.Node.Linkage;
 using Midia.Node.Policy;
 using Midia.Node.Store;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
-using Midia.Rpc.Hosting;
-using Midia.Rpc.Tls;
+using Grpc.Core;
+using Midia.Hosting;
+using Midia.Trust;
 
 namespace Midia.Node.Transparency;
 
@@ -24,8 +23,6 @@ namespace Midia.Node.Transparency;
 /// </summary>
 public static class PatientReportCommand
 {
-    static readonly Google.Protobuf.Reflection.ServiceDescriptor Care = CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care");
-    static readonly Method<PatientReportRequest, PatientReportReply> Report = Method<PatientReportRequest, PatientReportReply>.From(Care, "PatientReport");
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Command()
@@ -68,10 +65,9 @@ public static class PatientReportCommand
             string? unreachable = null;
             try
             {
-                using var channel = RpcChannel.ForAddress(address, new RpcChannelOptions { Tls = tls, ServerRole = "coordinator", ConnectTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) });
-                using var call = channel.CreateCallInvoker().AsyncUnaryCall(Report,
-                    new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(parse.GetValue(timeout)), CancellationToken: cancel), new PatientReportRequest { Linkage = linkage });
-                reply = await call.ResponseAsync;
+                using var channel = NetworkChannel.Open(address, tls, new ServerPin("coordinator"), TimeSpan.FromSeconds(parse.GetValue(timeout)));
+                reply = await new Protos.Coordinator.V1.Care.CareClient(channel.Invoker).PatientReportAsync(new PatientReportRequest { Linkage = linkage },
+                    deadline: DateTime.UtcNow.AddSeconds(parse.GetValue(timeout)), cancellationToken: cancel);
             }
             catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
             {

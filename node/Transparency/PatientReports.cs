@@ -7,7 +7,7 @@ using Midia.Node.Policy;
 using Midia.Node.Research;
 using Midia.Node.Store;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Core;
+using Grpc.Core;
 
 namespace Midia.Node.Transparency;
 
@@ -17,14 +17,16 @@ namespace Midia.Node.Transparency;
 /// counted the patient. Found by linkage pseudonym; every local record of that person is covered.
 /// Asking leaves a record_access row (purpose patient-report) and an audit entry without identifiers.
 /// </summary>
-public sealed class PatientReports(string site, SiteSessions sessions)
+public sealed class PatientReports(NodeSite node, SiteSessions sessions)
 {
+    readonly string site = node.Id;
+
     public const string SiteStatusTrailer = "midia-site-status";
     const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 
     public Task<PatientReportReply> Report(PatientReportRequest request, ServerCallContext context)
     {
-        if (string.IsNullOrWhiteSpace(request.Linkage)) throw new RpcException(StatusCode.InvalidArgument, $"{site}: linkage: missing");
+        if (string.IsNullOrWhiteSpace(request.Linkage)) throw new RpcException(new Status(StatusCode.InvalidArgument, $"{site}: linkage: missing"));
         var user = request.User ?? new EndUser();
         return sessions.RunAsync(session =>
         {

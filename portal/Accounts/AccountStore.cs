@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Portal.Accounts;
 

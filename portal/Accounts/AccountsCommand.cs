@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Portal.Accounts;
 

@@ -7,8 +7,8 @@ using Midia.Portal.Accounts;
 using Midia.Portal.Serve;
 using Midia.Portal.SignIn;
 using Midia.Portal.Text;
-using Midia.Rpc.Hosting;
-using Midia.Rpc.Tls;
+using Midia.Hosting;
+using Midia.Trust;
 
 namespace Midia.Portal.Pages;
 

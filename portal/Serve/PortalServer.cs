@@ -14,7 +14,7 @@ using Microsoft.Extensions.Logging;
 using Midia.Portal.Accounts;
 using Midia.Portal.Network;
 using Midia.Portal.Text;
-using Midia.Rpc.Tls;
+using Midia.Trust;
 
 namespace Midia.Portal.Serve;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Midia.Portal.Accounts;
-using Midia.Rpc.Hosting;
-using Midia.Rpc.Tls;
+using Midia.Hosting;
+using Midia.Trust;
 
 namespace Midia.Portal.Serve;
 
@@ -31,7 +31,7 @@ public static class ServeCommand
             if (tls.Identity.Role != "portal") throw new CommandException($"--cert is a {tls.Identity.Role} certificate; the portal needs a portal certificate");
             if (tls.Identity.Site != siteId) throw new CommandException($"--cert is for site '{tls.Identity.Site ?? "(none)"}', not --site '{siteId}'");
 
-            using var loggers = RpcLogging.CreateConsoleFactory();
+            using var loggers = ConsoleLogging.CreateFactory();
             await using var portal = await PortalServer.StartAsync(new PortalSettings(endpoint, tls, coordinatorUri, nodeUri, accountsStore.Path, siteId), loggers, cancel);
             Console.Out.WriteLine($"portal of site {siteId} on {portal.Address}");
             try { await Task.Delay(Timeout.Infinite, cancel); }

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Cli.Dev.Synth;
 

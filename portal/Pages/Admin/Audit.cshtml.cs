@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Midia.Portal.Network;
 using Midia.Portal.Text;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Core;
+using Grpc.Core;
 
 namespace Midia.Portal.Pages.Admin;
 
@@ -26,15 +26,15 @@ public sealed class AuditModel(PortalNetwork network, Words words) : PageModel
     {
         try
         {
-            Entries = await network.NodeAsync<AuditRequest, AuditReply>(IndexModel.SiteAdmin, "Audit", new AuditRequest
+            Entries = await network.SiteAdmin.AuditAsync(new AuditRequest
             {
                 Since = Since ?? "", Until = Until ?? "", Outcome = Outcome ?? "", QueryType = QueryType ?? "", User = UserName ?? "",
-            }, User, cancellationToken);
+            }, PortalNetwork.For(User, cancellationToken)).ResponseAsync;
         }
         catch (RpcException e)
         {
             Problem = PortalNetwork.Explain(e, words["this site's node"]);
-            if (e.StatusCode == Midia.Rpc.Core.StatusCode.InvalidArgument) Response.StatusCode = StatusCodes.Status400BadRequest;
+            if (e.StatusCode == Grpc.Core.StatusCode.InvalidArgument) Response.StatusCode = StatusCodes.Status400BadRequest;
         }
     }
 }

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Midia.Portal.Network;
 using Midia.Portal.Text;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Core;
+using Grpc.Core;
 
 namespace Midia.Portal.Pages.Admin;
 
@@ -18,7 +18,7 @@ public sealed class DisclosureModel(PortalNetwork network, Words words) : PageMo
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        try { Rules = await network.NodeAsync<ListDisclosureRequest, DisclosureReply>(IndexModel.SiteAdmin, "ListDisclosure", new(), User, cancellationToken); }
+        try { Rules = await network.SiteAdmin.ListDisclosureAsync(new(), PortalNetwork.For(User, cancellationToken)).ResponseAsync; }
         catch (RpcException e) { Problem = PortalNetwork.Explain(e, words["this site's node"]); }
     }
 
@@ -30,7 +30,7 @@ public sealed class DisclosureModel(PortalNetwork network, Words words) : PageMo
         if (threshold is not null) request.Threshold = threshold.Value;
         try
         {
-            var reply = await network.NodeAsync<SetDisclosureRequest, DisclosureReply>(IndexModel.SiteAdmin, "SetDisclosure", request, User, cancellationToken);
+            var reply = await network.SiteAdmin.SetDisclosureAsync(request, PortalNetwork.For(User, cancellationToken)).ResponseAsync;
             Done = words.Format("Saved for {0}: {1}", queryType, reply.Rules.FirstOrDefault(r => r.QueryType == queryType)?.Treatment);
             return RedirectToPage();
         }

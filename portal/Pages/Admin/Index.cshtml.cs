@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Midia.Portal.Network;
 using Midia.Portal.Text;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Core;
+using Grpc.Core;
 
 namespace Midia.Portal.Pages.Admin;
 
@@ -12,25 +12,24 @@ namespace Midia.Portal.Pages.Admin;
 [Authorize(Roles = "site-admin")]
 public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
 {
-    public static readonly Google.Protobuf.Reflection.ServiceDescriptor SiteAdmin = SiteAdminReflection.Descriptor.Services.Single(s => s.Name == "SiteAdmin");
 
     public QueryTypesReply? Types { get; private set; }
     public string? Problem { get; private set; }
     [TempData] public string? Done { get; set; }
 
     public async Task OnGetAsync(CancellationToken cancellationToken) =>
-        await Call(() => network.NodeAsync<ListQueryTypesRequest, QueryTypesReply>(SiteAdmin, "ListQueryTypes", new(), User, cancellationToken));
+        await Call(() => network.SiteAdmin.ListQueryTypesAsync(new(), PortalNetwork.For(User, cancellationToken)).ResponseAsync);
 
     public async Task<IActionResult> OnPostApproveAsync(string queryType, string? project, string? until, CancellationToken cancellationToken) =>
-        await Decide(() => network.NodeAsync<ApproveRequest, QueryTypesReply>(SiteAdmin, "Approve", new() { QueryType = queryType ?? "", Project = project ?? "", Until = until ?? "" }, User, cancellationToken),
+        await Decide(() => network.SiteAdmin.ApproveAsync(new() { QueryType = queryType ?? "", Project = project ?? "", Until = until ?? "" }, PortalNetwork.For(User, cancellationToken)).ResponseAsync,
             words.Format("Approved {0} for {1}.", queryType, Scope(project)));
 
     public async Task<IActionResult> OnPostDenyAsync(string queryType, string? project, CancellationToken cancellationToken) =>
-        await Decide(() => network.NodeAsync<DecideRequest, QueryTypesReply>(SiteAdmin, "Deny", new() { QueryType = queryType ?? "", Project = project ?? "" }, User, cancellationToken),
+        await Decide(() => network.SiteAdmin.DenyAsync(new() { QueryType = queryType ?? "", Project = project ?? "" }, PortalNetwork.For(User, cancellationToken)).ResponseAsync,
             words.Format("Denied {0} for {1}.", queryType, Scope(project)));
 
     public async Task<IActionResult> OnPostRevokeAsync(string queryType, string? project, CancellationToken cancellationToken) =>
-        await Decide(() => network.NodeAsync<DecideRequest, QueryTypesReply>(SiteAdmin, "Revoke", new() { QueryType = queryType ?? "", Project = project ?? "" }, User, cancellationToken),
+        await Decide(() => network.SiteAdmin.RevokeAsync(new() { QueryType = queryType ?? "", Project = project ?? "" }, PortalNetwork.For(User, cancellationToken)).ResponseAsync,
             words.Format("Revoked {0} for {1}.", queryType, Scope(project)));
 
     public string Scope(string? project) => string.IsNullOrEmpty(project) ? words["every project"] : words.Format("project {0}", project);

@@ -8,8 +8,8 @@ using Midia.Portal.SignIn;
 using Midia.Portal.Text;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Core;
-using RpcCode = Midia.Rpc.Core.StatusCode;
+using Grpc.Core;
+using RpcCode = Grpc.Core.StatusCode;
 
 namespace Midia.Portal.Pages.Care;
 
@@ -23,8 +23,6 @@ namespace Midia.Portal.Pages.Care;
 [Authorize(Roles = "clinician")]
 public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
 {
-    static readonly Google.Protobuf.Reflection.ServiceDescriptor PatientCare = NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare");
-    static readonly Google.Protobuf.Reflection.ServiceDescriptor CareService = CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care");
 
     /// <summary>The series a clinician follows most (DOMAIN.md): PSA, CA 15-3, EDSS, by LOINC code.</summary>
     public static readonly IReadOnlyDictionary<string, string> FollowedSeries = new Dictionary<string, string>
@@ -54,7 +52,7 @@ public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
         var request = IsKvnr(query) ? new ResolvePatientRequest { Kvnr = query.ToUpperInvariant() } : new ResolvePatientRequest { LocalId = query };
         try
         {
-            var resolved = await network.NodeAsync<ResolvePatientRequest, ResolvePatientReply>(PatientCare, "ResolvePatient", request, User, cancel);
+            var resolved = await network.PatientCare.ResolvePatientAsync(request, PortalNetwork.For(User, cancel)).ResponseAsync;
             Ticket = resolved.Ticket;
         }
         catch (RpcException e)
@@ -96,7 +94,7 @@ public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
     }
 
     Task<SummaryReply> SummaryAsync(CancellationToken cancel) =>
-        network.CoordinatorAsync<SummaryRequest, SummaryReply>(CareService, "Summary", new SummaryRequest { Site = User.Site() ?? "", Ticket = Ticket ?? "" }, User, cancel);
+        network.Care.SummaryAsync(new SummaryRequest { Site = User.Site() ?? "", Ticket = Ticket ?? "" }, PortalNetwork.For(User, cancel)).ResponseAsync;
 
     PageResult Fail(RpcException e, string peer)
     {

@@ -6,8 +6,8 @@ using Midia.Portal.SignIn;
 using Midia.Portal.Text;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Core;
-using RpcCode = Midia.Rpc.Core.StatusCode;
+using Grpc.Core;
+using RpcCode = Grpc.Core.StatusCode;
 
 namespace Midia.Portal.Pages.Patient;
 
@@ -20,7 +20,6 @@ namespace Midia.Portal.Pages.Patient;
 [Authorize(Roles = "patient")]
 public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
 {
-    public static readonly Google.Protobuf.Reflection.ServiceDescriptor Access = PatientReflection.Descriptor.Services.Single(s => s.Name == "PatientAccess");
 
     public PatientConsentReply? Consent { get; private set; }
     public string? Problem { get; private set; }
@@ -41,8 +40,8 @@ public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
     {
         try
         {
-            await network.NodeAsync<SetPatientConsentRequest, PatientConsentReply>(Access, "SetConsent",
-                new SetPatientConsentRequest { Patient = Me(), Purpose = purpose ?? "", Permit = permit }, User, cancel);
+            await network.PatientAccess.SetConsentAsync(
+                new SetPatientConsentRequest { Patient = Me(), Purpose = purpose ?? "", Permit = permit }, PortalNetwork.For(User, cancel));
             return RedirectToPage(new { changed = purpose, permitted = permit });
         }
         catch (RpcException e)
@@ -58,7 +57,7 @@ public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
     {
         try
         {
-            Consent = await network.NodeAsync<PatientConsentRequest, PatientConsentReply>(Access, "Consent", new PatientConsentRequest { Patient = Me() }, User, cancel);
+            Consent = await network.PatientAccess.ConsentAsync(new PatientConsentRequest { Patient = Me() }, PortalNetwork.For(User, cancel)).ResponseAsync;
         }
         catch (RpcException e)
         {

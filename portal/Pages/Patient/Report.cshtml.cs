@@ -4,7 +4,7 @@ using Midia.Portal.Network;
 using Midia.Portal.Text;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Core;
+using Grpc.Core;
 using ReportReply = Midia.Protos.Coordinator.V1.PatientReportReply;
 
 namespace Midia.Portal.Pages.Patient;
@@ -25,7 +25,7 @@ public sealed class ReportModel(PortalNetwork network, Words words) : PageModel
     {
         try
         {
-            Report = await network.NodeAsync<PatientAccessReportRequest, ReportReply>(IndexModel.Access, "Report", new PatientAccessReportRequest { Patient = IndexModel.Me(User) }, User, cancel);
+            Report = await network.PatientAccess.ReportAsync(new PatientAccessReportRequest { Patient = IndexModel.Me(User) }, PortalNetwork.For(User, cancel)).ResponseAsync;
         }
         catch (RpcException e)
         {

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Midia.Portal.Network;
 using Midia.Portal.Text;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Core;
+using Grpc.Core;
 
 namespace Midia.Portal.Pages.Research;
 
@@ -19,8 +19,8 @@ public sealed class HistoryModel(PortalNetwork network, Words words) : PageModel
     {
         try
         {
-            Quota = await network.CoordinatorAsync<QuotaRequest, QuotaReply>(IndexModel.Research, "Quota", new(), User, cancellationToken);
-            History = await network.CoordinatorAsync<HistoryRequest, HistoryReply>(IndexModel.Research, "History", new() { Limit = 50 }, User, cancellationToken);
+            Quota = await network.Research.QuotaAsync(new(), PortalNetwork.For(User, cancellationToken)).ResponseAsync;
+            History = await network.Research.HistoryAsync(new() { Limit = 50 }, PortalNetwork.For(User, cancellationToken)).ResponseAsync;
         }
         catch (RpcException e) { Problem = PortalNetwork.Explain(e, words["the coordinator"]); }
     }

@@ -6,7 +6,7 @@ using Midia.Portal.Network;
 using Midia.Portal.Research;
 using Midia.Portal.Text;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Core;
+using Grpc.Core;
 
 namespace Midia.Portal.Pages.Research;
 
@@ -18,7 +18,6 @@ namespace Midia.Portal.Pages.Research;
 [Authorize(Roles = "researcher")]
 public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
 {
-    public static readonly Google.Protobuf.Reflection.ServiceDescriptor Research = CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research");
     public static readonly string[] Strata = ["sex", "age-band", "year"];
 
     [BindProperty] public string Ccdl { get; set; } = CodeCatalogue.Example;
@@ -36,7 +35,7 @@ public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
         Events = [];
         try
         {
-            await foreach (var e in network.CoordinatorStreamAsync<CountRequest, CountEvent>(Research, "Count", BuildRequest(), User, cancellationToken)) Events.Add(e);
+            await foreach (var e in network.CountAsync(BuildRequest(), User, cancellationToken)) Events.Add(e);
         }
         catch (RpcException e) { return Refuse(PortalNetwork.Explain(e, words["the coordinator"])); }
         return Page();
@@ -56,7 +55,7 @@ public sealed class IndexModel(PortalNetwork network, Words words) : PageModel
         await Response.Body.FlushAsync(cancellationToken);
         try
         {
-            await foreach (var e in network.CoordinatorStreamAsync<CountRequest, CountEvent>(Research, "Count", BuildRequest(), User, cancellationToken))
+            await foreach (var e in network.CountAsync(BuildRequest(), User, cancellationToken))
             {
                 await Response.WriteAsync(CountEvents.Sse(e), cancellationToken);
                 await Response.Body.FlushAsync(cancellationToken);

@@ -5,7 +5,7 @@ using Midia.Portal.Network;
 using Midia.Portal.SignIn;
 using Midia.Portal.Text;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Core;
+using Grpc.Core;
 
 namespace Midia.Portal.Pages.Research;
 
@@ -13,7 +13,6 @@ namespace Midia.Portal.Pages.Research;
 [Authorize(Roles = "researcher")]
 public sealed class ProjectsModel(PortalNetwork network, Words words) : PageModel
 {
-    static readonly Google.Protobuf.Reflection.ServiceDescriptor Projects = CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Projects");
 
     public ListProjectsReply? List { get; private set; }
     public string? Problem { get; private set; }
@@ -22,17 +21,17 @@ public sealed class ProjectsModel(PortalNetwork network, Words words) : PageMode
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        try { List = await network.CoordinatorAsync<ListProjectsRequest, ListProjectsReply>(Projects, "List", new(), User, cancellationToken); }
+        try { List = await network.Projects.ListAsync(new(), PortalNetwork.For(User, cancellationToken)).ResponseAsync; }
         catch (RpcException e) { Problem ??= PortalNetwork.Explain(e, words["the coordinator"]); }
     }
 
     public Task<IActionResult> OnPostRegisterAsync(string? id, string? title, string? question, string? institution, CancellationToken cancellationToken) =>
-        Change(() => network.CoordinatorAsync<RegisterProjectRequest, Project>(Projects, "Register",
-            new() { Id = id?.Trim() ?? "", Title = title?.Trim() ?? "", Question = question?.Trim() ?? "", Institution = institution?.Trim() ?? "" }, User, cancellationToken),
+        Change(() => network.Projects.RegisterAsync(
+            new() { Id = id?.Trim() ?? "", Title = title?.Trim() ?? "", Question = question?.Trim() ?? "", Institution = institution?.Trim() ?? "" }, PortalNetwork.For(User, cancellationToken)).ResponseAsync,
             p => words.Format("Project {0} is registered; counts may name it now.", p.Id), cancellationToken);
 
     public Task<IActionResult> OnPostPublishAsync(string? id, string? result, CancellationToken cancellationToken) =>
-        Change(() => network.CoordinatorAsync<PublishResultRequest, Project>(Projects, "Publish", new() { Id = id ?? "", Result = result?.Trim() ?? "" }, User, cancellationToken),
+        Change(() => network.Projects.PublishAsync(new() { Id = id ?? "", Result = result?.Trim() ?? "" }, PortalNetwork.For(User, cancellationToken)).ResponseAsync,
             p => words.Format("The result of {0} is published: patients whose data it used see it in their report.", p.Id), cancellationToken);
 
     async Task<IActionResult> Change(Func<Task<Project>> call, Func<Project, string> done, CancellationToken cancellationToken)
