@@ -85,10 +85,10 @@ public static class CoordinatorServer
 
         var app = builder.Build();
         app.UseNetworkServer();
-        app.MapGrpcService<ResearchService>();
-        app.MapGrpcService<CareService>();
-        app.MapGrpcService<ProjectsService>();
-        app.MapGrpcService<ConsentLogService>();
+        app.MapNetworkService<ResearchService>();
+        app.MapNetworkService<CareService>();
+        app.MapNetworkService<ProjectsService>();
+        app.MapNetworkService<ConsentLogService>();
         return app;
     }
 

@@ -99,11 +99,11 @@ public static class NodeServer
 
         var app = builder.Build();
         app.UseNetworkServer();
-        app.MapGrpcService<ResearchQueries>();
-        app.MapGrpcService<ConsentReceiver>();
-        app.MapGrpcService<PatientCare>();
-        app.MapGrpcService<PatientAccess>();
-        app.MapGrpcService<SiteAdmin>();
+        app.MapNetworkService<ResearchQueries>();
+        app.MapNetworkService<ConsentReceiver>();
+        app.MapNetworkService<PatientCare>();
+        app.MapNetworkService<PatientAccess>();
+        app.MapNetworkService<SiteAdmin>();
         return app;
     }
 }

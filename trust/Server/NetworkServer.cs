@@ -80,9 +80,23 @@ public static partial class NetworkServer
         app.UseAuthentication();
         app.Use((context, next) => NetworkAuthentication.ApplyDelegation(context, next, delegation));
         app.UseAuthorization();
-        app.MapGrpcService<HealthServiceImpl>().RequireAuthorization(new AllowAnyNetworkPeerAttribute());
+        app.MapNetworkService<HealthServiceImpl>().RequireAuthorization(new AllowAnyNetworkPeerAttribute());
         app.MapGrpcReflectionService().RequireAuthorization(new AllowAnyNetworkPeerAttribute());
         return app;
+    }
+
+    /// <summary>
+    /// Maps a service's RPCs (each with its own rule); grpc-dotnet's catch-all for an unknown
+    /// method of the service answers UNIMPLEMENTED to any network peer, as gRPC clients expect.
+    /// </summary>
+    public static GrpcServiceEndpointConventionBuilder MapNetworkService<TService>(this IEndpointRouteBuilder app) where TService : class
+    {
+        var service = app.MapGrpcService<TService>();
+        service.Add(endpoint =>
+        {
+            if (!endpoint.Metadata.OfType<GrpcMethodMetadata>().Any()) endpoint.Metadata.Add(new AllowAnyNetworkPeerAttribute());
+        });
+        return service;
     }
 
     /// <summary>

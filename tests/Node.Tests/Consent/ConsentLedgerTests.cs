@@ -2,7 +2,7 @@ using Xunit;
 using Midia.Node.Consent;
 using Midia.Node.Store;
 using Midia.Node.Tests.Policy;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Node.Tests.Consent;
 

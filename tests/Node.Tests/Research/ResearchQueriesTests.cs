@@ -1,39 +1,36 @@
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Logging.Abstractions;
-using Midia.CertsDev;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 using Midia.Node.Audit;
 using Midia.Node.Consent;
 using Midia.Node.Disclosure;
 using Midia.Node.Policy;
+using Midia.Node.Linkage;
 using Midia.Node.Research;
+using Midia.Node.Serve;
 using Midia.Node.Store;
 using Midia.Node.Tests.Query;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
-using Midia.Rpc.Server;
-using Midia.Rpc.Tls;
+using Midia.Testing;
+using Midia.Trust;
 
 namespace Midia.Node.Tests.Research;
 
 /// <summary>
-/// The node's research API over real mutual TLS on loopback: the released count is the
+/// The node's research API, through the node's whole server pipeline (certificate
+/// authentication, authorization, interceptors) in memory: the released count is the
 /// brute-force cohort of consenting patients, and every refusal carries the status the
 /// coordinator maps to a per-site state — each request leaving exactly one audit entry.
 /// </summary>
 public sealed class ResearchQueriesTests : IAsyncLifetime
 {
     readonly SiteFile site = new();
-    readonly X509Certificate2 authority = DevCertificates.CreateAuthority("Node Tests CA");
+    readonly TestCertificates certificates = new("Node Tests CA");
     readonly HashSet<long> consenting = [];
     RandomSite data = null!;
     ReferenceEvaluator reference = null!;
-    SiteSessions sessions = null!;
-    RpcServer server = null!;
-
-    static readonly Method<CohortCountRequest, CohortCountReply> Count = Method<CohortCountRequest, CohortCountReply>.From(NodeReflection.Descriptor.Services[0], "CohortCount");
-    static readonly Method<StratifiedCountRequest, StratifiedCountReply> Stratified = Method<StratifiedCountRequest, StratifiedCountReply>.From(NodeReflection.Descriptor.Services[0], "StratifiedCount");
+    WebApplication node = null!;
 
     public async Task InitializeAsync()
     {
@@ -57,40 +54,38 @@ public sealed class ResearchQueriesTests : IAsyncLifetime
         new QueryApproval(site.Connection).Approve(QueryTypes.CohortCount, null, null);
         new DisclosureControl(site.Connection).Configure(QueryTypes.CohortCount, null, null, null, exact: true);
 
-        sessions = new SiteSessions(site.DatabasePath, 2);
-        server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), Tls = Material("node", "node-erlangen", "erlangen") }, NullLoggerFactory.Instance);
-        server.AddService(NodeReflection.Descriptor.Services[0], new ResearchQueries("erlangen", sessions));
-        await server.StartAsync();
+        var settings = new NodeSettings("erlangen", site.DatabasePath, new IPEndPoint(IPAddress.Loopback, 0), certificates.Material("node", "node-erlangen", "erlangen"),
+            new Uri("https://127.0.0.1:9"), LinkageKey.FromSecret("a node test linkage secret of at least 32 bytes"u8)) { Sessions = 2 };
+        node = NodeServer.Create(settings, configure: builder =>
+        {
+            InMemoryServers.InMemory(builder);
+            builder.Logging.ClearProviders();
+        });
+        await node.StartNetworkServerAsync();
     }
 
     public async Task DisposeAsync()
     {
-        await server.DisposeAsync();
-        sessions.Dispose();
+        await node.DisposeAsync();
         site.Dispose();
-        authority.Dispose();
+        certificates.Dispose();
     }
 
-    TlsMaterial Material(string role, string name, string? siteId = null)
+    /// <summary>The node's research client for a caller with a certificate of that role.</summary>
+    (IDisposable Channel, SiteNode.SiteNodeClient Client) Connect(string role, string name)
     {
-        using var issued = DevCertificates.Issue(authority, role, name, siteId);
-        return new TlsMaterial(issued, [X509CertificateLoader.LoadCertificate(authority.RawData)]);
+        var channel = node.Channel(certificates.Material(role, name).Certificate);
+        return (channel, new SiteNode.SiteNodeClient(channel));
     }
 
-    (RpcChannel Channel, CallInvoker Invoker) Connect(string role, string name)
-    {
-        var channel = RpcChannel.ForAddress(server.Address.ToString(), new RpcChannelOptions { Tls = Material(role, name) });
-        return (channel, channel.CreateCallInvoker());
-    }
-
-    static CallOptions Options() => new(Deadline: DateTime.UtcNow.AddSeconds(30));
+    static CallOptions Options() => new(deadline: DateTime.UtcNow.AddSeconds(30));
 
     static EndUser Researcher => new() { Name = "Dr. Ada", Role = "researcher", Project = "her2-relapse" };
 
     [Fact]
     public async Task ExactCountsEqualTheBruteForceCohortOfConsentingPatients()
     {
-        var (channel, invoker) = Connect("coordinator", "coordinator");
+        var (channel, client) = Connect("coordinator", "coordinator");
         using var _ = channel;
         var random = new Random(31337);
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
@@ -99,7 +94,7 @@ public sealed class ResearchQueriesTests : IAsyncLifetime
         {
             var json = RandomSite.Query(random);
             var expected = reference.Evaluate(json, today).Count(consenting.Contains);
-            var reply = await invoker.AsyncUnaryCall(Count, Options(), new CohortCountRequest { User = Researcher, CcdlJson = json, QueryId = $"q{i}" });
+            var reply = await client.CohortCountAsync(new CohortCountRequest { User = Researcher, CcdlJson = json, QueryId = $"q{i}" }, Options());
             Assert.True(reply.Count.HasValue, $"query #{i}: no value released\n{json}");
             Assert.Equal(expected, reply.Count.Value);
             Assert.False(reply.Count.Obfuscated);
@@ -113,7 +108,7 @@ public sealed class ResearchQueriesTests : IAsyncLifetime
     [Fact]
     public async Task TheUsageLedgerHoldsExactlyThePatientsEachAnsweredQueryCountedAndNothingForRefusedOnes()
     {
-        var (channel, invoker) = Connect("coordinator", "coordinator");
+        var (channel, client) = Connect("coordinator", "coordinator");
         using var _ = channel;
         var random = new Random(4242);
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
@@ -122,16 +117,15 @@ public sealed class ResearchQueriesTests : IAsyncLifetime
         {
             var json = RandomSite.Query(random);
             expected[$"ledger-{i}"] = [.. reference.Evaluate(json, today).Where(consenting.Contains)];
-            await invoker.AsyncUnaryCall(Count, Options(), new CohortCountRequest { User = Researcher, CcdlJson = json, QueryId = $"ledger-{i}" });
+            await client.CohortCountAsync(new CohortCountRequest { User = Researcher, CcdlJson = json, QueryId = $"ledger-{i}" }, Options());
         }
         // Refused: not approved (stratified) and not evaluable; neither may leave a research use.
-        await Assert.ThrowsAsync<RpcException>(async () => await invoker.AsyncUnaryCall(Stratified, Options(),
-            new StratifiedCountRequest { User = Researcher, CcdlJson = RandomSite.Query(random), QueryId = "refused-1", StratifyBy = { "sex" } }));
-        await Assert.ThrowsAsync<RpcException>(async () => await invoker.AsyncUnaryCall(Count, Options(), new CohortCountRequest
+        await Assert.ThrowsAsync<RpcException>(async () => await client.StratifiedCountAsync(new StratifiedCountRequest { User = Researcher, CcdlJson = RandomSite.Query(random), QueryId = "refused-1", StratifyBy = { "sex" } }, Options()));
+        await Assert.ThrowsAsync<RpcException>(async () => await client.CohortCountAsync(new CohortCountRequest
         {
             User = Researcher, QueryId = "refused-2",
             CcdlJson = """{"version":"2","inclusionCriteria":[[{"termCodes":[{"system":"http://loinc.org","code":"2857-1"}],"valueFilter":{"type":"fuzzy"}}]]}""",
-        }));
+        }, Options()));
 
         var rows = new Dictionary<string, (string Project, string Type, string Released, byte[] Blob)>();
         using (var command = site.Connection.CreateCommand())
@@ -156,7 +150,7 @@ public sealed class ResearchQueriesTests : IAsyncLifetime
         new QueryApproval(site.Connection).Approve(QueryTypes.StratifiedCount, null, null);
         var stratifiedJson = RandomSite.Query(random);
         var stratified = reference.Evaluate(stratifiedJson, today).Where(consenting.Contains).Order().ToList();
-        await invoker.AsyncUnaryCall(Stratified, Options(), new StratifiedCountRequest { User = Researcher, CcdlJson = stratifiedJson, QueryId = "strata", StratifyBy = { "sex" } });
+        await client.StratifiedCountAsync(new StratifiedCountRequest { User = Researcher, CcdlJson = stratifiedJson, QueryId = "strata", StratifyBy = { "sex" } }, Options());
         using var read = site.Connection.CreateCommand();
         read.CommandText = "SELECT query_type, patients FROM research_use WHERE query_id = 'strata'";
         using var stored = read.ExecuteReader();
@@ -168,10 +162,10 @@ public sealed class ResearchQueriesTests : IAsyncLifetime
     [Fact]
     public async Task AnUnapprovedQueryTypeIsRefusedNamingSiteAndTypeAndShowsUpAsPending()
     {
-        var (channel, invoker) = Connect("coordinator", "coordinator");
+        var (channel, client) = Connect("coordinator", "coordinator");
         using var _ = channel;
         var e = await Assert.ThrowsAsync<RpcException>(async () =>
-            await invoker.AsyncUnaryCall(Stratified, Options(), new StratifiedCountRequest { User = Researcher, CcdlJson = RandomSite.Query(new Random(1)), StratifyBy = { "sex" } }));
+            await client.StratifiedCountAsync(new StratifiedCountRequest { User = Researcher, CcdlJson = RandomSite.Query(new Random(1)), StratifyBy = { "sex" } }, Options()));
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
         Assert.Contains("erlangen", e.Status.Detail);
         Assert.Contains(QueryTypes.StratifiedCount, e.Status.Detail);
@@ -184,10 +178,10 @@ public sealed class ResearchQueriesTests : IAsyncLifetime
     [Fact]
     public async Task AQueryTheNodeCannotEvaluateExactlyIsRefusedWithItsJsonPath()
     {
-        var (channel, invoker) = Connect("coordinator", "coordinator");
+        var (channel, client) = Connect("coordinator", "coordinator");
         using var _ = channel;
         const string json = """{"version":"2","inclusionCriteria":[[{"termCodes":[{"system":"http://loinc.org","code":"2857-1"}],"valueFilter":{"type":"fuzzy"}}]]}""";
-        var e = await Assert.ThrowsAsync<RpcException>(async () => await invoker.AsyncUnaryCall(Count, Options(), new CohortCountRequest { User = Researcher, CcdlJson = json }));
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await client.CohortCountAsync(new CohortCountRequest { User = Researcher, CcdlJson = json }, Options()));
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains("inclusionCriteria[0][0].valueFilter", e.Status.Detail);
     }
@@ -195,9 +189,9 @@ public sealed class ResearchQueriesTests : IAsyncLifetime
     [Fact]
     public async Task OnlyTheCoordinatorMayAsk()
     {
-        var (channel, invoker) = Connect("researcher", "Dr. Ada");
+        var (channel, client) = Connect("researcher", "Dr. Ada");
         using var _ = channel;
-        var e = await Assert.ThrowsAsync<RpcException>(async () => await invoker.AsyncUnaryCall(Count, Options(), new CohortCountRequest { User = Researcher, CcdlJson = RandomSite.Query(new Random(2)) }));
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await client.CohortCountAsync(new CohortCountRequest { User = Researcher, CcdlJson = RandomSite.Query(new Random(2)) }, Options()));
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
         Assert.Contains("coordinator", e.Status.Detail);
     }
@@ -206,10 +200,10 @@ public sealed class ResearchQueriesTests : IAsyncLifetime
     public async Task StratifiedCountsAreObfuscatedByDefaultAndSumCloseToTheCohort()
     {
         new QueryApproval(site.Connection).Approve(QueryTypes.StratifiedCount, null, null);
-        var (channel, invoker) = Connect("coordinator", "coordinator");
+        var (channel, client) = Connect("coordinator", "coordinator");
         using var _ = channel;
         const string everybody = """{"version":"2","inclusionCriteria":[]}""";
-        var reply = await invoker.AsyncUnaryCall(Stratified, Options(), new StratifiedCountRequest { User = Researcher, CcdlJson = everybody, StratifyBy = { "sex" } });
+        var reply = await client.StratifiedCountAsync(new StratifiedCountRequest { User = Researcher, CcdlJson = everybody, StratifyBy = { "sex" } }, Options());
         Assert.NotEmpty(reply.Strata);
         foreach (var stratum in reply.Strata)
         {
@@ -218,7 +212,7 @@ public sealed class ResearchQueriesTests : IAsyncLifetime
             else Assert.True(stratum.Count.Obfuscated && stratum.Count.Value % 10 == 0, $"stratum {stratum.Key["sex"]}: {stratum.Count}");
         }
         // The same question gets the same answer (deterministic noise), so it cannot be averaged away.
-        var again = await invoker.AsyncUnaryCall(Stratified, Options(), new StratifiedCountRequest { User = Researcher, CcdlJson = everybody, StratifyBy = { "sex" } });
+        var again = await client.StratifiedCountAsync(new StratifiedCountRequest { User = Researcher, CcdlJson = everybody, StratifyBy = { "sex" } }, Options());
         Assert.Equal(reply.Strata, again.Strata);
     }
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Midia.Cli.Dev;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Node.Tests.Synth;
 
