@@ -11,6 +11,8 @@ namespace Midia.Care.Codes;
 public static class Vocabulary
 {
     public const string Icd10Gm = "http://fhir.de/CodeSystem/bfarm/icd-10-gm";
+    /// <summary>ICD-10 in the WHO edition: the MII cause-of-death profile (Todesursache) codes in it.</summary>
+    public const string Icd10Who = "http://hl7.org/fhir/sid/icd-10";
     public const string Ops = "http://fhir.de/CodeSystem/bfarm/ops";
     public const string Atc = "http://fhir.de/CodeSystem/bfarm/atc";
     public const string Loinc = "http://loinc.org";
@@ -47,6 +49,7 @@ public static class Vocabulary
         ConditionProfile = P("https://www.medizininformatik-initiative.de/fhir/core/modul-diagnose/StructureDefinition/Diagnose"),
         LabProfile = P("https://www.medizininformatik-initiative.de/fhir/core/modul-labor/StructureDefinition/ObservationLab"),
         MedicationProfile = P("https://www.medizininformatik-initiative.de/fhir/core/modul-medikation/StructureDefinition/MedicationStatement"),
+        MedicationResourceProfile = P("https://www.medizininformatik-initiative.de/fhir/core/modul-medikation/StructureDefinition/Medication"),
         ProcedureProfile = P("https://www.medizininformatik-initiative.de/fhir/core/modul-prozedur/StructureDefinition/Procedure"),
         TnmProfile = P("https://www.medizininformatik-initiative.de/fhir/ext/modul-onko/StructureDefinition/mii-pr-onko-tnm-klassifikation"),
         FollowUpProfile = P("https://www.medizininformatik-initiative.de/fhir/ext/modul-onko/StructureDefinition/mii-pr-onko-verlauf"),
@@ -216,7 +219,8 @@ public static class Vocabulary
         OpsCode("1-632.0", "Diagnostische Ösophagogastroduodenoskopie: Bei normalem Situs"),
     ];
 
-    // ICD-10-GM categories: a criterion C50 matches C50.1 ... C50.9 (node/Store/CodeSystems.cs), the usual way to ask.
+    // ICD-10-GM categories, groups and chapters: a code stands for everything under it (CodeHierarchy),
+    // the usual way to ask: C50 matches C50.1 ... C50.9, the group C00-C97 every malignant neoplasm.
     public static readonly Concept[] Categories =
     [
         new(Icd10Gm, "C50", "Bösartige Neubildung der Brustdrüse [Mamma]") { English = "Breast cancer" },
@@ -224,6 +228,40 @@ public static class Vocabulary
         new(Icd10Gm, "G35", "Multiple Sklerose [Encephalomyelitis disseminata]") { English = "Multiple sclerosis" },
         new(Icd10Gm, "C78", "Sekundäre bösartige Neubildung der Atmungs- und Verdauungsorgane") { English = "Secondary malignant neoplasm of respiratory and digestive organs (metastases)" },
         new(Icd10Gm, "C79", "Sekundäre bösartige Neubildung an sonstigen und nicht näher bezeichneten Lokalisationen") { English = "Secondary malignant neoplasm of other sites (metastases)" },
+        new(Icd10Gm, "C00-C97", "Bösartige Neubildungen") { English = "Malignant neoplasms (group)" },
+        new(Icd10Gm, "G35-G37", "Demyelinisierende Krankheiten des Zentralnervensystems") { English = "Demyelinating diseases of the central nervous system (group)" },
+        new(Icd10Gm, "E10-E14", "Diabetes mellitus") { English = "Diabetes mellitus (group)" },
+        new(Icd10Gm, "I10-I15", "Hypertonie [Hochdruckkrankheit]") { English = "Hypertensive diseases (group)" },
+        new(Icd10Gm, "II", "Neubildungen (Kapitel II: C00-D48)") { English = "Neoplasms (chapter II)" },
+        new(Icd10Gm, "VI", "Krankheiten des Nervensystems (Kapitel VI: G00-G99)") { English = "Diseases of the nervous system (chapter VI)" },
+    ];
+
+    /// <summary>ATC groups: a level stands for every substance under it (a moved MS drug under both its groups).</summary>
+    public static readonly Concept[] AtcGroups =
+    [
+        new(Atc, "L04A", "Immunsuppressiva") { English = "Immunosuppressants" },
+        new(Atc, "L04AA", "Selektive Immunsuppressiva") { English = "Selective immunosuppressants" },
+        new(Atc, "L04AG", "Monoklonale Antikörper") { English = "Monoclonal antibodies (immunosuppressants)" },
+        new(Atc, "L03AB", "Interferone") { English = "Interferons" },
+        new(Atc, "L02B", "Hormonantagonisten und verwandte Mittel") { English = "Hormone antagonists" },
+        new(Atc, "L02BA", "Antiestrogene") { English = "Anti-oestrogens" },
+        new(Atc, "L02BG", "Aromatasehemmer") { English = "Aromatase inhibitors" },
+        new(Atc, "L02AE", "Gonadotropin-Releasing-Hormon-Analoga") { English = "GnRH analogues" },
+        new(Atc, "L01FD", "HER2-Inhibitoren") { English = "HER2 inhibitors" },
+        new(Atc, "C10AA", "HMG-CoA-Reduktasehemmer") { English = "Statins" },
+        new(Atc, "A10B", "Antidiabetika, exkl. Insuline") { English = "Blood glucose lowering drugs, excl. insulins" },
+    ];
+
+    /// <summary>OPS chapters and groups: a chapter or group stands for every code in it.</summary>
+    public static readonly Concept[] OpsGroups =
+    [
+        new(Ops, "5", "Operationen (Kapitel 5)") { English = "Operations (chapter 5)" },
+        new(Ops, "8", "Nichtoperative therapeutische Maßnahmen (Kapitel 8)") { English = "Non-operative therapeutic measures (chapter 8)" },
+        new(Ops, "5-86...5-88", "Operationen an der Mamma") { English = "Operations on the breast (group)" },
+        new(Ops, "5-870", "Partielle (brusterhaltende) Exzision der Mamma und Destruktion von Mammagewebe") { English = "Breast-conserving surgery" },
+        new(Ops, "5-872", "(Modifizierte radikale) Mastektomie") { English = "Mastectomy" },
+        new(Ops, "5-604", "Radikale Prostatovesikulektomie") { English = "Radical prostatectomy" },
+        new(Ops, "8-52", "Strahlentherapie") { English = "Radiotherapy" },
     ];
 
     // What a researcher can ask for: the criteria codes above, grouped by the resource that carries them
@@ -231,6 +269,7 @@ public static class Vocabulary
     public static IEnumerable<Concept> Conditions =>
         BreastInvasive.Concat(BreastInSitu).Concat(DistantMetastasis)
             .Concat([Prostate, MsFirst, MsRelapsing, MsRelapsingActive, MsPrimaryProgressive, MsSecondaryProgressive, MsSnomed])
+            .Concat(SnomedSubsumption.Edges.Where(e => e.Parent == MsSnomed.Code).Select(e => Sct(e.Child, e.Display)))
             .Concat(Common.Select(d => d.Code)).DistinctBy(c => (c.System, c.Code));
 
     /// <summary>Observation codes and their UCUM unit; no unit: a coded value (positive/negative, yes, a stage).</summary>
@@ -246,13 +285,17 @@ public static class Vocabulary
         }.Concat(Common.Where(d => d.Lab is not null).Select(d => ((Concept, Concept?))(d.Lab!.Value.Lab, d.Lab.Value.Unit)))
         .DistinctBy(o => (o.Item1.System, o.Item1.Code));
 
-    public static IEnumerable<Concept> Medications =>
+    /// <summary>Every substance the sites prescribe (each a Medication resource in a site's export), and the ATC groups above them.</summary>
+    public static IEnumerable<Concept> Medications => Drugs.Concat(AtcGroups);
+
+    /// <summary>Every substance the sites' data carry, old and new codes of re-coded drugs alike.</summary>
+    public static IEnumerable<Concept> Drugs =>
         new[] { Tamoxifen, Anastrozole, Letrozole, Exemestane, TrastuzumabOld, Trastuzumab, Leuprorelin, Goserelin, Bicalutamide, Enzalutamide, Abiraterone, Docetaxel }
             .Concat(FirstLine.Concat(HighEfficacy).Append(Siponimod).SelectMany(d => new[] { d.Old, d.New }))
             .Concat(Common.SelectMany(d => d.Drugs)).DistinctBy(c => (c.System, c.Code));
 
     public static IEnumerable<Concept> Procedures =>
-        BreastConserving.Concat(Mastectomy).Concat(Radiotherapy).Concat(Prostatectomy).Concat(CommonProcedures).DistinctBy(c => (c.System, c.Code));
+        BreastConserving.Concat(Mastectomy).Concat(Radiotherapy).Concat(Prostatectomy).Concat(CommonProcedures).Concat(OpsGroups).DistinctBy(c => (c.System, c.Code));
 
     // Consent.
     // Consent policy codes are written without display (docs/DATA.md has the names): a broad consent repeats them a dozen times.

@@ -132,10 +132,9 @@ public static class DevUp
             using var db = SiteDatabase.Open(Path.Combine(dir, site + ".db"));
             using var importer = new FhirImporter(db);
             long resources = 0;
-            foreach (var file in FhirImporter.CollectFiles([Path.Combine(data, site)]))
+            foreach (var report in importer.ImportFiles(FhirImporter.CollectFiles([Path.Combine(data, site)])))
             {
-                var report = importer.ImportFile(file);
-                if (!report.Applied) throw new CommandException($"import of {file} failed: {report.Problems[0]}");
+                if (!report.Applied) throw new CommandException($"import of {report.File} failed: {report.Problems[0]}");
                 resources += report.Resources;
             }
             // The demo sites approve every query type, so every journey works out of the box.

@@ -33,9 +33,9 @@ public static class PatientSummaries
 
     public static string Kind(FactKind kind) => kind switch
     {
-        FactKind.Condition => "condition",
+        FactKind.Condition or FactKind.CauseOfDeath => "condition",
         FactKind.Observation => "observation",
-        FactKind.Medication => "medication",
+        FactKind.Medication or FactKind.Prescription => "medication",
         FactKind.Procedure => "procedure",
         FactKind.Imaging => "imaging",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown fact kind"),
@@ -43,8 +43,8 @@ public static class PatientSummaries
 
     public static string Section(FactKind kind, string system, string code) => kind switch
     {
-        FactKind.Condition => Problems,
-        FactKind.Medication => Medications,
+        FactKind.Condition or FactKind.CauseOfDeath => Problems,
+        FactKind.Medication or FactKind.Prescription => Medications,
         FactKind.Procedure => Procedures,
         FactKind.Imaging => Imaging,
         FactKind.Observation when system == CodeSystems.Snomed && StagingCodes.Contains(code) => Staging,
@@ -61,7 +61,7 @@ public static class PatientSummaries
         command.CommandText = """
             SELECT f.fid, f.kind, s.uri, f.code, f.display, f.date, f.end_date, f.value_num, f.unit, v.uri, f.value_code, f.value_display
             FROM fact f JOIN code_system s ON s.sid = f.sid LEFT JOIN code_system v ON v.sid = f.value_sid
-            WHERE f.pid = $pid
+            WHERE f.pid = $pid AND f.kind IN (1, 2, 3, 4, 5, 6, 10)
             """;
         var pid = command.Parameters.Add("$pid", SqliteType.Integer);
         foreach (var p in pids.Distinct())

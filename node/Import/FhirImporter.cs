@@ -53,7 +53,46 @@ public sealed class FhirImporter : IDisposable
     static bool IsImportFile(string path) =>
         path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
 
-    public ImportReport ImportFile(string path, bool skipUnknown = false)
+    /// <summary>
+    /// Imports one file on its own: its references (patients, Medications) must be in the file or
+    /// already in the database. skipUnknown: resources of types the node does not use are skipped
+    /// and counted instead of refusing the file.
+    /// </summary>
+    public ImportReport ImportFile(string path, bool skipUnknown = false) => Import(path, skipUnknown, mayDefer: false);
+
+    /// <summary>
+    /// Imports the files of one export run, in any order: a file whose only problems are references to
+    /// a patient or a Medication that another file of the run brings is set aside (applied not at all)
+    /// and tried again once the others are in; what still does not resolve is reported. Each file is
+    /// still applied completely or not at all. Reports come back in the order of the files.
+    /// </summary>
+    public IReadOnlyList<ImportReport> ImportFiles(IReadOnlyList<string> files, bool skipUnknown = false)
+    {
+        var reports = new ImportReport?[files.Count];
+        var waiting = new List<int>();
+        for (int i = 0; i < files.Count; i++)
+        {
+            var report = Import(files[i], skipUnknown, mayDefer: true);
+            if (report.Deferred) waiting.Add(i);
+            else reports[i] = report;
+        }
+        for (bool progress = true; waiting.Count > 0 && progress;)
+        {
+            progress = false;
+            foreach (var i in waiting.ToList())
+            {
+                var report = Import(files[i], skipUnknown, mayDefer: true);
+                if (report.Deferred) continue;
+                reports[i] = report;
+                waiting.Remove(i);
+                progress = true;
+            }
+        }
+        foreach (var i in waiting) reports[i] = Import(files[i], skipUnknown, mayDefer: false);
+        return reports!;
+    }
+
+    ImportReport Import(string path, bool skipUnknown, bool mayDefer)
     {
         DeferIndexesOnFirstLoad();
         var run = new FileRun(path, skipUnknown);
@@ -72,6 +111,7 @@ public sealed class FhirImporter : IDisposable
                 {
                     run.Problems.Add(new ImportProblem(path, 0, $"cannot read: {e.Message}"));
                 }
+                ResolvePendingMedications(run);
                 if (run.Problems.Count == 0)
                 {
                     SiteDatabase.BumpDataVersion(db, transaction);
@@ -86,8 +126,14 @@ public sealed class FhirImporter : IDisposable
                 if (!committed) store.ForgetCaches();
             }
         }
-        var facts = run.Problems.Count == 0 ? store.Facts - factsBefore : 0;
-        return new ImportReport(path, run.Problems.Count == 0 ? run.Resources : 0, facts, run.Skipped, run.Problems, run.Warnings);
+        bool deferred = mayDefer && !committed && run.Unresolved == run.Problems.Count;
+        var facts = committed ? store.Facts - factsBefore : 0;
+        return new ImportReport(path, committed ? run.Resources : 0, facts, run.Skipped, deferred ? [] : run.Problems, run.Warnings)
+        {
+            SkippedByType = run.SkippedByType,
+            EnteredInError = committed ? run.EnteredInError : 0,
+            Deferred = deferred,
+        };
     }
 
     sealed class FileRun(string path, bool skipUnknown)
@@ -96,7 +142,46 @@ public sealed class FhirImporter : IDisposable
         public readonly bool SkipUnknown = skipUnknown;
         public readonly List<ImportProblem> Problems = [];
         public readonly List<ImportProblem> Warnings = [];
-        public long Resources, Skipped;
+        public readonly SortedDictionary<string, long> SkippedByType = new(StringComparer.Ordinal);
+        public long Resources, Skipped, EnteredInError;
+
+        /// <summary>Problems that are only a reference to a patient or Medication not (yet) in the database.</summary>
+        public int Unresolved;
+
+        /// <summary>The Medication resources of this file, by id: statements later in the file resolve against them first.</summary>
+        public readonly Dictionary<string, List<(long Sid, string Code, string? Display)>> Medications = new(StringComparer.Ordinal);
+
+        /// <summary>Statements whose Medication was in neither the file so far nor the database: resolved at the end of the file.</summary>
+        public readonly List<(MappedResource Resource, long Pid)> PendingMedications = [];
+    }
+
+    /// <summary>At the end of a file: a statement whose Medication came later in the file gets its codes now; one whose
+    /// Medication is nowhere is a problem (which a run may clear by importing the file again after the others).</summary>
+    void ResolvePendingMedications(FileRun run)
+    {
+        foreach (var (m, pid) in run.PendingMedications)
+        {
+            if (Medication(run, m.MedicationId!) is { } codings)
+            {
+                if (run.Problems.Count == 0) WriteMedicationFacts(m, pid, codings);
+                continue;
+            }
+            m.Problem("medicationReference.reference", $"Medication/{m.MedicationId} is neither in this file, nor in the site database, nor in another file of this import");
+            run.Problems.Add(m.Problems![^1]);
+            run.Unresolved++;
+        }
+        run.PendingMedications.Clear();
+    }
+
+    List<(long Sid, string Code, string? Display)>? Medication(FileRun run, string id) =>
+        run.Medications.TryGetValue(id, out var local) ? local : store.FindMedication(id);
+
+    void WriteMedicationFacts(MappedResource m, long pid, List<(long Sid, string Code, string? Display)> codings)
+    {
+        var use = m.Medication!.Value;
+        foreach (var (sid, code, display) in codings)
+            store.Fact(pid, sid, code, use.Kind, use.Date, use.End, null, null, null, null, display, m.Type, m.Id);
+        store.MedicationUse(m.Type, m.Id, m.MedicationId!, pid, use.Kind, use.Date, use.End);
     }
 
     /// <summary>
@@ -105,7 +190,7 @@ public sealed class FhirImporter : IDisposable
     /// </summary>
     void ReadNdjson(FileRun run)
     {
-        mapping.BundlePatients = null;
+        mapping.BundleEntries = null;
         using var batches = new BlockingCollection<List<MappedResource>>(boundedCapacity: 4);
         using var stop = new CancellationTokenSource();
         var writer = Task.Run(() =>
@@ -250,7 +335,7 @@ public sealed class FhirImporter : IDisposable
     /// <summary>A Bundle (collection, transaction, batch, searchset) or a single resource.</summary>
     void ReadJson(FileRun run)
     {
-        mapping.BundlePatients = null;
+        mapping.BundleEntries = null;
         var size = new FileInfo(run.Path).Length;
         if (size > MaxJsonFileBytes)
         {
@@ -304,9 +389,19 @@ public sealed class FhirImporter : IDisposable
             if (entries.ValueKind != JsonValueKind.Undefined) run.Problems.Add(new ImportProblem(run.Path, 0, "entry: expected an array"));
             return;
         }
-        var patients = new Dictionary<string, string>(StringComparer.Ordinal);
-        mapping.BundlePatients = patients;
-        // Patients first: a transaction's entries may refer to a patient that comes later.
+        // Every entry's fullUrl first: references by urn:uuid may point forwards.
+        var entriesByUrl = new Dictionary<string, (string Type, string Id)>(StringComparer.Ordinal);
+        foreach (var entry in entries.EnumerateArray())
+        {
+            if (entry.ValueKind != JsonValueKind.Object || !entry.TryGetProperty("resource", out var resource) || resource.ValueKind != JsonValueKind.Object) continue;
+            var fullUrl = entry.TryGetProperty("fullUrl", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+            if (fullUrl is null || !resource.TryGetProperty("resourceType", out var rt) || rt.ValueKind != JsonValueKind.String) continue;
+            var id = resource.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String ? idElement.GetString()
+                : fullUrl.StartsWith("urn:uuid:", StringComparison.Ordinal) ? fullUrl["urn:uuid:".Length..] : null;
+            if (id is not null) entriesByUrl[fullUrl] = (rt.GetString()!, id);
+        }
+        mapping.BundleEntries = entriesByUrl;
+        // Patients and Medications first: a transaction's entries may refer to ones that come later.
         for (int pass = 0; pass < 2; pass++)
         {
             int i = 0;
@@ -319,17 +414,15 @@ public sealed class FhirImporter : IDisposable
                     continue;
                 }
                 if (!entry.TryGetProperty("resource", out var resource)) continue; // e.g. a DELETE request
-                bool isPatient = resource.ValueKind == JsonValueKind.Object && resource.TryGetProperty("resourceType", out var rt)
-                    && rt.ValueKind == JsonValueKind.String && rt.ValueEquals("Patient");
-                if (isPatient != (pass == 0)) continue;
+                bool first = resource.ValueKind == JsonValueKind.Object && resource.TryGetProperty("resourceType", out var rt)
+                    && rt.ValueKind == JsonValueKind.String && (rt.ValueEquals("Patient") || rt.ValueEquals("Medication"));
+                if (first != (pass == 0)) continue;
                 var fullUrl = entry.TryGetProperty("fullUrl", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
                 var fallbackId = fullUrl is not null && fullUrl.StartsWith("urn:uuid:", StringComparison.Ordinal) ? fullUrl["urn:uuid:".Length..] : null;
-                var mapped = Map(run, resource, 0, path + ".resource.", fallbackId);
-                if (isPatient && fullUrl is not null && mapped.Id.Length > 0) patients[fullUrl] = mapped.Id;
-                Apply(run, mapped);
+                Apply(run, Map(run, resource, 0, path + ".resource.", fallbackId));
             }
         }
-        mapping.BundlePatients = null;
+        mapping.BundleEntries = null;
     }
 
     /// <summary>Reads one resource (no database involved).</summary>
@@ -355,8 +448,8 @@ public sealed class FhirImporter : IDisposable
         if (!ResourceMapping.IsSupported(type))
         {
             var id = resource.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String ? idElement.GetString() : fallbackId;
-            var problem = new ImportProblem(run.Path, line, $"{type}{(id is null ? "" : "/" + id)}{(jsonPath.Length > 0 ? " " + jsonPath.TrimEnd('.') : "")}: unsupported resource type {type}{(run.SkipUnknown ? ", skipped" : " (--skip-unknown skips it)")}");
-            return run.SkipUnknown ? MappedResource.Skipped(problem) : MappedResource.Unreadable(problem);
+            var problem = new ImportProblem(run.Path, line, $"{type}{(id is null ? "" : "/" + id)}{(jsonPath.Length > 0 ? " " + jsonPath.TrimEnd('.') : "")}: {type} is a resource type this node does not use{(run.SkipUnknown ? ", skipped" : " (refused with --strict; without it, skipped and counted)")}");
+            return run.SkipUnknown ? MappedResource.Skipped(problem, type) : MappedResource.Unreadable(problem);
         }
         return mapping.Map(resource, type, fallbackId, run.Path, line, jsonPath);
     }
@@ -368,6 +461,7 @@ public sealed class FhirImporter : IDisposable
         {
             run.Warnings.Add(warning);
             run.Skipped++;
+            run.SkippedByType[m.SkippedType!] = run.SkippedByType.GetValueOrDefault(m.SkippedType!) + 1;
             return;
         }
         if (m.Type.Length == 0)
@@ -382,6 +476,16 @@ public sealed class FhirImporter : IDisposable
             run.Problems.AddRange(m.Problems!);
             return;
         }
+        if (m.MedicationCodes is { } medicationCodes)
+        {
+            // A Medication: no patient; the statements of this file (and later files) take its codes.
+            if (m.Problems is not null) { run.Problems.AddRange(m.Problems); return; }
+            var codings = medicationCodes.Select(c => (store.SystemId(c.System), c.Code, c.Display)).Distinct().ToList();
+            run.Medications[m.Id] = codings;
+            if (run.Problems.Count == 0) store.ReplaceMedication(m.Id, codings);
+            if (m.EnteredInError) run.EnteredInError++;
+            return;
+        }
         long? pid = null;
         if (m.Patient is PatientRow p)
             // Upserted even with problems, so that later lines do not report it missing as well.
@@ -389,11 +493,22 @@ public sealed class FhirImporter : IDisposable
         else if (m.PatientId is not null)
         {
             pid = store.FindPatient(m.PatientId);
-            if (pid is null) m.Problem(m.PatientPath, $"Patient/{m.PatientId} is neither in the site database nor earlier in this file");
+            if (pid is null)
+            {
+                m.Problem(m.PatientPath, $"Patient/{m.PatientId} is neither in the site database nor earlier in this file");
+                if (m.Problems!.Count == 1) run.Unresolved++;
+            }
         }
         if (m.Problems is not null) run.Problems.AddRange(m.Problems);
         // Once the file has a problem, nothing of it will be kept: only patients (above) still matter.
-        if (pid is not long patient || m.Patient is not null || run.Problems.Count > 0) return;
+        if (pid is not long patient || m.Patient is not null) return;
+        if (m.MedicationId is { } medicationId && m.Problems is null && !m.EnteredInError && Medication(run, medicationId) is null)
+        {
+            // Its Medication may come later in this file: decided at the end of the file.
+            run.PendingMedications.Add((m, patient));
+            if (run.Problems.Count > 0) return;
+        }
+        if (run.Problems.Count > 0) return;
 
         if (m.Type == "Consent")
         {
@@ -404,10 +519,17 @@ public sealed class FhirImporter : IDisposable
             return;
         }
         store.ReplaceResource(m.Type, m.Id);
+        if (m.EnteredInError)
+        {
+            run.EnteredInError++;
+            return;
+        }
         foreach (var f in m.Facts)
             store.Fact(patient, store.SystemId(f.Code.System), f.Code.Code, f.Kind, f.Date, f.End, f.Number, f.Unit,
                 f.Value is Coding v ? store.SystemId(v.System) : null, f.Value?.Code, f.Display, m.Type, m.Id, f.Value?.Display);
         foreach (var (name, c) in m.Attributes) store.Attribute(m.Type, m.Id, name, store.SystemId(c.System), c.Code);
+        foreach (var (name, targetType, targetId) in m.Links) store.Link(m.Type, m.Id, name, targetType, targetId);
+        if (m.MedicationId is { } drug && Medication(run, drug) is { } drugCodes) WriteMedicationFacts(m, patient, drugCodes);
     }
 
     static string Where(string jsonPath) => jsonPath.Length > 0 ? jsonPath.TrimEnd('.') + ": " : "";

@@ -5,29 +5,32 @@ using Midia.Hosting;
 
 namespace Midia.Node.Import;
 
-/// <summary>`midia-node import --db FILE PATH... [--skip-unknown]`: load a FHIR R4 export.</summary>
+/// <summary>`midia-node import --db FILE PATH... [--strict]`: load a FHIR R4 export.</summary>
 public static class ImportCommand
 {
     public static Command Command()
     {
         var db = SiteDatabase.DbOption("The site database (SQLite file; created if missing). Also MIDIA_DB.");
-        var skipUnknown = new Option<bool>("--skip-unknown") { Description = "Skip resources of unsupported types with a warning instead of rejecting their file" };
+        var strict = new Option<bool>("--strict") { Description = "Refuse a file holding resources of types this node does not use (Organization, Practitioner, ...) instead of skipping and counting them" };
+        // Skipping is the default now; the old flag is still accepted so that existing scripts keep working.
+        var skipUnknown = new Option<bool>("--skip-unknown") { Hidden = true };
         var linkageKey = new Option<string>("--linkage-key") { HelpName = "FILE", Description = "The sites' shared linkage secret (mode 600): set the imported patients' linkage pseudonyms now rather than at the next `serve`" };
         var paths = new Argument<string[]>("PATH") { Description = "FHIR R4 NDJSON (*.ndjson) or Bundle JSON (*.json) files, or folders of them", Arity = ArgumentArity.OneOrMore };
         var command = new Command("import", "Import a FHIR R4 export (Bulk Data NDJSON or Bundle JSON): each file completely or not at all; resources are upserted by type and id")
         {
-            db, skipUnknown, linkageKey, paths,
+            db, strict, skipUnknown, linkageKey, paths,
         };
         command.SetAction(parse => Run(
             Setting.Require(parse, db),
-            parse.GetValue(paths) ?? [], parse.GetValue(skipUnknown), Console.Out, Console.Error,
+            parse.GetValue(paths) ?? [], !parse.GetValue(strict), Console.Out, Console.Error,
             parse.GetValue(linkageKey) is { } keyFile ? Linkage.LinkageKey.Load(keyFile) : null));
         return command;
     }
 
     /// <summary>
-    /// Imports every file; problems go to <paramref name="error"/> as `file:line: message`, then
-    /// one `error:` line (thrown as a CommandException) if any file was rejected.
+    /// Imports every file as one run (references between the files resolve in any order); problems go
+    /// to <paramref name="error"/> as `file:line: message`, then one `error:` line (thrown as a
+    /// CommandException) if any file was rejected. skipUnknown false is --strict.
     /// </summary>
     public static int Run(string dbPath, IReadOnlyList<string> paths, bool skipUnknown, TextWriter output, TextWriter error, Linkage.LinkageKey? linkageKey = null)
     {
@@ -53,16 +56,17 @@ public static class ImportCommand
             error.WriteLine($"import: {total:N0} resources, {total / clock.Elapsed.TotalSeconds:N0} resources/s");
         };
 
-        long resources = 0, facts = 0, skipped = 0, problems = 0;
+        long resources = 0, facts = 0, skipped = 0, problems = 0, enteredInError = 0;
         int rejected = 0;
-        foreach (var file in files)
+        var skippedByType = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var report in importer.ImportFiles(files, skipUnknown))
         {
-            var report = importer.ImportFile(file, skipUnknown);
-            foreach (var warning in report.Warnings) error.WriteLine($"warning: {warning}");
             foreach (var problem in report.Problems) error.WriteLine(problem);
             resources += report.Resources;
             facts += report.Facts;
             skipped += report.Skipped;
+            enteredInError += report.EnteredInError;
+            foreach (var (type, count) in report.SkippedByType) skippedByType[type] = skippedByType.GetValueOrDefault(type) + count;
             problems += report.Problems.Count;
             if (!report.Applied) rejected++;
         }
@@ -72,7 +76,9 @@ public static class ImportCommand
         if (linked > 0) output.WriteLine($"linkage pseudonyms set for {linked:N0} patients");
         var seconds = clock.Elapsed.TotalSeconds;
         output.WriteLine($"imported {resources:N0} resources ({facts:N0} facts) from {files.Count - rejected} of {files.Count} files in {seconds:N1} s ({resources / Math.Max(seconds, 1e-3):N0} resources/s)"
-            + (skipped > 0 ? $"; skipped {skipped:N0} of unsupported types" : ""));
+            + (enteredInError > 0 ? $"; {enteredInError:N0} entered-in-error, kept out of every count" : ""));
+        if (skipped > 0)
+            output.WriteLine($"skipped {skipped:N0} resources of types this node does not use: {string.Join(", ", skippedByType.Select(t => $"{t.Key} {t.Value:N0}"))} (--strict refuses them)");
         if (rejected > 0)
             throw new CommandException($"{rejected} of {files.Count} files rejected with {problems} problems; nothing of those files was applied");
         return 0;

@@ -18,5 +18,14 @@ public sealed record ImportReport(
     IReadOnlyList<ImportProblem> Problems,
     IReadOnlyList<ImportProblem> Warnings)
 {
-    public bool Applied => Problems.Count == 0;
+    public bool Applied => Problems.Count == 0 && !Deferred;
+
+    /// <summary>Resources of types the node does not use, skipped, per type.</summary>
+    public IReadOnlyDictionary<string, long> SkippedByType { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Resources with status entered-in-error: written as nothing, kept out of every count.</summary>
+    public long EnteredInError { get; init; }
+
+    /// <summary>Set aside in a run (ImportFiles) for a reference another file brings; tried again, never a final report.</summary>
+    internal bool Deferred { get; init; }
 }

@@ -24,6 +24,21 @@ sealed class MappedResource(string file, int line, string jsonPath, string type)
     public List<(string Policy, bool Permit, int? Start, int? End)> Provisions { get; } = [];
     public bool ConsentActive { get; set; }
 
+    /// <summary>References to other resources of the site (reference_link): name, target type, target id.</summary>
+    public List<(string Name, string TargetType, string TargetId)> Links { get; } = [];
+
+    /// <summary>Status entered-in-error: written as nothing, so the resource counts nowhere (its earlier version is removed).</summary>
+    public bool EnteredInError { get; set; }
+
+    /// <summary>A statement, administration or request: how its drug's facts are dated.</summary>
+    public MedicationUse? Medication { get; set; }
+
+    /// <summary>The Medication resource (by id) the drug is, when the codes come from it rather than from the resource itself.</summary>
+    public string? MedicationId { get; set; }
+
+    /// <summary>A Medication resource's codes (Medication.code and its ingredients).</summary>
+    public List<Coding>? MedicationCodes { get; set; }
+
     public List<ImportProblem>? Problems { get; private set; }
     public ImportProblem? Warning { get; private init; }
 
@@ -41,8 +56,17 @@ sealed class MappedResource(string file, int line, string jsonPath, string type)
         return m;
     }
 
-    public static MappedResource Skipped(ImportProblem warning) => new(warning.File, warning.Line, "", "") { Warning = warning };
+    public static MappedResource Skipped(ImportProblem warning, string type) => new(warning.File, warning.Line, "", "") { Warning = warning, SkippedType = type };
+
+    /// <summary>The resource type of a skipped resource, for the import summary's count per type.</summary>
+    public string? SkippedType { get; private init; }
+
+    /// <summary>Where in a Bundle the resource stood (entry[i].resource.), for messages written after mapping.</summary>
+    public string JsonPath => jsonPath;
 }
+
+/// <summary>How a statement, administration or request dates the facts of its drug.</summary>
+readonly record struct MedicationUse(Midia.Node.Store.FactKind Kind, int? Date, int? End);
 
 readonly record struct PatientRow(string Sex, int? Birth, bool Deceased, int? DeceasedDate, string? Kvnr, string? Family, string? Given);
 

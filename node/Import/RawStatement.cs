@@ -62,6 +62,26 @@ sealed class RawStatement : IDisposable
         return value;
     }
 
+    /// <summary>Runs a query and hands each result row to the reader, then makes the statement ready again.</summary>
+    public void Read(Action<Row> row)
+    {
+        int rc;
+        try
+        {
+            while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW) row(new Row(statement));
+        }
+        finally { raw.sqlite3_reset(statement); }
+        if (rc != raw.SQLITE_DONE) Check(rc);
+    }
+
+    /// <summary>The current row of a query being read.</summary>
+    public readonly struct Row(sqlite3_stmt statement)
+    {
+        public long Int64(int column) => raw.sqlite3_column_int64(statement, column);
+        public int? NullableInt32(int column) => raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int(statement, column);
+        public string? Text(int column) => raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(statement, column).utf8_to_string();
+    }
+
     void Check(int rc)
     {
         if (rc != raw.SQLITE_OK && rc != raw.SQLITE_DONE)

@@ -12,15 +12,29 @@ sealed class ResourceMapping : FhirElements
 {
     public const string ObservationStatusSystem = "http://hl7.org/fhir/observation-status";
 
+    public const string DiagnosticReportStatusSystem = "http://hl7.org/fhir/diagnostic-report-status";
+    public const string SpecimenStatusSystem = "http://hl7.org/fhir/specimen-status";
+
+    /// <summary>The MII biobank module's extension naming the diagnosis a specimen was taken for.</summary>
+    public const string SpecimenDiagnosisExtension = "https://www.medizininformatik-initiative.de/fhir/ext/modul-biobank/StructureDefinition/Diagnose";
+
+    /// <summary>The resource types the node keeps something of; any other type is skipped (and counted) or, strict, refused.</summary>
     static readonly HashSet<string> Supported =
-        ["Patient", "Condition", "Observation", "MedicationStatement", "MedicationAdministration", "Procedure", "ImagingStudy", "Consent"];
+    [
+        "Patient", "Condition", "Observation", "MedicationStatement", "MedicationAdministration", "MedicationRequest", "Medication",
+        "Procedure", "ImagingStudy", "Consent", "Encounter", "Specimen", "DiagnosticReport",
+    ];
+
+    /// <summary>Resource types a reference may point at that the node keeps facts of (reference_link targets).</summary>
+    static readonly HashSet<string> Linkable =
+        ["Condition", "Observation", "MedicationStatement", "MedicationAdministration", "MedicationRequest", "Procedure", "ImagingStudy", "Encounter", "Specimen", "DiagnosticReport"];
 
     static readonly HashSet<string> Genders = ["male", "female", "other", "unknown"];
 
     MappedResource current = null!;
 
-    /// <summary>Within a Bundle: fullUrl (urn:uuid:...) of each Patient entry to its resource id.</summary>
-    public Dictionary<string, string>? BundlePatients { get; set; }
+    /// <summary>Within a Bundle: the fullUrl of each entry to its resource type and id (references by urn:uuid).</summary>
+    public Dictionary<string, (string Type, string Id)>? BundleEntries { get; set; }
 
     readonly List<Coding> codes = [], values = [], scratch = [];
     List<PendingFact> facts = [];
@@ -52,10 +66,15 @@ sealed class ResourceMapping : FhirElements
             case "Condition": Condition(resource, id); break;
             case "Observation": Observation(resource, id); break;
             case "MedicationStatement":
-            case "MedicationAdministration": Medication(resource, type, id); break;
+            case "MedicationAdministration": Medication(resource, type, FactKind.Medication); break;
+            case "MedicationRequest": Medication(resource, type, FactKind.Prescription); break;
+            case "Medication": MedicationResource(resource); break;
             case "Procedure": Procedure(resource, id); break;
             case "ImagingStudy": ImagingStudy(resource, id); break;
             case "Consent": Consent(resource, id); break;
+            case "Encounter": Encounter(resource); break;
+            case "Specimen": Specimen(resource); break;
+            case "DiagnosticReport": DiagnosticReport(resource); break;
             default: throw new ArgumentException($"unsupported resource type {type}", nameof(type));
         }
         return current;
@@ -135,25 +154,71 @@ sealed class ResourceMapping : FhirElements
             Problem(referencePath, $"'{text}' is not a Patient reference (Patient/<id>, a URL ending in Patient/<id>, or a urn:uuid of a Patient entry in the same Bundle)");
     }
 
-    string? PatientId(string reference)
+    string? PatientId(string reference) => Target(reference) is ("Patient", var id) ? id : null;
+
+    /// <summary>
+    /// The resource a reference names: 'Type/id', an absolute URL ending so (a /_history/n suffix is
+    /// ignored), or in a Bundle the urn:uuid of an entry's fullUrl; null for anything else (#contained, a logical reference).
+    /// </summary>
+    (string Type, string Id)? Target(string reference)
     {
         if (reference.StartsWith("urn:", StringComparison.Ordinal))
-            return BundlePatients is not null && BundlePatients.TryGetValue(reference, out var bundled) ? bundled : null;
+            return BundleEntries is not null && BundleEntries.TryGetValue(reference, out var bundled) ? bundled : null;
         var history = reference.IndexOf("/_history/", StringComparison.Ordinal);
         if (history >= 0) reference = reference[..history];
-        var at = reference.LastIndexOf("Patient/", StringComparison.Ordinal);
-        if (at < 0 || (at > 0 && reference[at - 1] != '/')) return null;
-        var id = reference[(at + "Patient/".Length)..];
-        return id.Length == 0 || id.Contains('/') ? null : id;
+        var slash = reference.LastIndexOf('/');
+        if (slash <= 0 || slash == reference.Length - 1) return null;
+        var typeStart = reference.LastIndexOf('/', slash - 1) + 1;
+        var type = reference[typeStart..slash];
+        if (type.Length == 0 || !char.IsAsciiLetterUpper(type[0]) || !type.All(char.IsAsciiLetter)) return null;
+        return (type, reference[(slash + 1)..]);
+    }
+
+    /// <summary>A reference element (or each of an array of them) to a resource the node keeps facts of: a reference_link named name.</summary>
+    void Link(JsonElement r, string element, string name, bool array = false)
+    {
+        if (array)
+        {
+            if (!Array(r, element, element, out var references)) return;
+            int i = 0;
+            foreach (var reference in references.EnumerateArray())
+            {
+                if (reference.ValueKind == JsonValueKind.Object) LinkTo(reference, $"{element}[{i}]", name);
+                else Problem($"{element}[{i}]", "expected a Reference object");
+                i++;
+            }
+        }
+        else if (Object(r, element, element, out var reference)) LinkTo(reference, element, name);
+    }
+
+    void LinkTo(JsonElement reference, string path, string name)
+    {
+        var text = String(reference, "reference", path + ".reference");
+        if (text is not null && Target(text) is var (type, id) && Linkable.Contains(type) && id.Length > 0) current.Links.Add((name, type, id));
+    }
+
+    /// <summary>The FHIR status entered-in-error: the resource is kept out of every count (its earlier version is removed).</summary>
+    void StatusEnteredInError(JsonElement r)
+    {
+        if (String(r, "status", "status") == "entered-in-error") current.EnteredInError = true;
     }
 
     void Condition(JsonElement r, string id)
     {
         PatientOf(r, "subject");
         var date = Date(r, "onsetDateTime", "onsetDateTime") ?? PeriodDate(r, "onsetPeriod", "onsetPeriod") ?? Date(r, "recordedDate", "recordedDate");
+        scratch.Clear();
+        CodingsOfArray(r, "category", "category", scratch);
+        // The MII cause-of-death profile (Todesursache) is a Condition with this category.
+        var kind = scratch.Exists(c => (c.System == CodeSystems.Snomed && c.Code == "16100001") || (c.System == CodeSystems.Loinc && c.Code == "79378-6"))
+            ? FactKind.CauseOfDeath : FactKind.Condition;
+        scratch.Clear();
+        Codings(r, "verificationStatus", "verificationStatus", scratch);
+        if (scratch.Exists(c => c.Code == "entered-in-error")) current.EnteredInError = true;
         codes.Clear();
         Codings(r, "code", "code", codes);
-        foreach (var c in codes) facts.Add(new PendingFact(c, FactKind.Condition, date, null, null, null, null, c.Display));
+        foreach (var c in codes) facts.Add(new PendingFact(c, kind, date, null, null, null, null, c.Display));
+        Link(r, "encounter", "encounter");
         ConceptAttribute(r, "clinicalStatus", "clinicalstatus");
         ConceptAttribute(r, "verificationStatus", "verificationstatus");
         ConceptAttribute(r, "severity", "severity");
@@ -195,6 +260,9 @@ sealed class ResourceMapping : FhirElements
         ConceptArrayAttribute(r, "category", "category");
         var status = String(r, "status", "status");
         if (status is not null) attributes.Add(("status", new Coding(ObservationStatusSystem, status, null)));
+        if (status == "entered-in-error") current.EnteredInError = true;
+        Link(r, "encounter", "encounter");
+        Link(r, "specimen", "specimen");
     }
 
     /// <summary>One fact per code coding × value coding of an Observation or one of its components.</summary>
@@ -241,26 +309,38 @@ sealed class ResourceMapping : FhirElements
         return text[..cut] + "…";
     }
 
-    void Medication(JsonElement r, string type, string id)
+    /// <summary>
+    /// MedicationStatement, MedicationAdministration (kind Medication) and MedicationRequest (Prescription):
+    /// the drug from medicationCodeableConcept, a contained Medication, or a Medication resource anywhere
+    /// in the import (its codes are filled in when the resource is written: FhirImporter).
+    /// </summary>
+    void Medication(JsonElement r, string type, FactKind kind)
     {
         PatientOf(r, "subject");
-        var date = PeriodDate(r, "effectivePeriod", "effectivePeriod") ?? Date(r, "effectiveDateTime", "effectiveDateTime") ?? Date(r, "dateAsserted", "dateAsserted");
-        var end = PeriodDate(r, "effectivePeriod", "effectivePeriod", end: true);
+        var date = kind == FactKind.Prescription
+            ? Date(r, "authoredOn", "authoredOn")
+            : PeriodDate(r, "effectivePeriod", "effectivePeriod") ?? Date(r, "effectiveDateTime", "effectiveDateTime") ?? Date(r, "dateAsserted", "dateAsserted");
+        var end = kind == FactKind.Prescription ? null : PeriodDate(r, "effectivePeriod", "effectivePeriod", end: true);
+        StatusEnteredInError(r);
         codes.Clear();
         if (r.TryGetProperty("medicationCodeableConcept", out _)) Codings(r, "medicationCodeableConcept", "medicationCodeableConcept", codes);
         else if (Object(r, "medicationReference", "medicationReference", out var reference))
-            ContainedMedication(r, String(reference, "reference", "medicationReference.reference"));
+            MedicationReference(r, String(reference, "reference", "medicationReference.reference"));
         else Problem("medication[x]", "missing: medicationCodeableConcept or medicationReference");
-        foreach (var c in codes) facts.Add(new PendingFact(c, FactKind.Medication, date, end, null, null, null, c.Display));
+        current.Medication = new MedicationUse(kind, date, end);
+        foreach (var c in codes) facts.Add(new PendingFact(c, kind, date, end, null, null, null, c.Display));
+        Link(r, type == "MedicationRequest" ? "encounter" : "context", "encounter");
+        Link(r, "reasonReference", "reasonreference", array: true);
     }
 
-    void ContainedMedication(JsonElement r, string? reference)
+    void MedicationReference(JsonElement r, string? reference)
     {
         const string path = "medicationReference.reference";
         if (reference is null) { Problem(path, "missing"); return; }
         if (!reference.StartsWith('#'))
         {
-            Problem(path, $"'{reference}' points outside the resource; only a contained Medication ('#id') can be imported");
+            if (Target(reference) is ("Medication", var id) && id.Length > 0) current.MedicationId = id;
+            else Problem(path, $"'{reference}' is not a reference to a Medication (Medication/<id>, a URL ending so, a urn:uuid of a Medication entry in the same Bundle, or a contained '#id')");
             return;
         }
         if (Array(r, "contained", "contained", out var contained))
@@ -272,13 +352,36 @@ sealed class ResourceMapping : FhirElements
                     && resource.TryGetProperty("id", out var cid) && cid.ValueKind == JsonValueKind.String && cid.ValueEquals(reference.AsSpan(1))
                     && resource.TryGetProperty("resourceType", out var ct) && ct.ValueKind == JsonValueKind.String && ct.ValueEquals("Medication"))
                 {
-                    Codings(resource, "code", $"contained[{i}].code", codes);
+                    MedicationCodes(resource, $"contained[{i}].", codes);
                     return;
                 }
                 i++;
             }
         }
         Problem(path, $"no contained Medication with id '{reference[1..]}'");
+    }
+
+    /// <summary>A Medication's codes: Medication.code and each ingredient's item (a product is found by its substances' ATC codes).</summary>
+    void MedicationCodes(JsonElement medication, string path, List<Coding> into)
+    {
+        Codings(medication, "code", path + "code", into);
+        if (!Array(medication, "ingredient", path + "ingredient", out var ingredients)) return;
+        int i = 0;
+        foreach (var ingredient in ingredients.EnumerateArray())
+        {
+            if (ingredient.ValueKind == JsonValueKind.Object) Codings(ingredient, "itemCodeableConcept", $"{path}ingredient[{i}].itemCodeableConcept", into);
+            else Problem($"{path}ingredient[{i}]", "expected an object");
+            i++;
+        }
+    }
+
+    /// <summary>A Medication resource: no patient, no facts of its own; the statements that refer to it take its codes.</summary>
+    void MedicationResource(JsonElement r)
+    {
+        var found = new List<Coding>();
+        MedicationCodes(r, "", found);
+        StatusEnteredInError(r);
+        current.MedicationCodes = current.EnteredInError ? [] : [.. found.Distinct()];
     }
 
     void Procedure(JsonElement r, string id)
@@ -291,11 +394,128 @@ sealed class ResourceMapping : FhirElements
         foreach (var c in codes) facts.Add(new PendingFact(c, FactKind.Procedure, date, end, null, null, null, c.Display));
         ConceptAttribute(r, "category", "category");
         ConceptArrayAttribute(r, "bodySite", "bodysite");
+        StatusEnteredInError(r);
+        Link(r, "encounter", "encounter");
+        Link(r, "reasonReference", "reasonreference", array: true);
+    }
+
+    /// <summary>
+    /// Encounter (MII Fall): the class (IMP, AMB, ...) as the fact, dated by its period; type
+    /// (Kontaktebene, Kontaktart), department (serviceType: Fachabteilungsschlüssel), admission and
+    /// discharge, the facility (serviceProvider's identifier) as attributes; diagnoses and partOf as references.
+    /// </summary>
+    void Encounter(JsonElement r)
+    {
+        PatientOf(r, "subject");
+        var date = PeriodDate(r, "period", "period");
+        var end = PeriodDate(r, "period", "period", end: true);
+        StatusEnteredInError(r);
+        codes.Clear();
+        if (Object(r, "class", "class", out var @class)) AddCoding(@class, "class", -1, codes);
+        foreach (var c in codes) facts.Add(new PendingFact(c, FactKind.Encounter, date, end, null, null, null, c.Display));
+        scratch.Clear();
+        CodingsOfArray(r, "type", "type", scratch);
+        foreach (var c in scratch)
+        {
+            attributes.Add(("type", c));
+            if (c.System == "http://fhir.de/CodeSystem/Kontaktebene") attributes.Add(("kontaktebene", c));
+            if (c.System == "http://fhir.de/CodeSystem/kontaktart-de") attributes.Add(("kontaktart", c));
+        }
+        scratch.Clear();
+        Codings(r, "serviceType", "serviceType", scratch);
+        foreach (var c in scratch)
+        {
+            attributes.Add(("servicetype", c));
+            if (c.System.StartsWith("http://fhir.de/CodeSystem/dkgev/Fachabteilungsschluessel", StringComparison.Ordinal)) attributes.Add(("fachabteilungsschluessel", c));
+        }
+        if (Object(r, "hospitalization", "hospitalization", out var hospitalization))
+        {
+            scratch.Clear();
+            Codings(hospitalization, "admitSource", "hospitalization.admitSource", scratch);
+            foreach (var c in scratch) attributes.Add(("aufnahmeanlass", c));
+            scratch.Clear();
+            Codings(hospitalization, "dischargeDisposition", "hospitalization.dischargeDisposition", scratch);
+            foreach (var c in scratch) attributes.Add(("entlassungsgrund", c));
+        }
+        // The facility: the serviceProvider's identifier (system and value), as the KDS writes it (IKNR, a site's own OID).
+        if (Object(r, "serviceProvider", "serviceProvider", out var provider) && Object(provider, "identifier", "serviceProvider.identifier", out var identifier))
+        {
+            var system = String(identifier, "system", "serviceProvider.identifier.system");
+            var value = String(identifier, "value", "serviceProvider.identifier.value");
+            if (system is not null && value is not null) attributes.Add(("serviceprovider", new Coding(system, value, null)));
+        }
+        if (Array(r, "diagnosis", "diagnosis", out var diagnoses))
+        {
+            int i = 0;
+            foreach (var diagnosis in diagnoses.EnumerateArray())
+            {
+                if (diagnosis.ValueKind == JsonValueKind.Object && Object(diagnosis, "condition", $"diagnosis[{i}].condition", out var condition))
+                    LinkTo(condition, $"diagnosis[{i}].condition", "diagnosis");
+                i++;
+            }
+        }
+        Link(r, "partOf", "partof");
+    }
+
+    /// <summary>Specimen (MII Bioprobe): its type as the fact, dated by the collection; body site and
+    /// collection method as attributes; the diagnosis it was taken for (MII extension) and its parent as references.</summary>
+    void Specimen(JsonElement r)
+    {
+        PatientOf(r, "subject");
+        int? date = null;
+        if (Object(r, "collection", "collection", out var collection))
+        {
+            date = Date(collection, "collectedDateTime", "collection.collectedDateTime") ?? PeriodDate(collection, "collectedPeriod", "collection.collectedPeriod");
+            scratch.Clear();
+            Codings(collection, "bodySite", "collection.bodySite", scratch);
+            foreach (var c in scratch) attributes.Add(("bodysite", c));
+            scratch.Clear();
+            Codings(collection, "method", "collection.method", scratch);
+            foreach (var c in scratch) attributes.Add(("method", c));
+        }
+        date ??= Date(r, "receivedTime", "receivedTime");
+        var status = String(r, "status", "status");
+        if (status is not null) attributes.Add(("status", new Coding(SpecimenStatusSystem, status, null)));
+        if (status == "entered-in-error") current.EnteredInError = true;
+        codes.Clear();
+        Codings(r, "type", "type", codes);
+        foreach (var c in codes) facts.Add(new PendingFact(c, FactKind.Specimen, date, null, null, null, null, c.Display));
+        if (Array(r, "extension", "extension", out var extensions))
+        {
+            int i = 0;
+            foreach (var extension in extensions.EnumerateArray())
+            {
+                if (extension.ValueKind == JsonValueKind.Object && String(extension, "url", $"extension[{i}].url") == SpecimenDiagnosisExtension
+                    && Object(extension, "valueReference", $"extension[{i}].valueReference", out var diagnosis))
+                    LinkTo(diagnosis, $"extension[{i}].valueReference", "festgestelltediagnose");
+                i++;
+            }
+        }
+        Link(r, "parent", "parent", array: true);
+    }
+
+    /// <summary>DiagnosticReport: its code as the fact; category and status as attributes; encounter, specimens and results as references.</summary>
+    void DiagnosticReport(JsonElement r)
+    {
+        PatientOf(r, "subject");
+        var date = Date(r, "effectiveDateTime", "effectiveDateTime") ?? PeriodDate(r, "effectivePeriod", "effectivePeriod") ?? Date(r, "issued", "issued");
+        var status = String(r, "status", "status");
+        if (status is not null) attributes.Add(("status", new Coding(DiagnosticReportStatusSystem, status, null)));
+        if (status == "entered-in-error") current.EnteredInError = true;
+        codes.Clear();
+        Codings(r, "code", "code", codes);
+        foreach (var c in codes) facts.Add(new PendingFact(c, FactKind.DiagnosticReport, date, null, null, null, null, c.Display));
+        ConceptArrayAttribute(r, "category", "category");
+        Link(r, "encounter", "encounter");
+        Link(r, "specimen", "specimen", array: true);
+        Link(r, "result", "result", array: true);
     }
 
     void ImagingStudy(JsonElement r, string id)
     {
         PatientOf(r, "subject");
+        StatusEnteredInError(r);
+        Link(r, "encounter", "encounter");
         var date = Date(r, "started", "started");
         var description = String(r, "description", "description");
         codes.Clear();

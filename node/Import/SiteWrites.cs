@@ -14,6 +14,8 @@ sealed class SiteWrites : IDisposable
     readonly RawStatement deleteFacts, deleteAttributes, insertFact, insertAttribute;
     readonly RawStatement deleteProvisions, insertProvision;
     readonly RawStatement typeHasFacts, anyConsent;
+    readonly RawStatement deleteLinks, insertLink, deleteMedicationUse, insertMedicationUse, findMedication, deleteMedication, insertMedication, medicationUses, insertSystemKind;
+    readonly HashSet<(long Sid, FactKind Kind)> systemKinds = [];
     readonly Dictionary<string, long> systems = new(StringComparer.Ordinal);
     readonly Dictionary<string, long> patients = new(StringComparer.Ordinal);
 
@@ -58,7 +60,20 @@ sealed class SiteWrites : IDisposable
             """);
         typeHasFacts = new(db, """
             SELECT EXISTS (SELECT 1 FROM fact WHERE resource_type = ?1) OR EXISTS (SELECT 1 FROM attribute WHERE resource_type = ?1)
+              OR EXISTS (SELECT 1 FROM reference_link WHERE resource_type = ?1) OR EXISTS (SELECT 1 FROM medication_use WHERE resource_type = ?1)
+              OR (?1 = 'Medication' AND EXISTS (SELECT 1 FROM medication))
             """);
+        deleteLinks = new(db, "DELETE FROM reference_link WHERE resource_type = ?1 AND resource_id = ?2");
+        insertLink = new(db, "INSERT INTO reference_link(resource_type, resource_id, name, target_type, target_id) VALUES (?1, ?2, ?3, ?4, ?5)");
+        deleteMedicationUse = new(db, "DELETE FROM medication_use WHERE resource_type = ?1 AND resource_id = ?2");
+        insertMedicationUse = new(db, """
+            INSERT INTO medication_use(resource_type, resource_id, medication_id, pid, kind, date, end_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            """);
+        findMedication = new(db, "SELECT sid, code, display FROM medication WHERE resource_id = ?1 ORDER BY rowid");
+        deleteMedication = new(db, "DELETE FROM medication WHERE resource_id = ?1");
+        insertMedication = new(db, "INSERT INTO medication(resource_id, sid, code, display) VALUES (?1, ?2, ?3, ?4)");
+        medicationUses = new(db, "SELECT resource_type, resource_id, pid, kind, date, end_date FROM medication_use WHERE medication_id = ?1");
+        insertSystemKind = new(db, "INSERT OR IGNORE INTO system_kind(sid, kind) VALUES (?1, ?2)");
         anyConsent = new(db, "SELECT EXISTS (SELECT 1 FROM consent_provision WHERE source >= 'Consent/' AND source < 'Consent0')");
     }
 
@@ -66,6 +81,7 @@ sealed class SiteWrites : IDisposable
     [
         upsertPatient, findPatient, findSystem, insertSystem, deleteFacts, deleteAttributes, insertFact, insertAttribute,
         deleteProvisions, insertProvision, typeHasFacts, anyConsent,
+        deleteLinks, insertLink, deleteMedicationUse, insertMedicationUse, findMedication, deleteMedication, insertMedication, medicationUses, insertSystemKind,
     ];
 
     public long Facts { get; private set; }
@@ -75,6 +91,7 @@ sealed class SiteWrites : IDisposable
     {
         systems.Clear();
         patients.Clear();
+        systemKinds.Clear();
     }
 
     public long UpsertPatient(string id, string sex, int? birth, bool deceased, int? deceasedDate, string? kvnr, string? family, string? given)
@@ -143,12 +160,87 @@ sealed class SiteWrites : IDisposable
     public void ReplaceResource(string type, string id)
     {
         if (!MayExist(type, id)) return;
-        deleteFacts.Bind(1, type);
-        deleteFacts.Bind(2, id);
-        deleteFacts.Run();
-        deleteAttributes.Bind(1, type);
-        deleteAttributes.Bind(2, id);
-        deleteAttributes.Run();
+        foreach (var delete in new[] { deleteFacts, deleteAttributes, deleteLinks, deleteMedicationUse })
+        {
+            delete.Bind(1, type);
+            delete.Bind(2, id);
+            delete.Run();
+        }
+    }
+
+    public void Link(string type, string id, string name, string targetType, string targetId)
+    {
+        var s = insertLink;
+        s.Bind(1, type);
+        s.Bind(2, id);
+        s.Bind(3, name);
+        s.Bind(4, targetType);
+        s.Bind(5, targetId);
+        s.Run();
+    }
+
+    /// <summary>A Medication resource's codes as the database holds them (from an earlier file or run); null if it has none stored.</summary>
+    public List<(long Sid, string Code, string? Display)>? FindMedication(string id)
+    {
+        var found = new List<(long, string, string?)>();
+        findMedication.Bind(1, id);
+        findMedication.Read(r => found.Add((r.Int64(0), r.Text(1)!, r.Text(2))));
+        return found.Count == 0 ? null : found.Where(c => c.Item1 != NoCode).ToList();
+    }
+
+    /// <summary>
+    /// Upserts a Medication's codes; the statements, administrations and requests that took their codes
+    /// from an earlier version of it get the new codes (their dates are in medication_use). An entered-in-error
+    /// or code-less Medication is kept with a marker row so references to it still resolve (to no drug).
+    /// </summary>
+    public void ReplaceMedication(string id, IReadOnlyList<(long Sid, string Code, string? Display)> codings)
+    {
+        bool existed = MayExist("Medication", id);
+        if (existed)
+        {
+            deleteMedication.Bind(1, id);
+            deleteMedication.Run();
+        }
+        foreach (var (sid, code, display) in codings) InsertMedication(id, sid, code, display);
+        if (codings.Count == 0) InsertMedication(id, NoCode, "", null);
+        if (!existed) return;
+        var uses = new List<(string Type, string Id, long Pid, FactKind Kind, int? Date, int? End)>();
+        medicationUses.Bind(1, id);
+        medicationUses.Read(r => uses.Add((r.Text(0)!, r.Text(1)!, r.Int64(2), (FactKind)r.Int64(3), r.NullableInt32(4), r.NullableInt32(5))));
+        foreach (var (type, resource, pid, kind, date, end) in uses)
+        {
+            deleteFacts.Bind(1, type);
+            deleteFacts.Bind(2, resource);
+            deleteFacts.Run();
+            foreach (var (sid, code, display) in codings)
+                Fact(pid, sid, code, kind, date, end, null, null, null, null, display, type, resource);
+        }
+    }
+
+    /// <summary>The sid of a Medication without codes: its marker row says "known, but no drug code".</summary>
+    public const long NoCode = 0;
+
+    void InsertMedication(string id, long sid, string code, string? display)
+    {
+        var m = insertMedication;
+        m.Bind(1, id);
+        m.Bind(2, sid);
+        m.Bind(3, code);
+        m.Bind(4, display);
+        m.Run();
+    }
+
+    public void MedicationUse(string type, string id, string medicationId, long pid, FactKind kind, int? date, int? end)
+    {
+        var u = insertMedicationUse;
+        u.Bind(1, type);
+        u.Bind(2, id);
+        u.Bind(3, medicationId);
+        u.Bind(4, pid);
+        u.Bind(5, (long)kind);
+        u.Bind(6, date);
+        u.Bind(7, end);
+        u.Run();
     }
 
     public void Fact(long pid, long sid, string code, FactKind kind, int? date, int? endDate,
@@ -171,6 +263,12 @@ sealed class SiteWrites : IDisposable
         f.Bind(14, valueDisplay);
         f.Run();
         Facts++;
+        if (systemKinds.Add((sid, kind)))
+        {
+            insertSystemKind.Bind(1, sid);
+            insertSystemKind.Bind(2, (long)kind);
+            insertSystemKind.Run();
+        }
     }
 
     public void Attribute(string type, string id, string name, long? sid, string? code, double? valueNum = null, string? unit = null)

@@ -9,7 +9,8 @@ namespace Midia.Node.Query;
 /// </summary>
 public static class PatientCodes
 {
-    public static bool IsSex(TermCode code) => code is { System: CodeSystems.Loinc, Code: "LL2191-6" };
+    /// <summary>LOINC LL2191-6, or SNOMED 263495000 as the FDPG ontology writes "Geschlecht".</summary>
+    public static bool IsSex(TermCode code) => code is { System: CodeSystems.Loinc, Code: "LL2191-6" } or { System: CodeSystems.Snomed, Code: "263495000" };
 
     public static bool IsAge(TermCode code) =>
         code is { System: CodeSystems.Loinc, Code: "30525-0" } or { System: CodeSystems.Snomed, Code: "424144002" };
@@ -31,28 +32,8 @@ public static class PatientCodes
         _ => null,
     };
 
-    static readonly (string Old, string New)[] AtcRevisions =
-    [
-        ("L04AA36", "L04AG08"), // ocrelizumab
-        ("L04AA23", "L04AG03"), // natalizumab
-        ("L04AA34", "L04AG06"), // alemtuzumab
-        ("L04AA27", "L04AE01"), // fingolimod
-        ("L04AA42", "L04AE03"), // siponimod
-        ("L04AA31", "L04AK02"), // teriflunomide
-        ("N07XX09", "L04AX07"), // dimethyl fumarate
-        ("L01XC03", "L01FD01"), // trastuzumab, re-coded by WHO in 2022 (DOMAIN.md, breast cancer)
-    ];
-
     /// <summary>The other ATC code of a re-coded drug (the MS table of DOMAIN.md, and trastuzumab), or null.</summary>
-    public static string? AtcPartner(string code)
-    {
-        foreach (var (old, @new) in AtcRevisions)
-        {
-            if (code == old) return @new;
-            if (code == @new) return old;
-        }
-        return null;
-    }
+    public static string? AtcPartner(string code) => Midia.Care.Codes.CodeHierarchy.AtcPartner(code);
 
     /// <summary>Age units whose value is completed years. UCUM `a`; `year`, `years` as the FDPG UI writes it.</summary>
     public static bool IsYears(string unit) => unit is "a" or "year" or "years";

@@ -22,6 +22,10 @@ sealed class SiteSnapshot
     public required int[] Birth { get; init; }
     public required Dictionary<string, long> Sids { get; init; }
     public required HashSet<string> AttributeNames { get; init; }
+    /// <summary>The names of the references between resources the data carries (reference_link.name).</summary>
+    public required HashSet<string> ReferenceNames { get; init; }
+    /// <summary>The kinds of facts each code system occurs in (system_kind); a system missing here may be of any kind.</summary>
+    public required Dictionary<long, HashSet<FactKind>> SystemKinds { get; init; }
     /// <summary>The patients of each gender (index as in PatientCodes.Genders).</summary>
     public required PatientSet[] BySex { get; init; }
 
@@ -29,8 +33,8 @@ sealed class SiteSnapshot
     /// planner orders groups by. Filled on first use, dropped with the snapshot.</summary>
     public Dictionary<string, long> RowCounts { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>The distinct codes under a hierarchical prefix, by (sid, prefix): probes seek each.</summary>
-    public Dictionary<(long Sid, string Prefix), List<string>?> CodesUnder { get; } = [];
+    /// <summary>The distinct codes in a code span, by (sid, from, until): probes seek each.</summary>
+    public Dictionary<(long Sid, string From, string? Until), List<string>?> CodesUnder { get; } = [];
 
     public static SiteSnapshot Load(SqliteConnection connection, (long Version, long MaxPid) key)
     {
@@ -65,20 +69,47 @@ sealed class SiteSnapshot
         }
 
         // Distinct names by skipping through the attribute_name index: one seek per name, not a scan.
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        var names = DistinctNames(connection, "attribute");
+        // A database written before references and system kinds were kept (opened read-only) has neither table.
+        var tables = new HashSet<string>(StringComparer.Ordinal);
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT MIN(name) FROM attribute WHERE name > $after";
-            var after = command.Parameters.AddWithValue("$after", "");
-            while (command.ExecuteScalar() is string name)
+            command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('reference_link', 'system_kind')";
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) tables.Add(reader.GetString(0));
+        }
+        var references = tables.Contains("reference_link") ? DistinctNames(connection, "reference_link") : new HashSet<string>(StringComparer.Ordinal);
+        var systemKinds = new Dictionary<long, HashSet<FactKind>>();
+        if (tables.Contains("system_kind"))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT sid, kind FROM system_kind";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
             {
-                names.Add(name);
-                after.Value = name;
+                var sid = reader.GetInt64(0);
+                if (!systemKinds.TryGetValue(sid, out var kinds)) systemKinds[sid] = kinds = [];
+                kinds.Add((FactKind)reader.GetInt64(1));
             }
         }
         var bySex = PatientCodes.Genders.Select(_ => new PatientSet(maxPid)).ToArray();
         for (long pid = 0; pid <= maxPid; pid++)
             if (sex[pid] != NoPatient) bySex[sex[pid]].Add(pid);
-        return new SiteSnapshot { Version = key.Version, MaxPid = maxPid, All = all, Sex = sex, Birth = birth, Sids = sids, AttributeNames = names, BySex = bySex };
+        return new SiteSnapshot { Version = key.Version, MaxPid = maxPid, All = all, Sex = sex, Birth = birth, Sids = sids, AttributeNames = names, BySex = bySex,
+            ReferenceNames = references, SystemKinds = systemKinds };
+    }
+
+    static HashSet<string> DistinctNames(SqliteConnection connection, string table)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT MIN(name) FROM {table} WHERE name > $after";
+        var after = command.Parameters.AddWithValue("$after", "");
+        while (command.ExecuteScalar() is string name)
+        {
+            names.Add(name);
+            after.Value = name;
+        }
+        return names;
     }
 }

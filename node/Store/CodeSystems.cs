@@ -8,6 +8,8 @@ namespace Midia.Node.Store;
 public static class CodeSystems
 {
     public const string Icd10Gm = "http://fhir.de/CodeSystem/bfarm/icd-10-gm";
+    /// <summary>ICD-10 WHO edition: the MII cause-of-death profile codes in it.</summary>
+    public const string Icd10Who = "http://hl7.org/fhir/sid/icd-10";
     public const string Ops = "http://fhir.de/CodeSystem/bfarm/ops";
     public const string Atc = "http://fhir.de/CodeSystem/bfarm/atc";
     public const string Loinc = "http://loinc.org";
@@ -39,6 +41,6 @@ public static class CodeSystems
         return Aliases.TryGetValue(trimmed, out var canonical) ? canonical : trimmed;
     }
 
-    /// <summary>ICD-10-GM is hierarchical: a criterion C50 matches C50, C50.4, C50.41, ...</summary>
-    public static bool IsHierarchical(string canonicalUri) => canonicalUri == Icd10Gm || canonicalUri == Ops;
+    /// <summary>Whether a code of the system stands for more than itself (ICD-10, OPS, ATC, SNOMED CT: care/Codes/CodeHierarchy).</summary>
+    public static bool IsHierarchical(string canonicalUri) => Midia.Care.Codes.CodeHierarchy.IsHierarchical(canonicalUri);
 }

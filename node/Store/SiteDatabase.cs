@@ -199,6 +199,44 @@ public static class SiteDatabase
         );
         CREATE TRIGGER IF NOT EXISTS research_use_no_update BEFORE UPDATE ON research_use
           BEGIN SELECT RAISE(ABORT, 'the usage ledger is append-only'); END;
+
+        -- MII core data set (issue 15). Medication resources a statement, administration or request
+        -- refers to (one row per coding of Medication.code and its ingredients), and which resource
+        -- took its codes from which Medication, so a re-imported Medication rewrites their facts.
+        CREATE TABLE IF NOT EXISTS medication (
+          resource_id   TEXT NOT NULL,
+          sid           INTEGER NOT NULL,
+          code          TEXT NOT NULL,
+          display       TEXT
+        );
+        CREATE INDEX IF NOT EXISTS medication_id ON medication(resource_id);
+        CREATE TABLE IF NOT EXISTS medication_use (
+          resource_type TEXT NOT NULL,
+          resource_id   TEXT NOT NULL,
+          medication_id TEXT NOT NULL,
+          pid           INTEGER NOT NULL,
+          kind          INTEGER NOT NULL,  -- FactKind of the drug's facts
+          date          INTEGER,
+          end_date      INTEGER,
+          PRIMARY KEY (resource_type, resource_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS medication_use_medication ON medication_use(medication_id);
+
+        -- References between a site's resources (a specimen's diagnosis, a diagnosis' encounter):
+        -- what CCDL attribute filters of type reference follow. name is the lower-case attribute name.
+        CREATE TABLE IF NOT EXISTS reference_link (
+          resource_type TEXT NOT NULL,
+          resource_id   TEXT NOT NULL,
+          name          TEXT NOT NULL,
+          target_type   TEXT NOT NULL,
+          target_id     TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS reference_link_source ON reference_link(resource_type, resource_id, name);
+        CREATE INDEX IF NOT EXISTS reference_link_name ON reference_link(name);
+
+        -- Which kinds of facts each code system occurs in: a criterion's context (Diagnose, Laboruntersuchung)
+        -- needs a kind filter only where a system spans several kinds (SNOMED: conditions and observations).
+        CREATE TABLE IF NOT EXISTS system_kind (sid INTEGER NOT NULL, kind INTEGER NOT NULL, PRIMARY KEY (sid, kind)) WITHOUT ROWID;
         """;
 
     /// <summary>Opens (and, unless read-only, creates and migrates) a site database; a new file is owner-only (mode 600).</summary>
@@ -238,6 +276,13 @@ public static class SiteDatabase
             // The coded value's terminology text (valueCodeableConcept display or text) for the patient summary;
             // an older file's facts keep NULL until re-imported.
             Execute(connection, "ALTER TABLE fact ADD COLUMN value_display TEXT");
+        // A file imported before system_kind existed: one scan fills it (the importer keeps it from then on).
+        command.CommandText = "SELECT NOT EXISTS (SELECT 1 FROM meta WHERE key = 'system_kind_filled')";
+        if ((long)command.ExecuteScalar()! == 1)
+            Execute(connection, """
+                INSERT OR IGNORE INTO system_kind(sid, kind) SELECT DISTINCT sid, kind FROM fact;
+                INSERT OR IGNORE INTO meta(key, value) VALUES ('system_kind_filled', '1');
+                """);
     }
 
     /// <summary>The --db option of every node verb; the value may also come from MIDIA_DB or appsettings.json (Setting).</summary>
@@ -286,6 +331,11 @@ public enum FactKind
     Medication = 3,        // MedicationStatement and MedicationAdministration
     Procedure = 4,
     Imaging = 5,           // ImagingStudy: code = modality (DICOM), display = description
+    CauseOfDeath = 6,      // Condition of the MII profile Todesursache (category 16100001 / 79378-6)
+    Encounter = 7,         // code = Encounter.class (v3-ActCode: IMP, AMB, ...)
+    Specimen = 8,          // code = Specimen.type
+    DiagnosticReport = 9,  // code = DiagnosticReport.code
+    Prescription = 10,     // MedicationRequest
 }
 
 /// <summary>Calendar dates as whole days since 1970-01-01, the unit of every date column.</summary>

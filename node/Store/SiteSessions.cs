@@ -23,8 +23,8 @@ public sealed class SiteSession : IDisposable
     public SiteSession(SqliteConnection connection)
     {
         Connection = connection;
-        Evaluator = new CohortEvaluator(Connection);
         Consent = new ConsentLedger(Connection);
+        Evaluator = new CohortEvaluator(Connection, Consent);
         Disclosure = new DisclosureControl(Connection);
         Approvals = new QueryApproval(Connection);
         Audit = new AuditLog(Connection);

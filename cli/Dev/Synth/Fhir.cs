@@ -17,6 +17,7 @@ public static class Fhir
         EffectiveDateTime = N("effectiveDateTime"), EffectivePeriod = N("effectivePeriod"), Start = N("start"), End = N("end"),
         ValueQuantity = N("valueQuantity"), ValueCodeableConcept = N("valueCodeableConcept"), Unit = N("unit"),
         Component = N("component"), DerivedFrom = N("derivedFrom"), MedicationCodeableConcept = N("medicationCodeableConcept"),
+        MedicationReference = N("medicationReference"),
         PerformedDateTime = N("performedDateTime"), PerformedPeriod = N("performedPeriod"), Started = N("started"),
         Modality = N("modality"), Description = N("description"), NumberOfSeries = N("numberOfSeries"),
         NumberOfInstances = N("numberOfInstances"), Series = N("series"), Uid = N("uid"), Number = N("number"),
@@ -25,7 +26,7 @@ public static class Fhir
 
     public static readonly JsonEncodedText PatientType = N("Patient"), ConditionType = N("Condition"), ObservationType = N("Observation"),
         MedicationStatementType = N("MedicationStatement"), ProcedureType = N("Procedure"), ImagingStudyType = N("ImagingStudy"),
-        ConsentType = N("Consent");
+        ConsentType = N("Consent"), MedicationType = N("Medication");
 
     public static readonly JsonEncodedText Final = N("final"), Active = N("active"), Completed = N("completed"), Available = N("available"),
         Official = N("official"), Usual = N("usual"), Female = N("female"), Male = N("male"), Permit = N("permit"), Deny = N("deny");

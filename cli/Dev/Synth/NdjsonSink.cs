@@ -46,16 +46,20 @@ public sealed class NdjsonSink
     }
 }
 
-/// <summary>The seven Bulk Data files of one site, in memory until drained.</summary>
+/// <summary>The eight Bulk Data files of one site, in memory until drained. The site's Medication
+/// resources are written once per site (MedicationCatalogue), not per patient: that sink stays empty.</summary>
 public sealed class ResourceSinks
 {
-    public static readonly string[] Types = ["Patient", "Condition", "Observation", "MedicationStatement", "Procedure", "ImagingStudy", "Consent"];
+    public static readonly string[] Types = ["Patient", "Condition", "Observation", "MedicationStatement", "Procedure", "ImagingStudy", "Consent", "Medication"];
+
+    /// <summary>The index of the Medication file in <see cref="Types"/>.</summary>
+    public const int MedicationFile = 7;
 
     public readonly NdjsonSink Patient = new(), Condition = new(), Observation = new(), Medication = new(),
-        Procedure = new(), Imaging = new(), Consent = new();
+        Procedure = new(), Imaging = new(), Consent = new(), Catalogue = new();
 
     public NdjsonSink this[int type] => type switch
     {
-        0 => Patient, 1 => Condition, 2 => Observation, 3 => Medication, 4 => Procedure, 5 => Imaging, _ => Consent,
+        0 => Patient, 1 => Condition, 2 => Observation, 3 => Medication, 4 => Procedure, 5 => Imaging, 6 => Consent, _ => Catalogue,
     };
 }

@@ -178,7 +178,8 @@ public sealed class SiteChart(Population population, int site, ResourceSinks sin
         sinks.Observation.End();
     }
 
-    /// <summary>A drug taken over a period; a period reaching past the export date is still running.</summary>
+    /// <summary>A drug taken over a period; a period reaching past the export date is still running.
+    /// The drug is the site's Medication resource (MedicationCatalogue), referred to as a KDS export does.</summary>
     public void Medication(Concept atc, int start, int? end)
     {
         if (start > person.End) return;
@@ -186,7 +187,7 @@ public sealed class SiteChart(Population population, int site, ResourceSinks sin
         var json = sinks.Medication.Begin(Fhir.MedicationStatementType, NextId("-m", ref medications));
         json.WriteProfile(MedicationProfile);
         json.WriteString(Fhir.Status, end is null ? Fhir.Active : Fhir.Completed);
-        json.WriteConcept(Fhir.MedicationCodeableConcept, atc, legacy: Legacy(start));
+        json.WriteReference(Fhir.MedicationReference, "Medication/" + MedicationCatalogue.Id(population.Sites[site], atc, Legacy(start)));
         json.WriteReference(Fhir.Subject, PatientReference);
         json.WritePeriod(Fhir.EffectivePeriod, start, end);
         sinks.Medication.End();

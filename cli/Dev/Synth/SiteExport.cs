@@ -18,6 +18,9 @@ public sealed class SiteExport(Population population, int site)
         var counts = new long[files.Length];
         try
         {
+            var catalogue = new NdjsonSink();
+            MedicationCatalogue.Write(catalogue, population.Sites[site], legacySite: (site & 1) == 1);
+            catalogue.DrainTo(files[ResourceSinks.MedicationFile]);
             // two sets of chunk buffers: the cores fill one while the other is written to disk
             var workers = Math.Max(2, Environment.ProcessorCount) * 2;
             var sets = new ResourceSinks[2][];
@@ -54,6 +57,7 @@ public sealed class SiteExport(Population population, int site)
             var all = sets[0].Concat(sets[1]).ToArray();
             for (var type = 0; type < files.Length; type++)
                 counts[type] = all.Sum(s => s[type].Count);
+            counts[ResourceSinks.MedicationFile] = catalogue.Count;
         }
         finally
         {
