@@ -46,6 +46,11 @@ public static class CountCommand
                 if (Console.IsOutputRedirected) AnsiConsole.Write(CountView.Table(outcome));
                 CountView.WriteTotal(outcome);
             }
+            // docs INTERFACE.md: a count no site answered is a failure (the JSON above still says why, site by site).
+            if (!outcome.Sites.Any(s => s.Status == SiteStatus.Ok))
+                throw new CommandException(outcome.Sites.Count == 0
+                    ? "no site answered: the coordinator lists no sites"
+                    : $"no site answered ok ({string.Join(", ", outcome.Sites.Select(s => $"{s.Site}: {s.Status.Word()}"))})");
             return 0;
         });
         return command;

@@ -7,8 +7,9 @@ using Grpc.Core;
 namespace Midia.Coordinator.Research;
 
 /// <summary>
-/// A researcher's count request, checked and identified: the CCDL JSON minified (the coordinator
-/// does not interpret CCDL — the nodes do), and a hash that makes identical questions recognisable.
+/// A researcher's count request, checked and identified: the CCDL JSON minified, checked once with
+/// the nodes' own parser before any site is asked (the coordinator evaluates nothing — the nodes do),
+/// and a hash that makes identical questions recognisable.
 /// </summary>
 public sealed record CountQuery(string CcdlJson, string Project, IReadOnlyList<string> StratifyBy, string Hash)
 {
@@ -16,7 +17,8 @@ public sealed record CountQuery(string CcdlJson, string Project, IReadOnlyList<s
 
     public string QueryType => StratifyBy.Count == 0 ? "cohort-count" : "stratified-count";
 
-    /// <summary>INVALID_ARGUMENT for input no site could evaluate (not JSON, unknown stratum): refused before fan-out.</summary>
+    /// <summary>INVALID_ARGUMENT for input no site could evaluate (not JSON, a query the node's parser refuses,
+    /// unknown stratum): refused before fan-out, so it costs no quota and reaches no node.</summary>
     public static CountQuery From(CountRequest request)
     {
         string minified;
@@ -30,6 +32,11 @@ public sealed record CountQuery(string CcdlJson, string Project, IReadOnlyList<s
         catch (JsonException e)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"query:{e.LineNumber + 1}:{e.BytePositionInLine + 1}: not valid JSON"));
+        }
+        try { Midia.Node.Query.CohortQuery.Parse(request.CcdlJson); }
+        catch (Midia.Node.Query.CcdlException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"query: {e.JsonPath}: {e.Reason}"));
         }
         var strata = new List<string>();
         foreach (var raw in request.StratifyBy)

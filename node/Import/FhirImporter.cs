@@ -128,7 +128,9 @@ public sealed class FhirImporter : IDisposable
         }
         bool deferred = mayDefer && !committed && run.Unresolved == run.Problems.Count;
         var facts = committed ? store.Facts - factsBefore : 0;
-        return new ImportReport(path, committed ? run.Resources : 0, facts, run.Skipped, deferred ? [] : run.Problems, run.Warnings)
+        // In file order: a Medication missing at the end of the file is found only then.
+        var problems = deferred ? [] : run.Problems.OrderBy(p => p.Line).ToList();
+        return new ImportReport(path, committed ? run.Resources : 0, facts, run.Skipped, problems, run.Warnings)
         {
             SkippedByType = run.SkippedByType,
             EnteredInError = committed ? run.EnteredInError : 0,

@@ -447,6 +447,11 @@ static partial class CcdlReader
         var fields = Fields(element, path, "afterDate", "beforeDate");
         var after = Date(fields, "afterDate", path);
         var before = Date(fields, "beforeDate", path);
+        // {} restricts nothing; fields but neither bound is a misspelt bound, which must not silently restrict nothing.
+        if (after is null && before is null)
+            foreach (var stray in element.EnumerateObject())
+                if (stray.Value.ValueKind != JsonValueKind.Null)
+                    throw new CcdlException($"{path}.{stray.Name}", $"a time restriction is afterDate and/or beforeDate; '{stray.Name}' is neither");
         if (after is { } a && before is { } b && a > b)
             throw new CcdlException($"{path}.afterDate", $"afterDate {Days.ToDate(a):yyyy-MM-dd} is after beforeDate {Days.ToDate(b):yyyy-MM-dd}; swap them");
         return new TimeRestriction(after, before);

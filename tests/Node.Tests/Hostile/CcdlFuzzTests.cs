@@ -18,16 +18,27 @@ public sealed class CcdlFuzzTests(ITestOutputHelper output)
 {
     static readonly string[] Seeds =
     [
-        ExampleWithoutReferenceFilter(),
+        ExampleWithLabContext(),
+        GroupedExample,
         Query.Ccdl.Only(Query.Ccdl.Code(Query.Ccdl.Loinc, "48676-1", Query.Ccdl.Concepts((Query.Ccdl.Snomed, "10828004")))),
         Query.Ccdl.Only(Query.Ccdl.Code(Query.Ccdl.Loinc, "2857-1", Query.Ccdl.Quantity("gt", 4, "ng/mL") + Query.Ccdl.Time("2020-01-01", "2024-12-31"))),
         Query.Ccdl.Cohort($"[[{Query.Ccdl.Age("ge", 18)}],[{Query.Ccdl.Sex("female")}]]", $"[[{Query.Ccdl.Code(Query.Ccdl.Icd, "C50.-", Query.Ccdl.Range(1, 2, null))}]]"),
     ];
 
-    static string ExampleWithoutReferenceFilter()
+    /// <summary>CCDL v3 groups: an anchor and a window relative to it.</summary>
+    const string GroupedExample = """
+        {"version":"3","inclusionCriteria":[[
+          {"id":"ocrelizumab","anchorOccurrence":"first","criteria":[[{"context":{"system":"fdpg.mii.cds","code":"Medikamentenverabreichung"},"termCodes":[{"system":"http://fhir.de/CodeSystem/bfarm/atc","code":"L04AA36"}]}]]},
+          {"id":"edss","relativeTimeRestrictions":[{"anchorRef":"ocrelizumab","minOffset":"P0D","maxOffset":"P3Y"}],
+           "criteria":[[{"context":{"system":"fdpg.mii.cds","code":"Laboruntersuchung"},"termCodes":[{"system":"https://fhir.midia-hub.de/CodeSystem/ms-assessment","code":"edss"}],
+                         "valueFilter":{"type":"quantity-comparator","comparator":"ge","value":6,"unit":{"code":"{score}"}}}]]}]]}
+        """;
+
+    /// <summary>The reference example, its reference filter kept, its body temperature read as a lab value (context Patient holds sex and age only).</summary>
+    static string ExampleWithLabContext()
     {
         var node = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Query", "ccdl-example.json")))!;
-        node["inclusionCriteria"]![3]![0]!.AsObject().Remove("attributeFilters");
+        node["exclusionCriteria"]![2]![1]!["context"]!["code"] = "Laboruntersuchung";
         return node.ToJsonString();
     }
 
@@ -57,7 +68,8 @@ public sealed class CcdlFuzzTests(ITestOutputHelper output)
 
     static readonly string[] FieldNames =
         ["version", "display", "inclusionCriteria", "exclusionCriteria", "termCodes", "valueFilter", "attributeFilters", "timeRestriction",
-         "context", "system", "code", "type", "comparator", "value", "unit", "minValue", "maxValue", "selectedConcepts", "attributeCode", "afterDate", "beforeDate", "__proto__"];
+         "context", "system", "code", "type", "comparator", "value", "unit", "minValue", "maxValue", "selectedConcepts", "attributeCode", "afterDate", "beforeDate", "__proto__",
+         "negated", "criteria", "id", "relativeTimeRestrictions", "anchorRef", "minOffset", "maxOffset", "anchorOccurrence", "anchorPoint"];
 
     /// <summary>One hostile input: a kind (for the tally) and the text.</summary>
     static IEnumerable<(string Kind, string Json)> Inputs(int seed, int count)

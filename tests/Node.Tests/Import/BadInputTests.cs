@@ -47,7 +47,7 @@ public sealed class BadInputTests : IDisposable
             Fixtures.ConditionC2,
             """{"resourceType":"Observation","id":"c","subject":{"reference":"Patient/p1"},"code":"2857-1","valueQuantity":{"value":"4.2"}}""",
             """["not","a","resource"]""",
-            """{"resourceType":"Encounter","id":"e"}""",
+            """{"resourceType":"Organization","id":"e"}""",
             """{"resourceType":"Patient","id":"p9","identifier":[{"system":"http://fhir.de/sid/gkv/kvid-10","value":"A12345678"}]}""",
             """{"resourceType":"MedicationStatement","id":"m","subject":{"reference":"Patient/p1"},"medicationReference":{"reference":"Medication/123"}}""",
             """{"resourceType":"Condition","id":"d","subject":{"reference":"Group/1"}}""",
@@ -64,9 +64,9 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("Mixed.ndjson:4: Observation/c code: expected an object, found a string", text);
         Assert.Contains("Mixed.ndjson:4: Observation/c valueQuantity.value: expected a number, found a string", text);
         Assert.Contains("Mixed.ndjson:5: expected a FHIR resource", text);
-        Assert.Contains("Mixed.ndjson:6: Encounter/e: unsupported resource type Encounter", text);
+        Assert.Contains("Mixed.ndjson:6: Organization/e: Organization is a resource type this node does not use", text);
         Assert.Contains("Mixed.ndjson:7: Patient/p9 identifier[0].value: a KVNR is one capital letter followed by 9 digits", text);
-        Assert.Contains("Mixed.ndjson:8: MedicationStatement/m medicationReference.reference: 'Medication/123' points outside the resource", text);
+        Assert.Contains("Mixed.ndjson:8: MedicationStatement/m medicationReference.reference: Medication/123 is neither in this file, nor in the site database, nor in another file of this import", text);
         Assert.Contains("Mixed.ndjson:9: Condition/d subject.reference: 'Group/1' is not a Patient reference", text);
         Assert.Contains("Mixed.ndjson:10: Condition id: missing", text);
         Assert.Contains("Mixed.ndjson:11: Procedure/e performedDateTime: '2021-02-30' is not a FHIR date", text);
@@ -109,22 +109,23 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
-    public void AnUnsupportedTypeRejectsTheFileWithoutSkipUnknown()
+    public void AnUnusedTypeRejectsTheFileWhenStrict()
     {
-        var path = site.WriteNdjson("Mixed.ndjson", Fixtures.ConditionC1, """{"resourceType":"Encounter","id":"e1","subject":{"reference":"Patient/p1"}}""");
+        var path = site.WriteNdjson("Mixed.ndjson", Fixtures.ConditionC1, """{"resourceType":"Practitioner","id":"e1"}""");
         var report = site.Import(path, skipUnknown: false);
         Assert.Equal(2, Assert.Single(report.Problems).Line);
-        Assert.Contains("--skip-unknown", report.Problems[0].Message);
+        Assert.Contains("Practitioner is a resource type this node does not use (refused with --strict", report.Problems[0].Message);
         Assert.Equal(0, site.Scalar("SELECT count(*) FROM fact"));
     }
 
     [Fact]
-    public void AnUnsupportedTypeIsSkippedWithAWarningWithSkipUnknown()
+    public void AnUnusedTypeIsSkippedAndCountedByType()
     {
-        var path = site.WriteNdjson("Mixed.ndjson", Fixtures.ConditionC1, """{"resourceType":"Encounter","id":"e1","subject":{"reference":"Patient/p1"}}""");
+        var path = site.WriteNdjson("Mixed.ndjson", Fixtures.ConditionC1, """{"resourceType":"Organization","id":"o1","name":"Uniklinik"}""");
         var report = site.Import(path, skipUnknown: true);
         Assert.True(report.Applied);
         Assert.Equal(1, report.Skipped);
+        Assert.Equal(1, report.SkippedByType["Organization"]);
         Assert.Equal(1, report.Resources);
         Assert.Equal(2, Assert.Single(report.Warnings).Line);
         Assert.Equal(2, site.Scalar("SELECT count(*) FROM fact"));

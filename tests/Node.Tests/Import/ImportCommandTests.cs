@@ -52,19 +52,22 @@ public sealed class ImportCommandTests : IDisposable
     }
 
     [Fact]
-    public void SkipUnknownTurnsAnUnsupportedTypeIntoAWarning()
+    public void UnusedTypesAreSkippedAndCountedByTypeAndStrictRefusesThem()
     {
         site.WriteNdjson("Patient.ndjson", Fixtures.PatientP1);
-        var encounter = site.WriteNdjson("Encounter.ndjson", """{"resourceType":"Encounter","id":"e1"}""");
+        var organizations = site.WriteNdjson("Organization.ndjson", """{"resourceType":"Organization","id":"o1"}""", """{"resourceType":"Organization","id":"o2"}""");
+        site.WriteNdjson("Practitioner.ndjson", """{"resourceType":"Practitioner","id":"d1"}""");
 
-        var refused = MidiaNode("import", "--db", site.DbPath, encounter);
+        var refused = MidiaNode("import", "--db", site.DbPath, "--strict", organizations);
         Assert.Equal(1, refused.Exit);
-        Assert.Contains($"{encounter}:1: Encounter/e1: unsupported resource type Encounter (--skip-unknown skips it)", refused.Err);
+        Assert.Contains($"{organizations}:1: Organization/o1: Organization is a resource type this node does not use (refused with --strict", refused.Err);
 
-        var skipped = MidiaNode("import", "--db", site.DbPath, "--skip-unknown", site.Dir);
+        var skipped = MidiaNode("import", "--db", site.DbPath, site.Dir);
         Assert.Equal(0, skipped.Exit);
-        Assert.Equal($"warning: {encounter}:1: Encounter/e1: unsupported resource type Encounter, skipped\n", skipped.Err);
-        Assert.Contains("skipped 1 of unsupported types", skipped.Out);
+        Assert.Equal("", skipped.Err);
+        Assert.Contains("skipped 3 resources of types this node does not use: Organization 2, Practitioner 1 (--strict refuses them)", skipped.Out);
+        // The flag that used to ask for skipping is still accepted.
+        Assert.Equal(0, MidiaNode("import", "--db", site.DbPath, "--skip-unknown", site.Dir).Exit);
     }
 
     [Fact]

@@ -36,6 +36,14 @@ sealed class SiteFixture : IDisposable
         return [.. FhirImporter.CollectFiles(paths).Select(f => importer.ImportFile(f))];
     }
 
+    /// <summary>The files as one import run (`midia-node import`): references between them resolve in any order; unused types skipped.</summary>
+    public List<ImportReport> ImportRun(IReadOnlyList<string> files, bool skipUnknown = true)
+    {
+        using var db = SiteDatabase.Open(DbPath);
+        using var importer = new FhirImporter(db);
+        return [.. importer.ImportFiles(files, skipUnknown)];
+    }
+
     public List<string> Rows(string sql)
     {
         using var db = SiteDatabase.Open(DbPath);
@@ -65,6 +73,9 @@ sealed class SiteFixture : IDisposable
             $"SELECT {(withRowIds ? "fid, " : "")}{factColumns} FROM fact ORDER BY {(withRowIds ? "fid" : factColumns)}",
             "SELECT * FROM attribute ORDER BY resource_type, resource_id, name, sid, code, value_num, unit",
             $"SELECT {(withRowIds ? "id, " : "")}{consentColumns} FROM consent_provision ORDER BY {(withRowIds ? "id" : consentColumns)}",
+            "SELECT * FROM reference_link ORDER BY resource_type, resource_id, name, target_type, target_id",
+            "SELECT resource_id, sid, code, display FROM medication ORDER BY resource_id, sid, code",
+            "SELECT * FROM medication_use ORDER BY resource_type, resource_id",
         };
         if (withMeta) queries.Add("SELECT * FROM meta ORDER BY key");
         return string.Join("\n", queries.Select(q => q + ":\n" + string.Join("\n", Rows(q))));

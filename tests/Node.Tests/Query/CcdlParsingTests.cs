@@ -11,22 +11,29 @@ public sealed class CcdlParsingTests
     static CcdlException Refused(string json) => Assert.Throws<CcdlException>(() => CohortQuery.Parse(json));
 
     [Fact]
-    public void TheReferenceExampleIsRefusedAtItsReferenceAttributeFilter()
+    public void TheReferenceExampleIsRefusedWhereItReadsABodyTemperatureInContextPatient()
     {
+        // Context Patient holds sex and age; a lab code there has no reading (the FDPG would find no mapping either).
         var refusal = Refused(Example);
-        Assert.Equal("inclusionCriteria[3][0].attributeFilters[0]", refusal.JsonPath);
-        Assert.Contains("reference", refusal.Message);
+        Assert.Equal("exclusionCriteria[2][1].termCodes[0]", refusal.JsonPath);
+        Assert.Contains("context Patient", refusal.Message);
     }
 
     [Fact]
-    public void TheReferenceExampleParsesOnceItsReferenceFilterIsRemoved()
+    public void TheReferenceExampleParsesWithItsReferenceFilterOnceTheTemperatureIsALabValue()
     {
         var node = System.Text.Json.Nodes.JsonNode.Parse(Example)!;
-        node["inclusionCriteria"]![3]![0]!.AsObject().Remove("attributeFilters");
+        node["exclusionCriteria"]![2]![1]!["context"]!["code"] = "Laboruntersuchung";
         var query = CohortQuery.Parse(node.ToJsonString());
         Assert.Equal("Example-CCDL", query.Display);
         Assert.Equal(4, query.Inclusion.Count);
         Assert.Equal(3, query.Exclusion.Count);
+        var specimen = query.Inclusion.SelectMany(g => g).Single(c => c.References.Count > 0);
+        Assert.Equal("Bioprobe", specimen.Context!.Name);
+        var reference = Assert.Single(specimen.References);
+        Assert.Equal("festgestelltediagnose", reference.Name); // the example's "diagnose"
+        Assert.Equal(2, reference.Criteria.Count);
+        Assert.Contains("\"type\":\"reference\"", query.CanonicalJson);
         // F and M both normalise; the age units a and year both mean completed years.
         Assert.Contains("\"code\":\"female\"", query.CanonicalJson);
         Assert.DoesNotContain("Example-CCDL", query.CanonicalJson);
@@ -34,9 +41,10 @@ public sealed class CcdlParsingTests
     }
 
     [Theory]
-    [InlineData("""{"version":"2","inclusionCriteria":[],"foo":1}""", "foo", "unknown field")]
+    [InlineData("""{"version":"2","inclusionCriteria":[],"comparator":"gt"}""", "comparator", "does not belong here")]
     [InlineData("""{"inclusionCriteria":[]}""", "version", "missing")]
-    [InlineData("""{"version":"3"}""", "version", "unsupported")]
+    [InlineData("""{"version":"4"}""", "version", "unsupported")]
+    [InlineData("""{"version":"2.x"}""", "version", "unsupported")]
     [InlineData("""{"version":2}""", "version", "must be a string")]
     [InlineData("""{"version":"2","inclusionCriteria":{}}""", "inclusionCriteria", "must be an array")]
     [InlineData("""{"version":"2","inclusionCriteria":[[]]}""", "inclusionCriteria[0]", "empty group")]
@@ -51,19 +59,20 @@ public sealed class CcdlParsingTests
     }
 
     [Theory]
-    [InlineData("""{"termCodes":[{"system":"http://loinc.org","code":"1"}],"bogus":true}""", ".bogus", "unknown field")]
+    [InlineData("""{"termCodes":[{"system":"http://loinc.org","code":"1"}],"selectedConcepts":[]}""", ".selectedConcepts", "does not belong here")]
     [InlineData("""{"context":{"code":"Diagnose"}}""", "", "termCodes")]
     [InlineData("""{"termCodes":{"system":"a","code":"b"}}""", ".termCodes", "must be an array")]
     [InlineData("""{"termCodes":[]}""", ".termCodes", "empty")]
     [InlineData("""{"termCodes":[{"system":"a"}]}""", ".termCodes[0]", "missing field 'code'")]
     [InlineData("""{"termCodes":[{"system":" ","code":"b"}]}""", ".termCodes[0].system", "empty")]
-    [InlineData("""{"termCodes":[{"system":"a","code":"b","weight":3}]}""", ".termCodes[0].weight", "unknown field")]
-    [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"context":{"code":"x","extra":1}}""", ".context.extra", "unknown field")]
+    [InlineData("""{"termCodes":[{"system":"a","code":"b","value":3}]}""", ".termCodes[0].value", "does not belong here")]
+    [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"context":{"code":"x","extra":1}}""", ".context.code", "not one this node evaluates")]
+    [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"context":{"system":"other.ontology","code":"Diagnose"}}""", ".context.system", "FDPG ontology")]
     [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"valueFilter":{"type":"quantity-comparator","comparator":"gte","value":1}}""", ".valueFilter.comparator", "eq, ne, lt, le, gt, ge")]
     [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"valueFilter":{"type":"quantity-comparator","comparator":"gt","value":"4"}}""", ".valueFilter.value", "must be a number")]
     [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"valueFilter":{"type":"quantity-comparator","comparator":"gt"}}""", ".valueFilter", "missing field 'value'")]
     [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"valueFilter":{"type":"quantity-range","minValue":5,"maxValue":4}}""", ".valueFilter.minValue", "swap")]
-    [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"valueFilter":{"type":"quantity-range","minValue":1,"maxValue":4,"comparator":"gt"}}""", ".valueFilter.comparator", "unknown field")]
+    [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"valueFilter":{"type":"quantity-range","minValue":1,"maxValue":4,"comparator":"gt"}}""", ".valueFilter.comparator", "does not belong here")]
     [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"valueFilter":{"type":"fuzzy"}}""", ".valueFilter.type", "unknown filter type")]
     [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"valueFilter":{"selectedConcepts":[]}}""", ".valueFilter", "missing field 'type'")]
     [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"valueFilter":{"type":"concept","selectedConcepts":[]}}""", ".valueFilter.selectedConcepts", "empty")]
@@ -72,10 +81,18 @@ public sealed class CcdlParsingTests
     [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"valueFilter":{"type":"quantity-comparator","comparator":"gt","value":1,"unit":"mg"}}""", ".valueFilter.unit", "must be an object")]
     [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"timeRestriction":{"afterDate":"09.09.2021"}}""", ".timeRestriction.afterDate", "yyyy-MM-dd")]
     [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"timeRestriction":{"afterDate":"2021-10-09","beforeDate":"2021-09-09"}}""", ".timeRestriction.afterDate", "swap")]
-    [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"timeRestriction":{"after":"2021-10-09"}}""", ".timeRestriction.after", "unknown field")]
-    [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"attributeFilters":[{"type":"reference","criteria":[],"attributeCode":{"code":"x"}}]}""", ".attributeFilters[0]", "reference")]
+    [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"timeRestriction":{"after":"2021-10-09"}}""", ".timeRestriction.after", "neither")]
+    [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"attributeFilters":[{"type":"reference","criteria":[],"attributeCode":{"code":"x"}}]}""", ".attributeFilters[0].criteria", "empty")]
+    [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"attributeFilters":[{"type":"reference","criteria":[{"termCodes":[{"system":"http://loinc.org","code":"LL2191-6"}],"valueFilter":{"type":"concept","selectedConcepts":[{"code":"F"}]}}],"attributeCode":{"code":"x"}}]}""", ".attributeFilters[0].criteria[0]", "reference filter follows a link")]
+    [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"attributeFilters":[{"type":"reference","criteria":[{"termCodes":[{"system":"a","code":"b"}],"negated":true}],"attributeCode":{"code":"x"}}]}""", ".attributeFilters[0].criteria[0].negated", "cannot be negated")]
+    [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"negated":"yes"}""", ".negated", "must be a boolean")]
+    [InlineData("""{"termCodes":[{"system":"fdpg.consent.combined","code":"yes-yes-no"}],"context":{"code":"Einwilligung"}}""", ".termCodes[0].code", "not a consent code")]
+    [InlineData("""{"termCodes":[{"system":"fdpg.consent.combined","code":"yes-yes-no-no"}],"timeRestriction":{"afterDate":"2020-01-01"}}""", ".timeRestriction", "consent is evaluated as in force today")]
+    [InlineData("""{"termCodes":[{"system":"fdpg.consent.combined","code":"yes-yes-no-no"}],"context":{"code":"Diagnose"}}""", ".context", "context Einwilligung")]
+    [InlineData("""{"termCodes":[{"system":"http://loinc.org","code":"2857-1"}],"context":{"code":"Einwilligung"}}""", ".termCodes[0].code", "not a consent code")]
+    [InlineData("""{"termCodes":[{"system":"http://loinc.org","code":"30525-0"}],"context":{"code":"Diagnose"},"valueFilter":{"type":"quantity-comparator","comparator":"gt","value":18,"unit":{"code":"a"}}}""", ".context", "patient criterion")]
     [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"attributeFilters":[{"type":"concept","selectedConcepts":[{"system":"s","code":"c"}]}]}""", ".attributeFilters[0]", "attributeCode")]
-    [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"attributeFilters":[{"attributeCode":{"code":"stage"},"type":"concept","selectedConcepts":[{"system":"s","code":"c"}],"value":3}]}""", ".attributeFilters[0].value", "unknown field")]
+    [InlineData("""{"termCodes":[{"system":"a","code":"b"}],"attributeFilters":[{"attributeCode":{"code":"stage"},"type":"concept","selectedConcepts":[{"system":"s","code":"c"}],"value":3}]}""", ".attributeFilters[0].value", "does not belong here")]
     [InlineData("""{"termCodes":[{"system":"http://loinc.org","code":"LL2191-6"}]}""", "", "sex criterion")]
     [InlineData("""{"termCodes":[{"system":"http://loinc.org","code":"LL2191-6"}],"valueFilter":{"type":"quantity-comparator","comparator":"gt","value":1}}""", ".valueFilter.type", "sex is a concept")]
     [InlineData("""{"termCodes":[{"system":"http://loinc.org","code":"LL2191-6"}],"valueFilter":{"type":"concept","selectedConcepts":[{"code":"F"}]},"timeRestriction":{"afterDate":"2020-01-01"}}""", ".timeRestriction", "sex has no date")]
@@ -99,6 +116,18 @@ public sealed class CcdlParsingTests
     {
         var refusal = Refused(Cohort("[]", $$"""[[{{Code(Icd, "C50")}}],[{{Code(Icd, "C61")}},{{Code(Loinc, "2857-1", ",\"valueFilter\":{\"type\":\"quantity-comparator\",\"comparator\":\"~\",\"value\":1}")}}]]"""));
         Assert.Equal("exclusionCriteria[1][1].valueFilter.comparator", refusal.JsonPath);
+    }
+
+    [Fact]
+    public void FieldsCcdlDoesNotDefineAreIgnored()
+    {
+        // CCDL 2.0.0 dropped additionalProperties: false; the FDPG portal may add descriptive fields anywhere.
+        var plain = CohortQuery.Parse(Only(Code(Icd, "C50")));
+        var decorated = CohortQuery.Parse($$$"""
+            {"version":"2","foo":1,"inclusionCriteria":[[{"termCodes":[{"system":"{{{Icd}}}","code":"C50","weight":3}],"uiProfile":"x","context":{"code":"Diagnose","extra":1}}]]}
+            """);
+        Assert.Equal(plain.Inclusion[0][0].TermCodes, decorated.Inclusion[0][0].TermCodes);
+        Assert.Equal("Diagnose", decorated.Inclusion[0][0].Context!.Name);
     }
 
     [Fact]

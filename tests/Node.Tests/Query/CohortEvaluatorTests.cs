@@ -46,10 +46,10 @@ public sealed class CohortEvaluatorTests : IDisposable
     {
         site.Fact(Woman(), Loinc, "2857-1");
         site.Fact(Woman(), Loinc, "2857-10");
-        site.Fact(Woman(), Atc, "L04AA36X");
+        site.Fact(Woman(), "urn:example:local", "X12");
         site.Commit();
         Assert.Equal(1, Count(Only(Code(Loinc, "2857-1"))));
-        Assert.Equal(0, Count(Only(Code(Atc, "L04AA36"))));
+        Assert.Equal(0, Count(Only(Code("urn:example:local", "X1"))));
     }
 
     [Fact]
@@ -230,6 +230,7 @@ public sealed class CohortEvaluatorTests : IDisposable
     {
         var example = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Query", "ccdl-example.json")))!;
         example["inclusionCriteria"]![3]![0]!.AsObject().Remove("attributeFilters");
+        example["exclusionCriteria"]![2]![1]!["context"]!["code"] = "Laboruntersuchung";
         site.Fact(Woman(), Icd, "F00");
         site.Commit();
         var query = CohortQuery.Parse(example.ToJsonString());

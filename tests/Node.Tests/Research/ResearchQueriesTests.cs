@@ -35,7 +35,7 @@ public sealed class ResearchQueriesTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         data = RandomSite.Fill(site, seed: 777, patients: 300);
-        reference = new ReferenceEvaluator(data.Patients, data.Facts, data.Attributes);
+        reference = new ReferenceEvaluator(data);
         // Research consent (MII .8) for about two thirds of the patients, open-ended; the rest have none.
         var random = new Random(99);
         using (var insert = site.Connection.CreateCommand())

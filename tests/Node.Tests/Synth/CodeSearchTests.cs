@@ -11,15 +11,12 @@ namespace Midia.Node.Tests.Synth;
 /// </summary>
 public sealed class CodeSearchTests(SynthExport export) : IClassFixture<SynthExport>
 {
-    static readonly Dictionary<string, string> CodeElement = new()
-    {
-        ["Condition"] = "code", ["Observation"] = "code", ["MedicationStatement"] = "medicationCodeableConcept", ["Procedure"] = "code",
-    };
+    static readonly string[] CodedTypes = ["Condition", "Observation", "MedicationStatement", "Procedure"];
 
     IEnumerable<(string Type, string System, string Code, string? Display)> Written() =>
-        CodeElement.SelectMany(kv => export.All(kv.Key)
-            .SelectMany(r => SynthExport.Codings(r.Resource.GetProperty(kv.Value)))
-            .Select(c => (kv.Key, CodeSystems.Canonical(c.GetProperty("system").GetString()!), c.GetProperty("code").GetString()!,
+        CodedTypes.SelectMany(type => export.All(type)
+            .SelectMany(r => SynthExport.Codings(export.CodeOf(r.Site, r.Resource)))
+            .Select(c => (type, CodeSystems.Canonical(c.GetProperty("system").GetString()!), c.GetProperty("code").GetString()!,
                 c.TryGetProperty("display", out var d) ? d.GetString() : null)))
         .Distinct();
 
@@ -27,7 +24,7 @@ public sealed class CodeSearchTests(SynthExport export) : IClassFixture<SynthExp
     public void Every_code_the_sites_carry_is_found_by_code_display_and_system()
     {
         var written = Written().ToList();
-        foreach (var type in CodeElement.Keys) Assert.Contains(written, w => w.Type == type);
+        foreach (var type in CodedTypes) Assert.Contains(written, w => w.Type == type);
         Assert.True(written.Count > 80, $"only {written.Count} distinct codes written");
         foreach (var (type, system, code, display) in written)
         {

@@ -22,7 +22,7 @@ public sealed class SynthCommandTests
             Assert.Equal(0, await Run("dev", "synth", "--out", dir, "--sites", "a,b", "--patients", "50", "--seed", "3"));
             foreach (var site in new[] { "a", "b" })
             {
-                Assert.Equal(7, Directory.GetFiles(Path.Combine(dir, site), "*.ndjson").Length);
+                Assert.Equal(8, Directory.GetFiles(Path.Combine(dir, site), "*.ndjson").Length);
                 Assert.Equal(50, File.ReadLines(Path.Combine(dir, site, "Patient.ndjson")).Count());
             }
         }

@@ -7,7 +7,7 @@ namespace Midia.Node.Tests.Synth;
 public sealed class SynthExport : IDisposable
 {
     public static readonly string[] Sites = ["erlangen", "munich", "practice"];
-    public static readonly string[] Types = ["Patient", "Condition", "Observation", "MedicationStatement", "Procedure", "ImagingStudy", "Consent"];
+    public static readonly string[] Types = ["Patient", "Condition", "Observation", "MedicationStatement", "Procedure", "ImagingStudy", "Consent", "Medication"];
     public const int PatientsPerSite = 400;
     public const ulong Seed = 20260101;
 
@@ -33,6 +33,17 @@ public sealed class SynthExport : IDisposable
 
     public IEnumerable<(string Site, JsonElement Resource)> All(string type) =>
         Sites.SelectMany(site => Resources[site][type].Select(r => (site, r)));
+
+    /// <summary>A statement's drug: the `code` of the site's Medication its medicationReference names (as an importer resolves it).</summary>
+    public JsonElement Drug(string site, JsonElement statement)
+    {
+        var reference = statement.GetProperty("medicationReference").GetProperty("reference").GetString()!;
+        return Resources[site]["Medication"].Single(m => "Medication/" + m.GetProperty("id").GetString() == reference).GetProperty("code");
+    }
+
+    /// <summary>The code of a resource: `code`, or for a statement its Medication's code.</summary>
+    public JsonElement CodeOf(string site, JsonElement resource) =>
+        resource.TryGetProperty("code", out var code) ? code : Drug(site, resource);
 
     public static IEnumerable<JsonElement> Codings(JsonElement concept) =>
         concept.TryGetProperty("coding", out var coding) ? coding.EnumerateArray() : [];

@@ -69,6 +69,7 @@ public sealed class SynthTests(SynthExport export) : IClassFixture<SynthExport>
         {
             var patients = export.Resources[site]["Patient"].Select(p => p.GetProperty("id").GetString()!).ToHashSet();
             var studies = export.Resources[site]["ImagingStudy"].Select(p => "ImagingStudy/" + p.GetProperty("id").GetString()).ToHashSet();
+            var medications = export.Resources[site]["Medication"].Select(m => "Medication/" + m.GetProperty("id").GetString()).ToHashSet();
             var ids = new HashSet<string>();
             foreach (var type in SynthExport.Types)
                 foreach (var resource in export.Resources[site][type])
@@ -78,6 +79,19 @@ public sealed class SynthTests(SynthExport export) : IClassFixture<SynthExport>
                     Assert.Matches("^[A-Za-z0-9\\-\\.]{1,64}$", id);
                     Assert.True(ids.Add(type + "/" + id), $"{site}: {type}/{id} appears twice");
                     if (type == "Patient") continue;
+                    if (type == "Medication")
+                    {
+                        // A site's Medication is master data: no patient, an ATC code.
+                        Assert.False(resource.TryGetProperty("subject", out _));
+                        Assert.EndsWith("/atc", SynthExport.Codings(resource.GetProperty("code")).Single().GetProperty("system").GetString()!);
+                        continue;
+                    }
+                    if (type == "MedicationStatement")
+                    {
+                        // As a KDS export writes it: the drug by reference to the site's Medication, never inline.
+                        Assert.False(resource.TryGetProperty("medicationCodeableConcept", out _));
+                        Assert.Contains(resource.GetProperty("medicationReference").GetProperty("reference").GetString()!, medications);
+                    }
                     var owner = resource.GetProperty(type == "Consent" ? "patient" : "subject").GetProperty("reference").GetString()!;
                     Assert.StartsWith("Patient/", owner);
                     Assert.Contains(owner["Patient/".Length..], patients);
@@ -96,7 +110,7 @@ public sealed class SynthTests(SynthExport export) : IClassFixture<SynthExport>
                 p => "Patient/" + p.GetProperty("id").GetString(),
                 p => (Birth: DateOnly.Parse(p.GetProperty("birthDate").GetString()!),
                       End: p.TryGetProperty("deceasedDateTime", out var d) ? DateOnly.Parse(d.GetString()!) : Reference));
-            foreach (var type in SynthExport.Types.Skip(1))
+            foreach (var type in SynthExport.Types.Skip(1).Where(t => t != "Medication")) // Medications are per site, not per patient
                 foreach (var resource in export.Resources[site][type])
                 {
                     var (birth, end) = lives[resource.GetProperty(type == "Consent" ? "patient" : "subject").GetProperty("reference").GetString()!];
@@ -207,8 +221,7 @@ public sealed class SynthTests(SynthExport export) : IClassFixture<SynthExport>
             {
                 var key = (site, resource.GetProperty("subject").GetProperty("reference").GetString()!["Patient/".Length..]);
                 if (!facts.TryGetValue(key, out var set)) facts[key] = set = [];
-                var concept = resource.TryGetProperty("code", out var c) ? c : resource.GetProperty("medicationCodeableConcept");
-                set.Add(SynthExport.Codings(concept).First().GetProperty("code").GetString()!);
+                set.Add(SynthExport.Codings(export.CodeOf(site, resource)).First().GetProperty("code").GetString()!);
             }
         var differing = export.All("Patient")
             .Where(p => SynthExport.Kvnr(p.Resource) is not null)
@@ -335,7 +348,7 @@ public sealed class SynthTests(SynthExport export) : IClassFixture<SynthExport>
                     "MedicationStatement" => resource.GetProperty("effectivePeriod").GetProperty("start").GetString()!,
                     _ => resource.TryGetProperty("performedDateTime", out var d) ? d.GetString()! : resource.GetProperty("performedPeriod").GetProperty("start").GetString()!,
                 });
-                var coding = SynthExport.Codings(resource.GetProperty(type == "MedicationStatement" ? "medicationCodeableConcept" : "code")).First();
+                var coding = SynthExport.Codings(export.CodeOf(site, resource)).First();
                 var system = coding.GetProperty("system").GetString()!;
                 var legacy = Array.IndexOf(SynthExport.Sites, site) % 2 == 1 && date < new DateOnly(2020, 1, 1);
                 Assert.Equal(legacy, system.StartsWith("http://fhir.de/CodeSystem/dimdi/"));
@@ -417,7 +430,7 @@ public sealed class SynthTests(SynthExport export) : IClassFixture<SynthExport>
     sealed record Statement(string Code, DateOnly Start);
 
     List<Coded> Codes(string type) => export.All(type)
-        .SelectMany(r => SynthExport.Codings(r.Resource.TryGetProperty("code", out var c) ? c : r.Resource.GetProperty("medicationCodeableConcept")))
+        .SelectMany(r => SynthExport.Codings(export.CodeOf(r.Site, r.Resource)))
         .Select(c => new Coded(c.GetProperty("system").GetString()!, c.GetProperty("code").GetString()!)).ToList();
 
     List<Coded> ComponentCodes() => export.All("Observation")
@@ -432,7 +445,7 @@ public sealed class SynthTests(SynthExport export) : IClassFixture<SynthExport>
             o.Resource.GetProperty("valueQuantity").GetProperty("value").GetDouble(), o.Resource.GetProperty("valueQuantity").GetProperty("code").GetString()!));
 
     IEnumerable<Statement> Medications() => export.All("MedicationStatement").Select(m => new Statement(
-        SynthExport.Codings(m.Resource.GetProperty("medicationCodeableConcept")).First().GetProperty("code").GetString()!,
+        SynthExport.Codings(export.Drug(m.Site, m.Resource)).First().GetProperty("code").GetString()!,
         DateOnly.Parse(m.Resource.GetProperty("effectivePeriod").GetProperty("start").GetString()!)));
 
     static string? CodeOf(JsonElement resource) => SynthExport.Codings(resource.GetProperty("code")).First().GetProperty("code").GetString();
