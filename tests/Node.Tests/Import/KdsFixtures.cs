@@ -1,0 +1,162 @@
+namespace Midia.Node.Tests.Import;
+
+/// <summary>
+/// Hand-written resources in the shapes of the MII core data set's (KDS) published examples: a
+/// transaction Bundle as a data integration centre exports it (Person, Fall, Diagnose, Labor,
+/// Medikation with Medication resources, Prozedur, Bioprobe, Befund, Consent, Todesursache,
+/// Organization and Practitioner), and Bulk Data files that refer to each other.
+/// </summary>
+static class KdsFixtures
+{
+    /// <summary>
+    /// p1 (breast cancer, trastuzumab, a tissue specimen taken for the diagnosis, CEA 3.1 and an
+    /// entered-in-error CEA of 40) and p2 (died of a myocardial infarction; an entered-in-error diagnosis).
+    /// </summary>
+    public const string TransactionBundle = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000001",
+           "resource":{"resourceType":"Patient","id":"kds-p1","meta":{"profile":["https://www.medizininformatik-initiative.de/fhir/core/modul-person/StructureDefinition/Patient"]},
+             "identifier":[{"use":"official","type":{"coding":[{"system":"http://fhir.de/CodeSystem/identifier-type-de-basis","code":"KVZ10"}]},
+                            "system":"http://fhir.de/sid/gkv/kvid-10","value":"B987654321"}],
+             "name":[{"use":"official","family":"Königsstein","given":["Anna"]}],"gender":"female","birthDate":"1962-04-11",
+             "address":[{"type":"both","city":"Erlangen","postalCode":"91054","country":"DE"}]},
+           "request":{"method":"PUT","url":"Patient/kds-p1"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000002",
+           "resource":{"resourceType":"Patient","id":"kds-p2","meta":{"profile":["https://www.medizininformatik-initiative.de/fhir/core/modul-person/StructureDefinition/Patient"]},
+             "gender":"male","birthDate":"1950-02-01","deceasedDateTime":"2024-05-02T09:30:00+02:00"},
+           "request":{"method":"PUT","url":"Patient/kds-p2"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-0000000000a1",
+           "resource":{"resourceType":"Organization","id":"uk-erlangen","identifier":[{"system":"http://fhir.de/sid/arge-ik/iknr","value":"260950567"}],"name":"Universitätsklinikum Erlangen"},
+           "request":{"method":"PUT","url":"Organization/uk-erlangen"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-0000000000a2",
+           "resource":{"resourceType":"Practitioner","id":"dr-1","name":[{"family":"Arzt"}]},
+           "request":{"method":"PUT","url":"Practitioner/dr-1"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000010",
+           "resource":{"resourceType":"Encounter","id":"kds-e1","meta":{"profile":["https://www.medizininformatik-initiative.de/fhir/core/modul-fall/StructureDefinition/KontaktGesundheitseinrichtung"]},
+             "identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"VN"}]},"system":"https://uk-erlangen.de/fhir/sid/fall","value":"F-2023-0042"}],
+             "status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP","display":"inpatient encounter"},
+             "type":[{"coding":[{"system":"http://fhir.de/CodeSystem/Kontaktebene","code":"einrichtungskontakt","display":"Einrichtungskontakt"}]},
+                     {"coding":[{"system":"http://fhir.de/CodeSystem/kontaktart-de","code":"normalstationaer","display":"Normalstationär"}]}],
+             "serviceType":{"coding":[{"system":"http://fhir.de/CodeSystem/dkgev/Fachabteilungsschluessel","code":"2400","display":"Frauenheilkunde und Geburtshilfe"}]},
+             "subject":{"reference":"urn:uuid:7a1c0b34-0000-4000-8000-000000000001"},
+             "period":{"start":"2023-03-01T08:00:00+01:00","end":"2023-03-10T12:00:00+01:00"},
+             "diagnosis":[{"condition":{"reference":"urn:uuid:7a1c0b34-0000-4000-8000-000000000020"},
+                           "use":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/diagnosis-role","code":"CC"}]},"rank":1}],
+             "hospitalization":{"admitSource":{"coding":[{"system":"http://fhir.de/CodeSystem/dgkev/Aufnahmeanlass","code":"E","display":"Einweisung durch einen Arzt"}]}},
+             "serviceProvider":{"reference":"Organization/uk-erlangen","identifier":{"system":"http://fhir.de/sid/arge-ik/iknr","value":"260950567"}}},
+           "request":{"method":"PUT","url":"Encounter/kds-e1"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000020",
+           "resource":{"resourceType":"Condition","id":"kds-c1","meta":{"profile":["https://www.medizininformatik-initiative.de/fhir/core/modul-diagnose/StructureDefinition/Diagnose"]},
+             "clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},
+             "verificationStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-ver-status","code":"confirmed"}]},
+             "code":{"coding":[{"system":"http://fhir.de/CodeSystem/bfarm/icd-10-gm","version":"2023","code":"C50.4","display":"Bösartige Neubildung: Oberer äußerer Quadrant der Brustdrüse",
+                                "extension":[{"url":"http://fhir.de/StructureDefinition/icd-10-gm-diagnosesicherheit","valueCoding":{"system":"https://fhir.kbv.de/CodeSystem/KBV_CS_SFHIR_ICD_DIAGNOSESICHERHEIT","code":"G"}}]},
+                               {"system":"http://fhir.de/CodeSystem/bfarm/alpha-id","version":"2023","code":"I76281"}]},
+             "bodySite":[{"coding":[{"system":"http://snomed.info/sct","code":"80248007","display":"Left breast structure"}]}],
+             "subject":{"reference":"Patient/kds-p1"},"encounter":{"reference":"Encounter/kds-e1"},
+             "onsetDateTime":"2023-02-20","recordedDate":"2023-03-01T10:00:00+01:00"},
+           "request":{"method":"PUT","url":"Condition/kds-c1"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000030",
+           "resource":{"resourceType":"Specimen","id":"kds-s1","meta":{"profile":["https://www.medizininformatik-initiative.de/fhir/ext/modul-biobank/StructureDefinition/Specimen"]},
+             "extension":[{"url":"https://www.medizininformatik-initiative.de/fhir/ext/modul-biobank/StructureDefinition/Diagnose","valueReference":{"reference":"Condition/kds-c1"}}],
+             "identifier":[{"system":"https://biobank.uk-erlangen.de/fhir/sid/sample","value":"S-0001"}],"status":"available",
+             "type":{"coding":[{"system":"http://snomed.info/sct","code":"119376003","display":"Tissue specimen"}]},
+             "subject":{"reference":"Patient/kds-p1"},
+             "collection":{"collectedDateTime":"2023-03-02T09:00:00+01:00","bodySite":{"coding":[{"system":"http://snomed.info/sct","code":"80248007"}]},
+                           "method":{"coding":[{"system":"http://snomed.info/sct","code":"129314006","display":"Biopsy - action"}]}},
+             "container":[{"specimenQuantity":{"value":1}}]},
+           "request":{"method":"PUT","url":"Specimen/kds-s1"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000040",
+           "resource":{"resourceType":"Observation","id":"kds-o1","meta":{"profile":["https://www.medizininformatik-initiative.de/fhir/core/modul-labor/StructureDefinition/ObservationLab"]},
+             "identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"OBI"}]},"system":"https://uk-erlangen.de/fhir/sid/lab","value":"L-1"}],
+             "status":"final","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"},
+                                                     {"system":"http://loinc.org","code":"26436-6"}]}],
+             "code":{"coding":[{"system":"http://loinc.org","code":"2039-6","display":"Carcinoembryonic Ag [Mass/volume] in Serum or Plasma"}],"text":"CEA"},
+             "subject":{"reference":"Patient/kds-p1"},"encounter":{"reference":"Encounter/kds-e1"},"specimen":{"reference":"Specimen/kds-s1"},
+             "effectiveDateTime":"2023-03-02T09:30:00+01:00","issued":"2023-03-02T12:00:00+01:00",
+             "valueQuantity":{"value":3.1,"unit":"ng/mL","system":"http://unitsofmeasure.org","code":"ng/mL"},
+             "referenceRange":[{"high":{"value":5,"unit":"ng/mL","system":"http://unitsofmeasure.org","code":"ng/mL"}}]},
+           "request":{"method":"PUT","url":"Observation/kds-o1"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000041",
+           "resource":{"resourceType":"Observation","id":"kds-o2","status":"entered-in-error",
+             "code":{"coding":[{"system":"http://loinc.org","code":"2039-6"}]},"subject":{"reference":"Patient/kds-p1"},
+             "effectiveDateTime":"2023-03-02","valueQuantity":{"value":40,"unit":"ng/mL","system":"http://unitsofmeasure.org","code":"ng/mL"}},
+           "request":{"method":"PUT","url":"Observation/kds-o2"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000050",
+           "resource":{"resourceType":"DiagnosticReport","id":"kds-dr1","meta":{"profile":["https://www.medizininformatik-initiative.de/fhir/core/modul-labor/StructureDefinition/DiagnosticReportLab"]},
+             "status":"final","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0074","code":"LAB"}]}],
+             "code":{"coding":[{"system":"http://loinc.org","code":"11502-2","display":"Laboratory report"}]},
+             "subject":{"reference":"Patient/kds-p1"},"encounter":{"reference":"Encounter/kds-e1"},
+             "effectiveDateTime":"2023-03-02T09:30:00+01:00","issued":"2023-03-02T12:00:00+01:00",
+             "result":[{"reference":"Observation/kds-o1"}],"specimen":[{"reference":"Specimen/kds-s1"}]},
+           "request":{"method":"PUT","url":"DiagnosticReport/kds-dr1"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000060",
+           "resource":{"resourceType":"Medication","id":"kds-m1","meta":{"profile":["https://www.medizininformatik-initiative.de/fhir/core/modul-medikation/StructureDefinition/Medication"]},
+             "code":{"coding":[{"system":"http://fhir.de/CodeSystem/ifa/pzn","code":"10203595","display":"Herceptin 150 mg"},
+                               {"system":"http://fhir.de/CodeSystem/bfarm/atc","version":"2023","code":"L01FD01","display":"Trastuzumab"}]},
+             "status":"active","form":{"coding":[{"system":"http://standardterms.edqm.eu","code":"11205000"}]},
+             "ingredient":[{"itemCodeableConcept":{"coding":[{"system":"http://fhir.de/CodeSystem/ask","code":"33451"}]},
+                            "strength":{"numerator":{"value":150,"unit":"mg","system":"http://unitsofmeasure.org","code":"mg"},"denominator":{"value":1,"unit":"Durchstechflasche"}}}]},
+           "request":{"method":"PUT","url":"Medication/kds-m1"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000061",
+           "resource":{"resourceType":"MedicationStatement","id":"kds-ms1","meta":{"profile":["https://www.medizininformatik-initiative.de/fhir/core/modul-medikation/StructureDefinition/MedicationStatement"]},
+             "status":"active","medicationReference":{"reference":"urn:uuid:7a1c0b34-0000-4000-8000-000000000060"},
+             "subject":{"reference":"Patient/kds-p1"},"context":{"reference":"Encounter/kds-e1"},
+             "effectivePeriod":{"start":"2023-04-01","end":"2024-03-31"},"dateAsserted":"2023-04-01",
+             "dosage":[{"text":"6 mg/kg alle 3 Wochen"}]},
+           "request":{"method":"PUT","url":"MedicationStatement/kds-ms1"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000062",
+           "resource":{"resourceType":"MedicationRequest","id":"kds-mr1","meta":{"profile":["https://www.medizininformatik-initiative.de/fhir/core/modul-medikation/StructureDefinition/MedicationRequest"]},
+             "status":"completed","intent":"order","medicationReference":{"reference":"Medication/kds-m1"},
+             "subject":{"reference":"Patient/kds-p1"},"encounter":{"reference":"Encounter/kds-e1"},"authoredOn":"2023-03-25"},
+           "request":{"method":"PUT","url":"MedicationRequest/kds-mr1"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000063",
+           "resource":{"resourceType":"MedicationAdministration","id":"kds-ma1","meta":{"profile":["https://www.medizininformatik-initiative.de/fhir/core/modul-medikation/StructureDefinition/MedicationAdministration"]},
+             "status":"completed","medicationReference":{"reference":"https://dic.uk-erlangen.de/fhir/Medication/kds-m1/_history/2"},
+             "subject":{"reference":"Patient/kds-p1"},"context":{"reference":"Encounter/kds-e1"},"effectiveDateTime":"2023-04-01T10:00:00+02:00"},
+           "request":{"method":"PUT","url":"MedicationAdministration/kds-ma1"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000070",
+           "resource":{"resourceType":"Procedure","id":"kds-pr1","meta":{"profile":["https://www.medizininformatik-initiative.de/fhir/core/modul-prozedur/StructureDefinition/Procedure"]},
+             "status":"completed","category":{"coding":[{"system":"http://snomed.info/sct","code":"387713003","display":"Surgical procedure"}]},
+             "code":{"coding":[{"system":"http://fhir.de/CodeSystem/bfarm/ops","version":"2023","code":"5-870.a1"}]},
+             "subject":{"reference":"Patient/kds-p1"},"encounter":{"reference":"Encounter/kds-e1"},"performedDateTime":"2023-03-03",
+             "reasonReference":[{"reference":"Condition/kds-c1"}]},
+           "request":{"method":"PUT","url":"Procedure/kds-pr1"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000080",
+           "resource":{"resourceType":"Consent","id":"kds-cs1","meta":{"profile":["https://www.medizininformatik-initiative.de/fhir/modul-consent/StructureDefinition/mii-pr-consent-einwilligung"]},
+             "status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"research"}]},
+             "category":[{"coding":[{"system":"http://loinc.org","code":"57016-8"}]}],
+             "patient":{"reference":"Patient/kds-p1"},"dateTime":"2023-01-15",
+             "policy":[{"uri":"urn:oid:2.16.840.1.113883.3.1937.777.24.2.1790"}],
+             "provision":{"type":"deny","period":{"start":"2023-01-15","end":"2053-01-14"},
+               "provision":[{"type":"permit","period":{"start":"2023-01-15","end":"2053-01-14"},
+                             "code":[{"coding":[{"system":"urn:oid:2.16.840.1.113883.3.1937.777.24.5.3","code":"2.16.840.1.113883.3.1937.777.24.5.3.8"}]}]}]}},
+           "request":{"method":"PUT","url":"Consent/kds-cs1"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000090",
+           "resource":{"resourceType":"Condition","id":"kds-cod","meta":{"profile":["https://www.medizininformatik-initiative.de/fhir/core/modul-person/StructureDefinition/Todesursache"]},
+             "category":[{"coding":[{"system":"http://snomed.info/sct","code":"16100001"},{"system":"http://loinc.org","code":"79378-6"}]}],
+             "code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","version":"2019","code":"I21.9"}]},
+             "subject":{"reference":"Patient/kds-p2"}},
+           "request":{"method":"PUT","url":"Condition/kds-cod"}},
+          {"fullUrl":"urn:uuid:7a1c0b34-0000-4000-8000-000000000091",
+           "resource":{"resourceType":"Condition","id":"kds-c-wrong","code":{"coding":[{"system":"http://fhir.de/CodeSystem/bfarm/icd-10-gm","code":"C61"}]},
+             "verificationStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-ver-status","code":"entered-in-error"}]},
+             "subject":{"reference":"Patient/kds-p2"},"recordedDate":"2020-01-01"},
+           "request":{"method":"PUT","url":"Condition/kds-c-wrong"}}
+        ]}
+        """;
+
+    /// <summary>A Bulk Data export whose MedicationStatement file refers to the Medication file.</summary>
+    public const string OcrelizumabMedication = """
+        {"resourceType":"Medication","id":"kds-m2","code":{"coding":[{"system":"http://fhir.de/CodeSystem/bfarm/atc","code":"L04AA36","display":"Ocrelizumab"}]},"status":"active"}
+        """;
+
+    public const string OcrelizumabStatement = """
+        {"resourceType":"MedicationStatement","id":"kds-ms2","status":"active","medicationReference":{"reference":"Medication/kds-m2"},
+         "subject":{"reference":"Patient/kds-p2"},"effectivePeriod":{"start":"2021-03-01"}}
+        """;
+
+    public const string PatientP2Alone = """
+        {"resourceType":"Patient","id":"kds-p2","gender":"male","birthDate":"1950-02-01","deceasedDateTime":"2024-05-02T09:30:00+02:00"}
+        """;
+}
