@@ -5,13 +5,15 @@ namespace Midia.Bench.Node;
 /// <summary>
 /// The fixed benchmark questions, each as CCDL and as the best SQL written by hand for the same
 /// question on the same file: drive from a selective criterion, probe the others with IN lists
-/// (SQLite builds each once as an ephemeral index), demographics from the patient row.
+/// (SQLite builds each once as an ephemeral index), demographics from the patient row; code
+/// hierarchies as the ranges they are; a relative time restriction as the anchor's first date per
+/// patient joined to (or probed for) the dependent facts in the window.
 /// </summary>
 static class BenchQueries
 {
     public static IEnumerable<(string Name, string Ccdl, string Sql)> All(Dictionary<string, long> sids, DateOnly today)
     {
-        long icd = sids[CodeSystems.Icd10Gm], ops = sids[CodeSystems.Ops], atc = sids[CodeSystems.Atc], loinc = sids[CodeSystems.Loinc];
+        long icd = sids[CodeSystems.Icd10Gm], ops = sids[CodeSystems.Ops], atc = sids[CodeSystems.Atc], loinc = sids[CodeSystems.Loinc], ms = sids[CodeSystems.MidiaMs];
         // Completed age >= n exactly when born on or before today minus n years.
         int BornBy(int years) => Days.From(today.AddYears(-years));
         string Icd(string code) => $$"""{"termCodes":[{"system":"http://fhir.de/CodeSystem/dimdi/icd-10-gm","code":"{{code}}"}]}""";
@@ -25,6 +27,10 @@ static class BenchQueries
         string Lab(string loincCode, string filter, string extra = "") => $$"""{"termCodes":[{"system":"http://loinc.org","code":"{{loincCode}}"}],"valueFilter":{{filter}}{{extra}}}""";
         string Query(string inclusion, string exclusion = "[]") => $$"""{"version":"2","inclusionCriteria":{{inclusion}},"exclusionCriteria":{{exclusion}}}""";
         string Pids(string where) => $"SELECT pid FROM fact WHERE {where}";
+        string InContext(string context, string system, string code, string extra = "") =>
+            $$"""{"context":{"system":"fdpg.mii.cds","code":"{{context}}"},"termCodes":[{"system":"{{system}}","code":"{{code}}"}]{{extra}}}""";
+        // A day plus whole calendar years or a number of days, as the engine adds them (29 Feb + 1 year = 28 Feb: 'floor').
+        string Plus(string day, string modifier) => $"CAST(julianday(date({day} * 86400, 'unixepoch', '{modifier}', 'floor')) - 2440587.5 AS INTEGER)";
 
         yield return ("women > 50, C50, HER2+, trastuzumab (old or new code)",
             Query($"[[{Sex("F")}],[{Age("""{"type":"quantity-comparator","comparator":"gt","value":50,"unit":{"code":"a"}}""")}],[{Icd("C50")}],[{Answer("48676-1", "LA6576-8")}],[{Atc("L01FD01")}]]"),
@@ -116,6 +122,54 @@ static class BenchQueries
             SELECT COUNT(*) FROM patient p
             WHERE p.pid IN ({Pids($"sid = {loinc} AND code = '2857-1' AND unit IN ('ng/mL', 'ng/ml') AND value_num BETWEEN 4 AND 10")})
               AND p.pid NOT IN ({Pids(IcdPrefix("C61"))})
+            """);
+
+        // Code hierarchies: an ATC group (its substances, and the MS drugs WHO moved out of it in 2024), ICD and ATC groups.
+        yield return ("G35 and an L04AA substance (ATC group, moved MS drugs included)",
+            Query($"[[{InContext("Diagnose", CodeSystems.Icd10Gm, "G35")}],[{InContext("Medikamentenverabreichung", CodeSystems.Atc, "L04AA")}]]"),
+            $"""
+            SELECT COUNT(*) FROM patient p
+            WHERE p.pid IN ({Pids($"sid = {atc} AND ((code >= 'L04AA' AND code < 'L04AB') OR code IN ('L04AG08', 'L04AG03', 'L04AG06', 'L04AE01', 'L04AE03', 'L04AK02'))")})
+              AND p.pid IN ({Pids(IcdPrefix("G35"))})
+            """);
+
+        yield return ("women, malignant neoplasm (ICD group C00-C97), hormone antagonist (ATC L02B)",
+            Query($"[[{Sex("F")}],[{InContext("Diagnose", CodeSystems.Icd10Gm, "C00-C97")}],[{InContext("Medikamentenverabreichung", CodeSystems.Atc, "L02B")}]]"),
+            $"""
+            SELECT COUNT(*) FROM patient p
+            WHERE p.pid IN ({Pids($"sid = {atc} AND code >= 'L02B' AND code < 'L02C'")}) AND p.sex = 'female'
+              AND p.pid IN ({Pids($"sid = {icd} AND code >= 'C00' AND code < 'C98'")})
+            """);
+
+        // CCDL v3 relative time restrictions between criteria.
+        yield return ("EDSS >= 6 within 3 years after the first ocrelizumab (relative time)",
+            $$"""
+            {"version":"3","inclusionCriteria":[[
+              {"id":"ocrelizumab","anchorOccurrence":"first","criteria":[[{{InContext("Medikamentenverabreichung", CodeSystems.Atc, "L04AA36")}}]]},
+              {"relativeTimeRestrictions":[{"anchorRef":"ocrelizumab","minOffset":"P0D","maxOffset":"P3Y"}],
+               "criteria":[[{{InContext("Laboruntersuchung", CodeSystems.MidiaMs, "edss", ""","valueFilter":{"type":"quantity-comparator","comparator":"ge","value":6}""")}}]]}]]}
+            """,
+            $"""
+            WITH anchor AS (SELECT pid, MIN(date) AS first FROM fact WHERE sid = {atc} AND code IN ('L04AA36', 'L04AG08') AND date IS NOT NULL GROUP BY pid)
+            SELECT COUNT(*) FROM anchor a
+            WHERE a.pid IN (SELECT pid FROM patient)
+              AND EXISTS (SELECT 1 FROM fact e WHERE e.sid = {ms} AND e.code = 'edss' AND e.pid = a.pid
+                          AND e.date >= a.first AND e.date <= {Plus("a.first", "+3 years")}
+                          AND e.value_num >= 6 AND (e.unit IS NULL OR e.unit = ''))
+            """);
+
+        yield return ("aromatase inhibitor (ATC L02BG) within a year of the first C50 (relative time, large anchor)",
+            $$"""
+            {"version":"3","inclusionCriteria":[[
+              {"id":"diagnosis","anchorOccurrence":"first","criteria":[[{{InContext("Diagnose", CodeSystems.Icd10Gm, "C50")}}]]},
+              {"relativeTimeRestrictions":[{"anchorRef":"diagnosis","minOffset":"P0D","maxOffset":"P1Y"}],
+               "criteria":[[{{InContext("Medikamentenverabreichung", CodeSystems.Atc, "L02BG")}}]]}]]}
+            """,
+            $"""
+            SELECT COUNT(DISTINCT m.pid) FROM fact m
+            JOIN (SELECT pid, MIN(date) AS first FROM fact WHERE {IcdPrefix("C50")} AND date IS NOT NULL GROUP BY pid) d ON d.pid = m.pid
+            WHERE m.sid = {atc} AND m.code >= 'L02BG' AND m.code < 'L02BH' AND m.date >= d.first AND m.date <= {Plus("d.first", "+1 years")}
+              AND m.pid IN (SELECT pid FROM patient)
             """);
 
         yield return ("I10 without E11 (large sets)",

@@ -118,8 +118,8 @@ public static class QueryBench
     {
         using var connection = SiteDatabase.Open(db, readOnly: true);
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT value FROM meta WHERE key = 'bench_patients'";
-        try { return command.ExecuteScalar() is string s && s == patients.ToString(CultureInfo.InvariantCulture); }
+        command.CommandText = "SELECT (SELECT value FROM meta WHERE key = 'bench_patients') || '/' || IFNULL((SELECT value FROM meta WHERE key = 'bench_schema'), '1')";
+        try { return command.ExecuteScalar() is string s && s == $"{patients.ToString(CultureInfo.InvariantCulture)}/{SyntheticSite.Schema}"; }
         catch (SqliteException) { return false; }
     }
 

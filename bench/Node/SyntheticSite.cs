@@ -32,6 +32,9 @@ static class SyntheticSite
         ("L04AA31", "L04AK02"), ("N07XX09", "L04AX07"), ("L03AX13", "L03AX13"), ("L03AB07", "L03AB07"),
     ];
 
+    /// <summary>The version of this file's layout: a file of an older layout is rebuilt, not reused.</summary>
+    public const string Schema = "2";
+
     public static long Build(string path, int patients, int seed = 42)
     {
         using (var connection = SiteDatabase.Open(path))
@@ -46,7 +49,9 @@ static class SyntheticSite
             SiteDatabase.Execute(connection, "BEGIN");
             var random = new Random(seed);
             for (int pid = 1; pid <= patients; pid++) writer.AddPatient(pid, random);
-            SiteDatabase.Execute(connection, $"INSERT INTO meta(key, value) VALUES ('bench_patients', '{patients}')");
+            SiteDatabase.Execute(connection, $"INSERT INTO meta(key, value) VALUES ('bench_patients', '{patients}'), ('bench_schema', '{Schema}')");
+            // What the importer keeps as it writes facts: the kinds each code system occurs in (contexts need no kind filter then).
+            SiteDatabase.Execute(connection, "INSERT OR IGNORE INTO system_kind(sid, kind) SELECT DISTINCT sid, kind FROM fact");
             SiteDatabase.BumpDataVersion(connection);
             SiteDatabase.Execute(connection, "COMMIT");
             writer.Dispose();
