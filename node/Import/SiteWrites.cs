@@ -16,6 +16,9 @@ sealed class SiteWrites : IDisposable
     readonly RawStatement typeHasFacts, anyConsent;
     readonly RawStatement deleteLinks, insertLink, deleteMedicationUse, insertMedicationUse, findMedication, deleteMedication, insertMedication, medicationUses, insertSystemKind;
     readonly HashSet<(long Sid, FactKind Kind)> systemKinds = [];
+
+    /// <summary>Medications read from or written to the database: a million statements refer to a few hundred drugs.</summary>
+    readonly Dictionary<string, List<(long Sid, string Code, string? Display)>> medications = new(StringComparer.Ordinal);
     readonly Dictionary<string, long> systems = new(StringComparer.Ordinal);
     readonly Dictionary<string, long> patients = new(StringComparer.Ordinal);
 
@@ -92,6 +95,7 @@ sealed class SiteWrites : IDisposable
         systems.Clear();
         patients.Clear();
         systemKinds.Clear();
+        medications.Clear();
     }
 
     public long UpsertPatient(string id, string sex, int? birth, bool deceased, int? deceasedDate, string? kvnr, string? family, string? given)
@@ -182,10 +186,12 @@ sealed class SiteWrites : IDisposable
     /// <summary>A Medication resource's codes as the database holds them (from an earlier file or run); null if it has none stored.</summary>
     public List<(long Sid, string Code, string? Display)>? FindMedication(string id)
     {
+        if (medications.TryGetValue(id, out var cached)) return cached;
         var found = new List<(long, string, string?)>();
         findMedication.Bind(1, id);
         findMedication.Read(r => found.Add((r.Int64(0), r.Text(1)!, r.Text(2))));
-        return found.Count == 0 ? null : found.Where(c => c.Item1 != NoCode).ToList();
+        if (found.Count == 0) return null;
+        return medications[id] = found.Where(c => c.Item1 != NoCode).ToList();
     }
 
     /// <summary>
@@ -203,6 +209,7 @@ sealed class SiteWrites : IDisposable
         }
         foreach (var (sid, code, display) in codings) InsertMedication(id, sid, code, display);
         if (codings.Count == 0) InsertMedication(id, NoCode, "", null);
+        medications[id] = [.. codings];
         if (!existed) return;
         var uses = new List<(string Type, string Id, long Pid, FactKind Kind, int? Date, int? End)>();
         medicationUses.Bind(1, id);
