@@ -84,9 +84,6 @@ public static partial class CodeHierarchy
         return null;
     }
 
-    /// <summary>Whether a code of this system can stand for more than itself.</summary>
-    public static bool IsHierarchical(string system) => system is Icd10Gm or Icd10Who or Ops or Atc or Snomed;
-
     /// <summary>The spans of stored codes a query code of the (canonical) system matches.</summary>
     public static IReadOnlyList<CodeSpan> Spans(string system, string code)
     {

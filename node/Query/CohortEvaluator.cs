@@ -832,10 +832,6 @@ public sealed class CohortEvaluator(SqliteConnection connection, ConsentLedger? 
         for (int i = 0; i < spec.Parameters.Count; i++) command.Parameters[i].Value = spec.Parameters[i].Value;
         return command;
     }
-
-    /// <summary>The least string greater than every string starting with prefix (C50 -> C51), or
-    /// null if there is none; [prefix, successor) is then exactly the codes starting with prefix.</summary>
-    internal static string? Successor(string prefix) => CodeSpan.Successor(prefix);
 }
 
 /// <summary>One stratum: Key holds one value per stratifier, in the order they were asked for.</summary>

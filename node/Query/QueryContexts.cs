@@ -47,7 +47,4 @@ public static class QueryContexts
     public static QueryContext? Find(string code) => ByCode.GetValueOrDefault(code.Trim());
 
     public static string Known => string.Join(", ", ByCode.Values.Distinct().Select(c => c.Name));
-
-    /// <summary>Whether two contexts are the same reading (the canonical form writes one name).</summary>
-    public static QueryContext Canonical(QueryContext context) => Find(context.Name) ?? context;
 }

@@ -40,7 +40,4 @@ public static class CodeSystems
         var trimmed = uri.Trim().TrimEnd('/');
         return Aliases.TryGetValue(trimmed, out var canonical) ? canonical : trimmed;
     }
-
-    /// <summary>Whether a code of the system stands for more than itself (ICD-10, OPS, ATC, SNOMED CT: care/Codes/CodeHierarchy).</summary>
-    public static bool IsHierarchical(string canonicalUri) => Midia.Care.Codes.CodeHierarchy.IsHierarchical(canonicalUri);
 }
