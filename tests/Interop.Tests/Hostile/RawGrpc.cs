@@ -35,8 +35,11 @@ public sealed record RawResponse(int HttpStatus, Dictionary<string, string> Head
         }
     }
 
-    /// <summary>What happened, in one word for tallies: a closed stream, a gRPC status, or an HTTP status.</summary>
-    public string Outcome => StreamError is not null ? "closed stream" : GrpcStatus is { } status ? $"grpc-status {status}" : $"HTTP {HttpStatus}";
+    /// <summary>
+    /// What happened, in a few words for tallies: a closed stream, an HTTP error (grpc-dotnet adds a
+    /// grpc-status to its 415, but the HTTP status is what a non-gRPC client reads), or a gRPC status.
+    /// </summary>
+    public string Outcome => StreamError is not null ? "closed stream" : HttpStatus != 200 ? $"HTTP {HttpStatus}" : $"grpc-status {GrpcStatus ?? "(none)"}";
 }
 
 /// <summary>
