@@ -103,19 +103,10 @@ public sealed class RawGrpc : IDisposable
         string contentType = "application/grpc", TimeSpan? timeout = null, string? te = "trailers")
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Address, path))
-        {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = body,
-        };
-        if (te is not null) request.Headers.TryAddWithoutValidation("te", te);
-        request.Content.Headers.TryAddWithoutValidation("content-type", contentType);
-        foreach (var (name, value) in headers ?? []) request.Headers.TryAddWithoutValidation(name, value);
         HttpResponseMessage sent;
         try
         {
-            sent = await invoker.SendAsync(request, cts.Token);
+            sent = await StartAsync(path, body, headers, cts.Token, contentType, te);
         }
         catch (HttpRequestException e)
         {
@@ -135,6 +126,22 @@ public sealed class RawGrpc : IDisposable
         }
         var trailers = response.TrailingHeaders.ToDictionary(h => h.Key.ToLowerInvariant(), h => string.Join(",", h.Value));
         return new RawResponse((int)response.StatusCode, head, bytes, trailers, null);
+    }
+
+    /// <summary>Sends the request and returns once the response headers are in; the body is the caller's to read (or not: a slow reader).</summary>
+    public Task<HttpResponseMessage> StartAsync(string path, HttpContent body, IEnumerable<(string Name, string Value)>? headers, CancellationToken cancellationToken,
+        string contentType = "application/grpc", string? te = "trailers")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Address, path))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = body,
+        };
+        if (te is not null) request.Headers.TryAddWithoutValidation("te", te);
+        request.Content.Headers.TryAddWithoutValidation("content-type", contentType);
+        foreach (var (name, value) in headers ?? []) request.Headers.TryAddWithoutValidation(name, value);
+        return invoker.SendAsync(request, cancellationToken);
     }
 
     public void Dispose() => invoker.Dispose();

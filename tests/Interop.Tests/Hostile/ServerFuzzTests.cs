@@ -1,9 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using System.Net;
-using System.Net.Security;
-using System.Net.Sockets;
-using System.Text;
 using Google.Protobuf;
 using Midia.Protos.Node.V1;
 using Xunit.Abstractions;
@@ -137,62 +133,19 @@ public sealed class ServerFuzzTests(HostileNode node, ITestOutputHelper output)
 
     // ---- raw HTTP/2 frames over TLS: below what any HTTP client would send ----
 
-    static byte[] Http2Frame(byte type, byte flags, int streamId, byte[] payload, int? declaredLength = null)
-    {
-        var frame = new byte[9 + payload.Length];
-        var length = declaredLength ?? payload.Length;
-        frame[0] = (byte)(length >> 16);
-        frame[1] = (byte)(length >> 8);
-        frame[2] = (byte)length;
-        frame[3] = type;
-        frame[4] = flags;
-        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(5), streamId);
-        payload.CopyTo(frame, 9);
-        return frame;
-    }
+    const byte Data = RawHttp2.Data, HeadersFrame = RawHttp2.Headers, RstStream = RawHttp2.RstStream, Ping = RawHttp2.Ping,
+        GoAway = RawHttp2.GoAway, WindowUpdate = RawHttp2.WindowUpdate, Continuation = RawHttp2.Continuation;
+    const byte EndStream = RawHttp2.EndStream, EndHeaders = RawHttp2.EndHeaders;
 
-    /// <summary>HPACK literal header fields without indexing and without Huffman coding (RFC 7541 6.2.2).</summary>
-    static byte[] Headers(params (string Name, string Value)[] headers)
-    {
-        var block = new List<byte>();
-        foreach (var (name, value) in headers)
-        {
-            block.Add(0);
-            AddString(block, name);
-            AddString(block, value);
-        }
-        return [.. block];
-
-        static void AddString(List<byte> block, string text)
-        {
-            var bytes = Encoding.ASCII.GetBytes(text);
-            if (bytes.Length < 127) block.Add((byte)bytes.Length);
-            else
-            {
-                block.Add(127);
-                var rest = bytes.Length - 127;
-                while (rest >= 128) { block.Add((byte)(rest % 128 + 128)); rest /= 128; }
-                block.Add((byte)rest);
-            }
-            block.AddRange(bytes);
-        }
-    }
-
-    static readonly (string, string)[] RequestHeaders =
-    [
-        (":method", "POST"), (":scheme", "https"), (":path", HostileNode.Target), (":authority", "localhost"),
-        ("content-type", "application/grpc"), ("te", "trailers"),
-    ];
-
-    const byte Data = 0, HeadersFrame = 1, RstStream = 3, Settings = 4, Ping = 6, GoAway = 7, WindowUpdate = 8, Continuation = 9;
-    const byte EndStream = 1, EndHeaders = 4;
+    static byte[] Http2Frame(byte type, byte flags, int streamId, byte[] payload, int? declaredLength = null) =>
+        RawHttp2.Frame(type, flags, streamId, payload, declaredLength);
 
     static IEnumerable<(string Kind, byte[] Bytes)> FrameInputs(int seed, int count)
     {
         var random = new Random(seed);
         // A ListQueryTypesRequest with one unknown field (15, "raw"), which the empty message skips.
         var message = RawGrpc.Frame([0x7A, 3, (byte)'r', (byte)'a', (byte)'w']);
-        var headers = Headers(RequestHeaders);
+        var headers = RawHttp2.RequestHeaders(HostileNode.Target);
         for (var i = 0; i < count; i++)
         {
             switch (random.Next(10))
@@ -224,41 +177,21 @@ public sealed class ServerFuzzTests(HostileNode node, ITestOutputHelper output)
     /// <summary>Sends preface + SETTINGS + the input; done when the server answers on stream 1, resets it, sends GOAWAY or closes.</summary>
     async Task<string> SendRawAsync(string kind, byte[] input, TimeSpan timeout)
     {
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, node.Address.Port);
-        await using var stream = new SslStream(tcp.GetStream());
-        await stream.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-        {
-            TargetHost = "localhost",
-            ClientCertificates = [node.Admin.Certificate],
-            ApplicationProtocols = [SslApplicationProtocol.Http2],
-            RemoteCertificateValidationCallback = (_, _, _, _) => true,
-        });
         using var cts = new CancellationTokenSource(timeout);
-        await stream.WriteAsync("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray(), cts.Token);
-        await stream.WriteAsync(Http2Frame(Settings, 0, 0, []), cts.Token);
-        await stream.WriteAsync(input, cts.Token);
+        await using var connection = await RawHttp2.ConnectAsync(node.Address, node.Admin, cts.Token);
         // After a client reset nothing more comes for the stream: a PING answered proves the connection still works.
         var silent = kind.Contains("RST_STREAM", StringComparison.Ordinal);
-        if (silent) await stream.WriteAsync(Http2Frame(Ping, 0, 0, new byte[8]), cts.Token);
-        await stream.FlushAsync(cts.Token);
-        var header = new byte[9];
         try
         {
+            await connection.WriteAsync(silent ? [.. input, .. Http2Frame(Ping, 0, 0, new byte[8])] : input, cts.Token);
             while (true)
             {
-                await stream.ReadExactlyAsync(header, cts.Token);
-                var length = (header[0] << 16) | (header[1] << 8) | header[2];
-                var type = header[3];
-                var streamId = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(5)) & int.MaxValue;
-                var payload = new byte[length];
-                await stream.ReadExactlyAsync(payload, cts.Token);
-                if (type == GoAway) return "GOAWAY";
-                if (type == Ping && (header[4] & 1) != 0 && silent) return "reset by client, PING answered";
-                if (type == RstStream && streamId > 0) return "RST_STREAM";
+                var frame = await connection.ReadFrameAsync(cts.Token);
+                if (frame.Type == GoAway) return "GOAWAY";
+                if (frame.Type == Ping && (frame.Flags & RawHttp2.Ack) != 0 && silent) return "reset by client, PING answered";
+                if (frame.Type == RstStream && frame.StreamId > 0) return "RST_STREAM";
                 // Kestrel answers every gRPC outcome with HEADERS; END_STREAM on them or on trailers ends the call.
-                if (type == HeadersFrame && streamId > 0 && (header[4] & EndStream) != 0) return "status";
-                if (type == Settings && (header[4] & 1) == 0) await stream.WriteAsync(Http2Frame(Settings, 1, 0, []), cts.Token);
+                if (frame.Type == HeadersFrame && frame.StreamId > 0 && (frame.Flags & EndStream) != 0) return "status";
             }
         }
         catch (Exception e) when (e is EndOfStreamException or IOException)
