@@ -7,9 +7,10 @@ using Midia.Trust;
 namespace Midia.Interop.Tests;
 
 /// <summary>
-/// One throw-away PKI and one test host (our TestService on trust/'s network server) for the whole interop suite; each peer driver runs once,
-/// on first use, and every case test reads its line. The peers are real processes on a 2-core
-/// machine, so the suite is one collection (no two drivers at once).
+/// One throw-away PKI and one test host (our TestService on trust/'s network server) for the whole
+/// interop suite; each peer driver runs once, on first use, and every case test reads its line.
+/// The peers are real processes on a 2-core machine, so the suite is one collection (no two
+/// drivers at once).
 /// </summary>
 public sealed class InteropFixture : IAsyncLifetime
 {
