@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Midia.CertsDev;
@@ -39,6 +40,10 @@ public sealed class MutualTlsTests : IAsyncLifetime
 
     static Probe.Probe.ProbeClient Client(NetworkChannel channel) => new(channel.Invoker);
 
+    /// <summary>A certificate made outside TestCertificates (another CA, other dates, other names), trusting the network CA.</summary>
+    TlsMaterial Material(X509Certificate2 certificate) =>
+        new(certificate, [X509CertificateLoader.LoadCertificate(certificates.Authority.RawData)]);
+
     [Fact]
     public async Task AClientOfTheNetworkCaIsServedAndTheChannelAcceptsTheServerItPins()
     {
@@ -73,7 +78,7 @@ public sealed class MutualTlsTests : IAsyncLifetime
     {
         // A server of the network whose certificate names another host than the one dialled.
         using var elsewhereCertificate = DevCertificates.Issue(certificates.Authority, "node", "node-elsewhere", "elsewhere", ["elsewhere.example"], []);
-        using var elsewhere = new TlsMaterial(elsewhereCertificate, [System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(certificates.Authority.RawData)]);
+        using var elsewhere = Material(elsewhereCertificate);
         await using var other = ProbeServers.Create(ProbeServers.Options(elsewhere, "elsewhere"), inMemory: false);
         var otherAddress = await other.StartNetworkServerAsync();
         using var channel = NetworkChannel.Open($"https://127.0.0.1:{otherAddress.Port}", certificates.Material("researcher", "r"));
@@ -87,7 +92,7 @@ public sealed class MutualTlsTests : IAsyncLifetime
     {
         using var foreignCa = DevCertificates.CreateAuthority("Foreign CA");
         using var impostorCertificate = DevCertificates.Issue(foreignCa, "coordinator", "impostor");
-        using var impostor = new TlsMaterial(impostorCertificate, [System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(certificates.Authority.RawData)]);
+        using var impostor = Material(impostorCertificate);
         using var channel = NetworkChannel.Open(address, impostor, new ServerPin("node", "munich"));
         var error = await Assert.ThrowsAsync<RpcException>(async () => await Client(channel).WhoAmIAsync(new WhoRequest()));
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
@@ -99,7 +104,7 @@ public sealed class MutualTlsTests : IAsyncLifetime
     {
         using var expiredCertificate = DevCertificates.Issue(certificates.Authority, "coordinator", "expired-one",
             notBefore: DateTimeOffset.UtcNow.AddDays(-10), notAfter: DateTimeOffset.UtcNow.AddDays(-1));
-        using var expired = new TlsMaterial(expiredCertificate, [System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(certificates.Authority.RawData)]);
+        using var expired = Material(expiredCertificate);
         using var channel = NetworkChannel.Open(address, expired, new ServerPin("node", "munich"));
         var error = await Assert.ThrowsAsync<RpcException>(async () => await Client(channel).WhoAmIAsync(new WhoRequest()));
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
