@@ -105,10 +105,20 @@ public sealed class NetworkChannel : IDisposable
             catch (RpcException e) when (Rename(e) is { } named) { throw named; }
         }
 
+        // grpc-dotnet reports a handshake our validation callback refused as INTERNAL ("Error starting
+        // gRPC call") or UNAVAILABLE, the AuthenticationException among its causes: either way the
+        // server was not reachable as the one we dial, so UNAVAILABLE with the certificate's problem.
         internal RpcException? Rename(RpcException e) =>
-            e.StatusCode == StatusCode.Unavailable && channel.LastCertificateProblem is { } problem && e.Status.Detail.Contains("SSL", StringComparison.Ordinal)
+            e.StatusCode is StatusCode.Unavailable or StatusCode.Internal && channel.LastCertificateProblem is { } problem && HandshakeFailed(e)
                 ? new RpcException(new Status(StatusCode.Unavailable, $"the server's certificate was refused: {problem}", e.Status.DebugException), e.Trailers)
                 : null;
+
+        static bool HandshakeFailed(RpcException e)
+        {
+            for (var cause = e.Status.DebugException; cause is not null; cause = cause.InnerException)
+                if (cause is AuthenticationException) return true;
+            return e.Status.Detail.Contains("SSL", StringComparison.Ordinal);
+        }
 
         sealed class NamedReader<T>(IAsyncStreamReader<T> inner, CertificateProblems names) : IAsyncStreamReader<T>
         {
