@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
@@ -39,6 +40,11 @@ public sealed class NetworkChannel : IDisposable
             UseCookies = false,
             UseProxy = false,
             AllowAutoRedirect = false,
+            // Our own (plain TCP) connect: grpc-dotnet then leaves connecting to this handler, call by
+            // call, instead of its subchannel, which after one refused connection fails every call at
+            // once for a growing backoff (1 s up to 2 min) — a restarted node would stay "refused" that
+            // long, beyond the fan-out's, the consent pushes' and the sync's own retries.
+            ConnectCallback = ConnectAsync,
             SslOptions = new SslClientAuthenticationOptions
             {
                 ClientCertificates = [tls.Certificate],
@@ -83,6 +89,21 @@ public sealed class NetworkChannel : IDisposable
         Open(address.ToString(), tls, pin, connectTimeout);
 
     public void Dispose() => Channel.Dispose();
+
+    static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>grpc-dotnet says only that the TLS handshake failed; this names the certificate's problem.</summary>
     sealed class CertificateProblems(NetworkChannel channel) : Interceptor
