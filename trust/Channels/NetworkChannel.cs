@@ -126,10 +126,19 @@ public sealed class NetworkChannel : IDisposable
             catch (RpcException e) when (Rename(e) is { } named) { throw named; }
         }
 
+        // grpc-dotnet says INTERNAL for a handshake our callback refused (it maps only socket and I/O
+        // failures to UNAVAILABLE); for the caller it is a server it cannot use, so UNAVAILABLE.
         internal RpcException? Rename(RpcException e) =>
-            e.StatusCode == StatusCode.Unavailable && channel.LastCertificateProblem is { } problem && e.Status.Detail.Contains("SSL", StringComparison.Ordinal)
+            e.StatusCode is StatusCode.Unavailable or StatusCode.Internal && channel.LastCertificateProblem is { } problem && RefusedInHandshake(e.Status.DebugException)
                 ? new RpcException(new Status(StatusCode.Unavailable, $"the server's certificate was refused: {problem}", e.Status.DebugException), e.Trailers)
                 : null;
+
+        static bool RefusedInHandshake(Exception? cause)
+        {
+            for (; cause is not null; cause = cause.InnerException)
+                if (cause is AuthenticationException) return true;
+            return false;
+        }
 
         sealed class NamedReader<T>(IAsyncStreamReader<T> inner, CertificateProblems names) : IAsyncStreamReader<T>
         {
