@@ -74,6 +74,7 @@ public static class NodeServer
         builder.Logging.AddMidiaConsole();
         builder.AddNetworkServer(new NetworkServerOptions { Listen = settings.Listen, Tls = settings.Tls, Site = settings.Site });
         builder.Services.Configure<GrpcServiceOptions>(grpc => grpc.Interceptors.Add<StorageFaults>());
+        builder.Services.AddSingleton<StorageFaults>();
 
         var node = builder.Services;
         node.AddSingleton(new NodeSite(settings.Site));

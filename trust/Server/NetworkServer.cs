@@ -61,6 +61,9 @@ public static partial class NetworkServer
             grpc.Interceptors.Add<AuthorizationRefusals>();   // first: nothing runs for a refused call
             grpc.Interceptors.Add<RequestIds>();
         });
+        // Interceptors live as long as the server (grpc-dotnet would otherwise make them per call).
+        builder.Services.AddSingleton<AuthorizationRefusals>();
+        builder.Services.AddSingleton<RequestIds>();
         builder.Services.AddGrpcReflection();
         builder.Services.AddSingleton<HealthServiceImpl>();
         builder.Services.AddNetworkAuthentication(server.Tls);
