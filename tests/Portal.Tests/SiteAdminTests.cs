@@ -1,4 +1,5 @@
 using System.Net;
+using Midia.Node.Audit;
 using Midia.Node.Policy;
 using Midia.Node.Store;
 using Midia.Portal.Tests.Support;
@@ -45,6 +46,16 @@ public sealed class SiteAdminTests : IAsyncLifetime
         var researcher = Client(network.Client(network.Material("researcher", "Dr R"), "erlangen"));
         e = await Assert.ThrowsAsync<RpcException>(async () => await researcher.AuditAsync(new(), PortalTestNetwork.Deadline()));
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+
+        // Refused by the rules before any service code ran, and still in the node's audit: who, which RPC, why not.
+        using (var connection = SiteDatabase.Open(network["erlangen"].DbPath))
+        {
+            var refused = new AuditLog(connection).Read().Where(a => a.Outcome == AuditOutcome.Refused).ToList();
+            Assert.Equal([("Admin Max", "site-admin", "rpc SiteAdmin/ListQueryTypes"), ("Dr R", "researcher", "rpc SiteAdmin/Audit")],
+                refused.Select(a => (a.UserName, a.UserRole, a.QueryType)));
+            Assert.Contains("site admin of 'munich'", refused[0].Reason);
+            Assert.Contains("requires role site-admin", refused[1].Reason);
+        }
     }
 
     [Fact]

@@ -110,9 +110,9 @@ public sealed class Caller : IDisposable
     /// <summary>
     /// Waits for the server's response headers (for a refused or failed call: its trailers-only
     /// status). If none ever came because the connection failed, the server never answered over HTTP
-    /// at all: grpc-dotnet then makes up a status of its own — UNAVAILABLE, or INTERNAL when no socket
-    /// or I/O error is in the chain ("the server did not complete the HTTP/2 handshake") — with the
-    /// transport's exception as its debug exception, which a status the server sent never has.
+    /// at all: grpc-dotnet then makes up a status of its own — UNAVAILABLE or INTERNAL, depending on
+    /// how the connection died ("the server did not complete the HTTP/2 handshake" is INTERNAL) — with
+    /// the transport's exception as its debug exception, which a status the server sent never has.
     /// </summary>
     static async Task Responding(Task<Metadata> headers)
     {
