@@ -4,7 +4,6 @@ using Midia.Bench.Consent;
 using Midia.Bench.Coordinator;
 using Midia.Bench.Network;
 using Midia.Bench.Node;
-using Midia.Bench.Rpc;
 
 namespace Midia.Bench.Suite;
 
@@ -22,9 +21,9 @@ public static class SuiteCommand
 
     static readonly Benchmark[] Benchmarks =
     [
-        new("rpc-unary", "gRPC transport", full => full
-            ? UnaryBench.TableAsync(calls: 5000, warmup: 500, concurrency: 16, payload: 64, rounds: 3)
-            : UnaryBench.TableAsync(calls: 300, warmup: 50, concurrency: 16, payload: 64, rounds: 1)),
+        // TODO(issue 14): rpc-unary ("gRPC transport": UnaryBench.TableAsync(calls: 5000, warmup: 500, concurrency: 16,
+        // payload: 64, rounds: 3), quick: calls 300, warmup 50, rounds 1) returns here, old and new side by side, once
+        // tests/Interop's TestService runs on grpc-dotnet; until then its block in BENCHMARKS.md stays as it was.
         new("query", "CCDL cohort counts", full => Task.FromResult(Agreeing(full ? QueryBench.Table(1_000_000, 15) : QueryBench.Table(20_000, 5)))),
         new("consent-propagation", "Network consent propagation", full => full
             ? PropagationBench.TableAsync(iterations: 200, burst: 10_000)
