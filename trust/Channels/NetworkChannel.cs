@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
@@ -39,6 +40,11 @@ public sealed class NetworkChannel : IDisposable
             UseCookies = false,
             UseProxy = false,
             AllowAutoRedirect = false,
+            // Our own (plain TCP) connect: grpc-dotnet then leaves connecting to this handler, call by
+            // call, instead of its subchannel, which after one refused connection fails every call at
+            // once for a growing backoff (1 s up to 2 min) — a restarted node would stay "refused" that
+            // long, beyond the fan-out's, the consent pushes' and the sync's own retries.
+            ConnectCallback = ConnectAsync,
             SslOptions = new SslClientAuthenticationOptions
             {
                 ClientCertificates = [tls.Certificate],
@@ -84,6 +90,21 @@ public sealed class NetworkChannel : IDisposable
 
     public void Dispose() => Channel.Dispose();
 
+    static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>grpc-dotnet says only that the TLS handshake failed; this names the certificate's problem.</summary>
     sealed class CertificateProblems(NetworkChannel channel) : Interceptor
     {
@@ -105,19 +126,27 @@ public sealed class NetworkChannel : IDisposable
             catch (RpcException e) when (Rename(e) is { } named) { throw named; }
         }
 
-        // grpc-dotnet reports a handshake our validation callback refused as INTERNAL ("Error starting
-        // gRPC call") or UNAVAILABLE, the AuthenticationException among its causes: either way the
-        // server was not reachable as the one we dial, so UNAVAILABLE with the certificate's problem.
-        internal RpcException? Rename(RpcException e) =>
-            e.StatusCode is StatusCode.Unavailable or StatusCode.Internal && channel.LastCertificateProblem is { } problem && HandshakeFailed(e)
-                ? new RpcException(new Status(StatusCode.Unavailable, $"the server's certificate was refused: {problem}", e.Status.DebugException), e.Trailers)
-                : null;
-
-        static bool HandshakeFailed(RpcException e)
+        // grpc-dotnet says INTERNAL for a handshake our callback refused (it maps only socket and I/O
+        // failures to UNAVAILABLE); for the caller it is a server it cannot use, so UNAVAILABLE. The same
+        // for a connection the server closed in its handshake: under TLS 1.3 the server judges our
+        // certificate after our side has finished, so its refusal arrives as a broken HTTP/2 start.
+        internal RpcException? Rename(RpcException e)
         {
-            for (var cause = e.Status.DebugException; cause is not null; cause = cause.InnerException)
-                if (cause is AuthenticationException) return true;
-            return e.Status.Detail.Contains("SSL", StringComparison.Ordinal);
+            if (e.StatusCode is not (StatusCode.Unavailable or StatusCode.Internal)) return null;
+            if (channel.LastCertificateProblem is { } problem && Causes(e).Any(c => c is AuthenticationException))
+                return new RpcException(new Status(StatusCode.Unavailable, $"the server's certificate was refused: {problem}", e.Status.DebugException), e.Trailers);
+            // Only before any answer ("Error starting gRPC call"): later, a protocol error is the server's fault, not a refusal.
+            if (e.StatusCode == StatusCode.Internal && e.Status.Detail.StartsWith("Error starting gRPC call", StringComparison.Ordinal)
+                && Causes(e).OfType<HttpRequestException>().FirstOrDefault(c => c.HttpRequestError is HttpRequestError.HttpProtocolError or HttpRequestError.ResponseEnded or HttpRequestError.SecureConnectionError) is { } broken)
+                return new RpcException(new Status(StatusCode.Unavailable,
+                    $"the server closed the connection as it started ({broken.Message}): it may not accept this certificate (issued by another CA, expired, or not for client authentication)",
+                    e.Status.DebugException), e.Trailers);
+            return null;
+        }
+
+        static IEnumerable<Exception> Causes(RpcException e)
+        {
+            for (var cause = e.Status.DebugException; cause is not null; cause = cause.InnerException) yield return cause;
         }
 
         sealed class NamedReader<T>(IAsyncStreamReader<T> inner, CertificateProblems names) : IAsyncStreamReader<T>
