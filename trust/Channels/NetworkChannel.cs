@@ -135,11 +135,12 @@ public sealed class NetworkChannel : IDisposable
             if (e.StatusCode is not (StatusCode.Unavailable or StatusCode.Internal)) return null;
             if (channel.LastCertificateProblem is { } problem && Causes(e).Any(c => c is AuthenticationException))
                 return new RpcException(new Status(StatusCode.Unavailable, $"the server's certificate was refused: {problem}", e.Status.DebugException), e.Trailers);
-            // Only before any answer ("Error starting gRPC call"): later, a protocol error is the server's fault, not a refusal.
+            // Only a call that never got an answer ("Error starting gRPC call"): the connection itself failed.
             if (e.StatusCode == StatusCode.Internal && e.Status.Detail.StartsWith("Error starting gRPC call", StringComparison.Ordinal)
-                && Causes(e).OfType<HttpRequestException>().FirstOrDefault(c => c.HttpRequestError is HttpRequestError.HttpProtocolError or HttpRequestError.ResponseEnded or HttpRequestError.SecureConnectionError) is { } broken)
+                && Causes(e).OfType<HttpRequestException>().FirstOrDefault() is { } broken)
                 return new RpcException(new Status(StatusCode.Unavailable,
-                    $"the server closed the connection as it started ({broken.Message}): it may not accept this certificate (issued by another CA, expired, or not for client authentication)",
+                    $"the server closed the connection before a call could start ({broken.Message}); a server of the network does that when it does not accept " +
+                    "this certificate (issued by another CA, expired, or not for client authentication)",
                     e.Status.DebugException), e.Trailers);
             return null;
         }
