@@ -258,7 +258,7 @@ public sealed class TestNode(ConsentNetwork network, string site, int port)
             builder.Logging.ClearProviders();
             // A factory, so the container disposes the pool with the node.
             if (open is not null) builder.Services.AddSingleton(_ => new SiteSessions(1, open));
-            builder.Services.AddSingleton(new PatientTickets(clock));
+            if (clock != TimeProvider.System) builder.Services.AddSingleton(new PatientTickets(clock));
             configure?.Invoke(builder);
         });
         try { await app.StartNetworkServerAsync(); }
