@@ -6,6 +6,7 @@ using Midia.Consent.Tests.Support;
 using Midia.Node.Consent;
 using Midia.Protos.Consent.V1;
 using Midia.Protos.Coordinator.V1;
+using Midia.Trust;
 
 namespace Midia.Consent.Tests;
 
@@ -187,8 +188,11 @@ public sealed class ConsentPropagationTests : IAsyncLifetime
         Assert.Contains(research.Periods[^1].Because, b => b.Contains("seq 1", StringComparison.Ordinal) && b.Contains("erlangen", StringComparison.Ordinal));
     }
 
-    SitesReply SitesReply() =>
-        new Research.ResearchClient(network.Client("researcher", "Dr R", null)).Sites(new SitesRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
+    SitesReply SitesReply()
+    {
+        using var channel = NetworkChannel.Open(network.CoordinatorAddress, network.Material("researcher", "Dr R"));
+        return new Research.ResearchClient(channel.Invoker).Sites(new SitesRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
+    }
 }
 
 /// <summary>
