@@ -72,8 +72,8 @@ public sealed class ServerFuzzTests(HostileNode node, ITestOutputHelper output)
                     yield return new("bad grpc-timeout", path, valid, [("grpc-timeout", RandomAscii(random, random.Next(1, 12)))], false);
                     break;
                 case 8:
-                    // Every call reads its headers (the RequestIds interceptor): a bad -bin value fails it.
-                    yield return new("invalid base64 in a -bin header", path, valid, [("x-fuzz-bin", "!" + RandomAscii(random, random.Next(0, 20)))], true);
+                    // Metadata nobody reads is never decoded: a bad -bin value the node does not use is no reason to fail the call.
+                    yield return new("invalid base64 in an unused -bin header", path, valid, [("x-fuzz-bin", "!" + RandomAscii(random, random.Next(0, 20)))], false);
                     break;
                 case 9:
                     // An uncompressed message (flag 0) under an unknown grpc-encoding: grpc-dotnet looks at the encoding only for a compressed one.
