@@ -38,16 +38,10 @@ sealed class BenchNode : IAsyncDisposable
     }
 
     /// <summary>
-    /// Once the coordinator listens: the node's line to it connected now — a node started first
-    /// found nobody there, and grpc-dotnet retries a refused connection only after a backoff of a
-    /// second and more — and its consent sync run at once, so no measurement starts in that backoff.
+    /// Once the coordinator listens: the node's consent sync runs at once — a node started first
+    /// found nobody there and backs off — so no measurement starts in that backoff.
     /// </summary>
-    public async Task ConnectAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await server.Service<NetworkChannel>().Channel.ConnectAsync(timeout.Token);
-        server.Service<ConsentSync>().Wake();
-    }
+    public void CoordinatorListening() => server.Service<ConsentSync>().Wake();
 
     /// <summary>`consent set`: the research-consent change written to the outbox, the sync woken.</summary>
     public void Record(long pid, bool permit)

@@ -86,7 +86,7 @@ public static class SummaryBench
             await using var coordinator = await StartCoordinatorAsync(
                 new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, coordinatorPort), coordinatorTls, Path.Combine(folder, $"coordinator-{siteCount}.db"), sitesFile)
                 { FanOut = new FanOutOptions() });
-            foreach (var node in nodes) await node.ConnectAsync();
+            foreach (var node in nodes) node.CoordinatorListening();
 
             var clinicianTls = Material(authority, "clinician", "Bench Clinician", "site-0", disposables);
             using var nodeChannel = NetworkChannel.Open(nodes[0].Address, clinicianTls, new ServerPin("node", "site-0"));

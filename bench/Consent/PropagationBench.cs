@@ -65,7 +65,7 @@ public static class PropagationBench
             File.WriteAllText(sitesFile, JsonSerializer.Serialize(nodes.Select((n, i) => new { id = $"site-{i}", address = $"https://127.0.0.1:{n.Address.Port}" })));
             await using var coordinator = await StartCoordinatorAsync(
                 new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, coordinatorPort), Material(authority, "coordinator", "coordinator", null, disposables), Path.Combine(folder, "coordinator.db"), sitesFile));
-            foreach (var node in nodes) await node.ConnectAsync();
+            foreach (var node in nodes) node.CoordinatorListening();
 
             // Latency: one change at a time, origins round-robin.
             long expected = 0;

@@ -82,7 +82,7 @@ public static class NetworkScaleBench
             await using var coordinator = await StartCoordinatorAsync(
                 new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, coordinatorPort), coordinatorTls, Path.Combine(folder, "coordinator.db"), sitesFile)
                 { Quota = new QuotaOptions { PerMinute = int.MaxValue, Per7Days = int.MaxValue } });
-            foreach (var node in nodes) await node.ConnectAsync();
+            foreach (var node in nodes) node.CoordinatorListening();
 
             var rows = new List<string>();
             var researcherTls = Material(authority, "researcher", "Scale Researcher", null, disposables);
