@@ -2,29 +2,26 @@ using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 using Midia.CertsDev;
 using Midia.Coordinator.FanOut;
 using Midia.Coordinator.Serve;
-using Midia.Node.Care;
 using Midia.Node.Consent;
 using Midia.Node.Linkage;
 using Midia.Node.Policy;
 using Midia.Node.Store;
-using Midia.Node.Transparency;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Server;
-using Midia.Rpc.Tls;
+using Midia.Trust;
 using static Midia.Bench.Loopback;
+using CareClient = Midia.Protos.Coordinator.V1.Care.CareClient;
+using PatientCareClient = Midia.Protos.Node.V1.PatientCare.PatientCareClient;
 
 namespace Midia.Bench.Care;
 
 /// <summary>
 /// Cross-site patient summary latency end to end: a clinician resolves the patient at the own
-/// site's node and asks the coordinator, which opens the ticket and asks 3 or 10 real nodes (real
-/// PatientCare over SQLite, mutual TLS on every hop, loopback, one process) for a patient with a
+/// site's node and asks the coordinator, which opens the ticket and asks 3 or 10 real nodes (wired
+/// as `midia-node serve` wires them: PatientCare over SQLite; mutual TLS on every hop, loopback, one process) for a patient with a
 /// rich history at every site — years of PSA, CA 15-3 and EDSS series, therapies, MRIs, staging —
 /// among background patients; every site has care-sharing consent and patient-summary approved.
 /// </summary>
@@ -67,47 +64,43 @@ public static class SummaryBench
     static async Task<List<string>> MeasureAsync(X509Certificate2 authority, string folder, int siteCount, int iterations, int factsPerSite, int backgroundPatients)
     {
         var key = LinkageKey.FromSecret("a benchmark linkage secret of at least 32 bytes"u8);
-        var nodes = new List<(RpcServer Server, SiteSessions Sessions)>();
-        var entries = new List<string>();
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; i < siteCount; i++)
-        {
-            var site = $"site-{i}";
-            var db = Path.Combine(folder, $"{siteCount}-{site}.db");
-            Fill(db, i, factsPerSite, backgroundPatients, key);
-            var sessions = new SiteSessions(db, 2);
-            var server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), Tls = Material(authority, "node", $"node-{site}", site) }, NullLoggerFactory.Instance);
-            server.AddService(PatientCare.Descriptor, new PatientCare(site, sessions, key, new PatientReports(site, sessions)));
-            await server.StartAsync();
-            nodes.Add((server, sessions));
-            entries.Add($$"""{"id": "{{site}}", "address": "https://127.0.0.1:{{server.Port}}"}""");
-        }
-        Console.Error.WriteLine($"summary bench: {siteCount} sites filled and serving in {clock.Elapsed.TotalSeconds:0.0} s");
-        var sitesFile = Path.Combine(folder, $"sites-{siteCount}.json");
-        await File.WriteAllTextAsync(sitesFile, "[" + string.Join(",", entries) + "]");
-        var coordinatorTls = Material(authority, "coordinator", "coordinator", null);
-        await using var coordinator = await CoordinatorServer.StartAsync(
-            new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, 0), coordinatorTls, Path.Combine(folder, $"coordinator-{siteCount}.db"), sitesFile)
-            { FanOut = new FanOutOptions() }, NullLoggerFactory.Instance);
+        // Named before it binds: the nodes dial it (consent). The nodes take any free port and start first.
+        var coordinatorPort = FreePort();
+        var nodes = new List<BenchNode>();
+        var disposables = new List<IDisposable>();
         var rows = new List<string>();
         try
         {
-            var clinicianTls = Material(authority, "clinician", "Bench Clinician", "site-0");
-            using var nodeChannel = RpcChannel.ForAddress(nodes[0].Server.Address, new RpcChannelOptions { Tls = clinicianTls });
-            using var coordinatorChannel = RpcChannel.ForAddress(coordinator.Address, new RpcChannelOptions { Tls = clinicianTls });
-            var home = nodeChannel.CreateCallInvoker();
-            var care = coordinatorChannel.CreateCallInvoker();
-            var patientCare = NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare");
-            var resolve = Method<ResolvePatientRequest, ResolvePatientReply>.From(patientCare, "ResolvePatient");
-            var summary = Method<SummaryRequest, SummaryReply>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care"), "Summary");
-            static CallOptions Options() => new(Deadline: DateTime.UtcNow.AddSeconds(30));
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < siteCount; i++)
+            {
+                var site = $"site-{i}";
+                var db = Path.Combine(folder, $"{siteCount}-{site}.db");
+                Fill(db, i, factsPerSite, backgroundPatients, key);
+                nodes.Add(await BenchNode.StartAsync(site, db, new Uri($"https://127.0.0.1:{coordinatorPort}"), Material(authority, "node", $"node-{site}", site, disposables), key));
+            }
+            Console.Error.WriteLine($"summary bench: {siteCount} sites filled and serving in {clock.Elapsed.TotalSeconds:0.0} s");
+            var sitesFile = Path.Combine(folder, $"sites-{siteCount}.json");
+            await File.WriteAllTextAsync(sitesFile, "[" + string.Join(",", nodes.Select((n, i) => $$"""{"id": "site-{{i}}", "address": "https://127.0.0.1:{{n.Address.Port}}"}""")) + "]");
+            var coordinatorTls = Material(authority, "coordinator", "coordinator", null, disposables);
+            await using var coordinator = await StartCoordinatorAsync(
+                new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, coordinatorPort), coordinatorTls, Path.Combine(folder, $"coordinator-{siteCount}.db"), sitesFile)
+                { FanOut = new FanOutOptions() });
+            foreach (var node in nodes) node.CoordinatorListening();
+
+            var clinicianTls = Material(authority, "clinician", "Bench Clinician", "site-0", disposables);
+            using var nodeChannel = NetworkChannel.Open(nodes[0].Address, clinicianTls, new ServerPin("node", "site-0"));
+            using var coordinatorChannel = NetworkChannel.Open(coordinator.Address, clinicianTls, new ServerPin("coordinator"));
+            var home = new PatientCareClient(nodeChannel.Invoker);
+            var care = new CareClient(coordinatorChannel.Invoker);
+            static DateTime Deadline() => DateTime.UtcNow.AddSeconds(30);
 
             var expected = siteCount * factsPerSite;
             var timeline = 0;
-            async Task<string> Resolve() => (await home.AsyncUnaryCall(resolve, Options(), new ResolvePatientRequest { Kvnr = Kvnr }).ResponseAsync).Ticket;
+            async Task<string> Resolve() => (await home.ResolvePatientAsync(new ResolvePatientRequest { Kvnr = Kvnr }, deadline: Deadline())).Ticket;
             async Task Summary(string ticket)
             {
-                var reply = await care.AsyncUnaryCall(summary, Options(), new SummaryRequest { Site = "site-0", Ticket = ticket }).ResponseAsync;
+                var reply = await care.SummaryAsync(new SummaryRequest { Site = "site-0", Ticket = ticket }, deadline: Deadline());
                 var released = reply.Sites.Sum(s => s.Entries);
                 if (reply.Sites.Count != siteCount || reply.Sites.Any(s => s.Status != SiteStatus.Ok) || released != expected)
                     throw new InvalidOperationException($"a summary came back incomplete: {string.Join(", ", reply.Sites.Select(s => $"{s.Site} {s.Status} {s.Message}"))}");
@@ -117,14 +110,13 @@ public static class SummaryBench
             // One site's own part, asked directly as the coordinator asks it (the slowest site's p50).
             var linkage = LinkagePseudonym.Of(key, Kvnr, null, null, null, null)!;
             var direct = new List<double>();
-            foreach (var node in nodes)
+            for (var i = 0; i < nodes.Count; i++)
             {
-                using var channel = RpcChannel.ForAddress(node.Server.Address, new RpcChannelOptions { Tls = coordinatorTls });
-                var invoker = channel.CreateCallInvoker();
-                var part = Method<PatientSummaryRequest, PatientSummaryReply>.From(patientCare, "PatientSummary");
+                using var channel = NetworkChannel.Open(nodes[i].Address, coordinatorTls, new ServerPin("node", $"site-{i}"));
+                var site = new PatientCareClient(channel.Invoker);
                 var times = await TimeAsync(Math.Max(20, iterations / 4), 20, async _ =>
                 {
-                    var reply = await invoker.AsyncUnaryCall(part, Options(), new PatientSummaryRequest { User = new() { Name = "Bench Clinician", Role = "clinician", Site = "site-0" }, Linkage = linkage }).ResponseAsync;
+                    var reply = await site.PatientSummaryAsync(new PatientSummaryRequest { User = new() { Name = "Bench Clinician", Role = "clinician", Site = "site-0" }, Linkage = linkage }, deadline: Deadline());
                     if (reply.Entries.Count != factsPerSite) throw new InvalidOperationException("a site's part came back incomplete");
                 });
                 if (direct.Count == 0 || Percentile.Of(times, 50) > Percentile.Of(direct, 50)) direct = times;
@@ -141,11 +133,8 @@ public static class SummaryBench
         }
         finally
         {
-            foreach (var (server, sessions) in nodes)
-            {
-                await server.DisposeAsync();
-                sessions.Dispose();
-            }
+            foreach (var node in nodes) await node.DisposeAsync();
+            foreach (var d in disposables) d.Dispose();
         }
         return rows;
     }

@@ -1,25 +1,18 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
 using Midia.CertsDev;
 using Midia.Coordinator.Serve;
-using Midia.Node.Consent;
 using Midia.Node.Linkage;
 using Midia.Node.Store;
-using Midia.Rpc.Client;
-using Midia.Rpc.Server;
-using Midia.Rpc.Tls;
 using static Midia.Bench.Loopback;
 
 namespace Midia.Bench.Consent;
 
 /// <summary>
 /// Network consent propagation, all on loopback with mutual TLS: the real coordinator and N
-/// in-process nodes (NetworkConsent, ConsentSync, ConsentReceiver as `serve` wires them), each
-/// with its own SQLite file. Latency = from the outbox write of `consent set` (ConsentLedger.Record)
+/// in-process nodes (NodeServer.Create, as `serve` wires them: NetworkConsent, ConsentSync,
+/// ConsentReceiver and the rest), each with its own SQLite file. Latency = from the outbox write of `consent set` (ConsentLedger.Record)
 /// to the change applied (committed, in force for the next query) at every node; the submitter is
 /// woken at once as an in-process `consent set` would (a separate `consent set` process waits for
 /// the next 0.5 s tick, + 250 ms on average). Throughput = a burst of changes written to the
@@ -54,20 +47,25 @@ public static class PropagationBench
         Directory.CreateDirectory(folder);
         using var authority = DevCertificates.CreateAuthority("Consent Bench CA");
         var key = LinkageKey.FromSecret("a benchmark linkage secret of at least 32 bytes"u8);
+        // Named before it binds: the nodes dial it. The nodes take any free port and start first,
+        // so the coordinator's fan-out finds them listening.
         var coordinatorPort = FreePort();
-        var ports = Enumerable.Range(0, nodeCount).Select(_ => FreePort()).ToList();
-        var sitesFile = Path.Combine(folder, "sites.json");
-        File.WriteAllText(sitesFile, JsonSerializer.Serialize(ports.Select((p, i) => new { id = $"site-{i}", address = $"https://127.0.0.1:{p}" })));
         const int patients = 200;
         var nodes = new List<BenchNode>();
         var disposables = new List<IDisposable>();
         try
         {
-            await using var coordinator = await CoordinatorServer.StartAsync(
-                new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, coordinatorPort), Material(authority, "coordinator", "coordinator", null, disposables), Path.Combine(folder, "coordinator.db"), sitesFile),
-                NullLoggerFactory.Instance);
             for (var i = 0; i < nodeCount; i++)
-                nodes.Add(await BenchNode.StartAsync($"site-{i}", Path.Combine(folder, $"site-{i}.db"), patients, ports[i], coordinatorPort, Material(authority, "node", $"node-{i}", $"site-{i}", disposables), key));
+            {
+                var db = Path.Combine(folder, $"site-{i}.db");
+                AddPatients(db, $"site-{i}", patients, key);
+                nodes.Add(await BenchNode.StartAsync($"site-{i}", db, new Uri($"https://127.0.0.1:{coordinatorPort}"), Material(authority, "node", $"node-{i}", $"site-{i}", disposables), key));
+            }
+            var sitesFile = Path.Combine(folder, "sites.json");
+            File.WriteAllText(sitesFile, JsonSerializer.Serialize(nodes.Select((n, i) => new { id = $"site-{i}", address = $"https://127.0.0.1:{n.Address.Port}" })));
+            await using var coordinator = await StartCoordinatorAsync(
+                new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, coordinatorPort), Material(authority, "coordinator", "coordinator", null, disposables), Path.Combine(folder, "coordinator.db"), sitesFile));
+            foreach (var node in nodes) node.CoordinatorListening();
 
             // Latency: one change at a time, origins round-robin.
             long expected = 0;
@@ -78,7 +76,7 @@ public static class PropagationBench
                 var watch = Stopwatch.StartNew();
                 origin.Record(1 + k % patients, permit: k % 2 == 0);
                 expected++;
-                while (nodes.Any(n => n.Consent.AppliedSeq() < expected)) await Task.Delay(1);
+                await AppliedEverywhereAsync(nodes, expected, watch, pollMs: 1);
                 millis.Add(watch.Elapsed.TotalMilliseconds);
             }
             millis.Sort();
@@ -92,7 +90,7 @@ public static class PropagationBench
                     for (var k = i; k < burst; k += origins.Count) o.Record(1 + k % patients, permit: k % 3 != 0);
                 })));
                 expected += burst;
-                while (nodes.Any(n => n.Consent.AppliedSeq() < expected)) await Task.Delay(5);
+                await AppliedEverywhereAsync(nodes, expected, watch, pollMs: 5);
                 var seconds = watch.Elapsed.TotalSeconds;
                 (burstText, burstSeconds, rate) = (burst.ToString(), seconds.ToString("F1"), (burst / seconds).ToString("F0"));
             }
@@ -107,63 +105,33 @@ public static class PropagationBench
         }
     }
 
-    sealed class BenchNode : IAsyncDisposable
+    /// <summary>Until every node applied the change numbered <paramref name="expected"/>; bounded at two minutes.</summary>
+    static async Task AppliedEverywhereAsync(List<BenchNode> nodes, long expected, Stopwatch watch, int pollMs)
     {
-        readonly Microsoft.Data.Sqlite.SqliteConnection desk;
-        readonly ConsentLedger ledger;
-        readonly RpcChannel channel;
-        readonly RpcServer server;
-        readonly ConsentSync sync;
-
-        BenchNode(Microsoft.Data.Sqlite.SqliteConnection desk, NetworkConsent consent, RpcChannel channel, ConsentSync sync, RpcServer server)
+        while (nodes.Any(n => n.Consent.AppliedSeq() < expected))
         {
-            (this.desk, Consent, this.channel, this.sync, this.server) = (desk, consent, channel, sync, server);
-            ledger = new ConsentLedger(desk);
+            if (watch.Elapsed > TimeSpan.FromMinutes(2)) throw new TimeoutException($"consent change {expected} did not reach every node in 2 minutes");
+            await Task.Delay(pollMs);
         }
+    }
 
-        public NetworkConsent Consent { get; }
-
-        public static async Task<BenchNode> StartAsync(string site, string db, int patients, int port, int coordinatorPort, TlsMaterial tls, LinkageKey key)
+    /// <summary>A site database with <paramref name="patients"/> patients (KVNRs, no facts): what consent changes name.</summary>
+    static void AddPatients(string db, string site, int patients, LinkageKey key)
+    {
+        using var desk = SiteDatabase.Open(db);
+        using var transaction = desk.BeginTransaction();
+        using var insert = desk.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = "INSERT INTO patient(resource_id, sex, birth_date, kvnr) VALUES ($id, 'female', 7000, $kvnr)";
+        var id = insert.Parameters.Add("$id", Microsoft.Data.Sqlite.SqliteType.Text);
+        var kvnr = insert.Parameters.Add("$kvnr", Microsoft.Data.Sqlite.SqliteType.Text);
+        for (var p = 1; p <= patients; p++)
         {
-            var desk = SiteDatabase.Open(db);
-            using (var transaction = desk.BeginTransaction())
-            using (var insert = desk.CreateCommand())
-            {
-                insert.Transaction = transaction;
-                insert.CommandText = "INSERT INTO patient(resource_id, sex, birth_date, kvnr) VALUES ($id, 'female', 7000, $kvnr)";
-                var id = insert.Parameters.Add("$id", Microsoft.Data.Sqlite.SqliteType.Text);
-                var kvnr = insert.Parameters.Add("$kvnr", Microsoft.Data.Sqlite.SqliteType.Text);
-                for (var p = 1; p <= patients; p++)
-                {
-                    id.Value = $"{site}-p{p}";
-                    kvnr.Value = $"B{p:D9}";
-                    insert.ExecuteNonQuery();
-                }
-                transaction.Commit();
-            }
-            var consent = new NetworkConsent(db, site);
-            consent.FillLinkage(key);
-            var channel = RpcChannel.ForAddress(new Uri($"https://127.0.0.1:{coordinatorPort}"), new RpcChannelOptions { Tls = tls });
-            var sync = new ConsentSync(consent, key, channel.CreateCallInvoker(), NullLogger.Instance);
-            var server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, port), Tls = tls }, NullLoggerFactory.Instance);
-            server.AddService(ConsentReceiver.Descriptor, new ConsentReceiver(consent, sync));
-            await server.StartAsync();
-            return new BenchNode(desk, consent, channel, sync, server);
+            id.Value = $"{site}-p{p}";
+            kvnr.Value = $"B{p:D9}";
+            insert.ExecuteNonQuery();
         }
-
-        public void Record(long pid, bool permit)
-        {
-            lock (ledger) ledger.Record(pid, ConsentPolicies.Research, permit, Days.Today(), null);
-            sync.Wake();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await server.DisposeAsync();
-            await sync.DisposeAsync();
-            channel.Dispose();
-            Consent.Dispose();
-            desk.Dispose();
-        }
+        transaction.Commit();
+        LinkagePseudonym.FillMissing(desk, key);
     }
 }

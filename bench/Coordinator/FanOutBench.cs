@@ -1,18 +1,14 @@
 using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Logging.Abstractions;
+using Grpc.Core;
 using Midia.CertsDev;
 using Midia.Coordinator.FanOut;
 using Midia.Coordinator.Quota;
 using Midia.Coordinator.Serve;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Authorization;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
-using Midia.Rpc.Server;
-using Midia.Rpc.Tls;
+using Midia.Trust;
 using static Midia.Bench.Loopback;
 
 namespace Midia.Bench.Coordinator;
@@ -59,54 +55,44 @@ public static class FanOutBench
 
     static async Task<List<string>> MeasureAsync(X509Certificate2 authority, string folder, int siteCount, int iterations, int cliRuns, int sustainedSeconds)
     {
-        var nodes = new List<RpcServer>();
-        var sitesFile = Path.Combine(folder, $"sites-{siteCount}.json");
-        var entries = new List<string>();
-        for (var i = 0; i < siteCount; i++)
-        {
-            var node = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), Tls = Material(authority, "node", $"node-{i}", $"site-{i}") }, NullLoggerFactory.Instance);
-            node.AddService(NodeReflection.Descriptor.Services.Single(s => s.Name == "SiteNode"), new AnsweringNode(10 * (i + 1)));
-            await node.StartAsync();
-            nodes.Add(node);
-            entries.Add($$"""{"id": "site-{{i}}", "address": "https://127.0.0.1:{{node.Port}}"}""");
-        }
-        await File.WriteAllTextAsync(sitesFile, "[" + string.Join(",", entries) + "]");
-        var coordinatorTls = Material(authority, "coordinator", "coordinator", null);
-        await using var coordinator = await CoordinatorServer.StartAsync(
-            new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, 0), coordinatorTls, Path.Combine(folder, $"coordinator-{siteCount}.db"), sitesFile)
-            {
-                FanOut = new FanOutOptions(),
-                Quota = new QuotaOptions { PerMinute = int.MaxValue, Per7Days = int.MaxValue },
-            }, NullLoggerFactory.Instance);
+        var nodes = new List<Running>();
+        var disposables = new List<IDisposable>();
         var rows = new List<string>();
         try
         {
-            // The slowest node's own answer time, asked directly (as the coordinator asks it).
-            var direct = new List<double>();
-            foreach (var node in nodes)
-            {
-                using var channel = RpcChannel.ForAddress(node.Address, new RpcChannelOptions { Tls = coordinatorTls });
-                var invoker = channel.CreateCallInvoker();
-                var method = Method<CohortCountRequest, CohortCountReply>.From(NodeReflection.Descriptor.Services.Single(s => s.Name == "SiteNode"), "CohortCount");
-                var times = await TimeAsync(iterations, 50, async n =>
+            for (var i = 0; i < siteCount; i++)
+                nodes.Add(await StartScriptedAsync(Material(authority, "node", $"node-{i}", $"site-{i}", disposables), $"site-{i}", new AnsweringNode(10 * (i + 1))));
+            var sitesFile = Path.Combine(folder, $"sites-{siteCount}.json");
+            await File.WriteAllTextAsync(sitesFile, "[" + string.Join(",", nodes.Select((n, i) => $$"""{"id": "site-{{i}}", "address": "https://127.0.0.1:{{n.Address.Port}}"}""")) + "]");
+            var coordinatorTls = Material(authority, "coordinator", "coordinator", null, disposables);
+            await using var coordinator = await StartCoordinatorAsync(
+                new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, 0), coordinatorTls, Path.Combine(folder, $"coordinator-{siteCount}.db"), sitesFile)
                 {
-                    using var call = invoker.AsyncUnaryCall(method, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(10)), new CohortCountRequest { CcdlJson = Query(n), QueryId = "bench" });
-                    await call.ResponseAsync;
+                    FanOut = new FanOutOptions(),
+                    Quota = new QuotaOptions { PerMinute = int.MaxValue, Per7Days = int.MaxValue },
                 });
+
+            // The slowest node's own answer time, asked directly (as the coordinator asks it: pinned to that site's node).
+            var direct = new List<double>();
+            for (var i = 0; i < nodes.Count; i++)
+            {
+                using var channel = NetworkChannel.Open(nodes[i].Address, coordinatorTls, new ServerPin("node", $"site-{i}"));
+                var node = new SiteNode.SiteNodeClient(channel.Invoker);
+                var times = await TimeAsync(iterations, 50, async n =>
+                    await node.CohortCountAsync(new CohortCountRequest { CcdlJson = Query(n), QueryId = "bench" }, deadline: DateTime.UtcNow.AddSeconds(10)));
                 if (direct.Count == 0 || Percentile.Of(times, 50) > Percentile.Of(direct, 50)) direct = times;
             }
             rows.Add(Row("slowest node's own answer (direct call)", siteCount, direct, "coordinator → node, unary, warm connection"));
 
-            using var researcherChannel = RpcChannel.ForAddress(coordinator.Address, new RpcChannelOptions { Tls = Material(authority, "researcher", "Bench Researcher", null) });
-            var researcher = researcherChannel.CreateCallInvoker();
-            var count = Method<CountRequest, CountEvent>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research"), "Count");
+            using var researcherChannel = NetworkChannel.Open(coordinator.Address, Material(authority, "researcher", "Bench Researcher", null, disposables), new ServerPin("coordinator"));
+            var researcher = new Research.ResearchClient(researcherChannel.Invoker);
             var offset = siteCount * 1_000_000;
             async Task Federated(int n)
             {
-                using var call = researcher.AsyncServerStreamingCall(count, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30)), new CountRequest { CcdlJson = Query(offset + n) });
+                using var call = researcher.Count(new CountRequest { CcdlJson = Query(offset + n) }, deadline: DateTime.UtcNow.AddSeconds(30));
                 CountTotal? total = null;
-                while (await call.ResponseStream.MoveNext(CancellationToken.None))
-                    if (call.ResponseStream.Current.EventCase == CountEvent.EventOneofCase.Total) total = call.ResponseStream.Current.Total;
+                await foreach (var e in call.ResponseStream.ReadAllAsync())
+                    if (e.EventCase == CountEvent.EventOneofCase.Total) total = e.Total;
                 if (total is null || total.SitesCounted != siteCount) throw new InvalidOperationException("a federated count came back incomplete");
             }
             var federated = await TimeAsync(iterations, 50, Federated);
@@ -137,6 +123,7 @@ public static class FanOutBench
         finally
         {
             foreach (var node in nodes) await node.DisposeAsync();
+            foreach (var d in disposables) d.Dispose();
         }
         return rows;
     }
@@ -172,14 +159,11 @@ public static class FanOutBench
 
     static string Query(int n) => $$"""{"version": "http://to_be_decided.com/draft-1/schema#", "display": "bench {{n}}", "inclusionCriteria": [[{"termCodes": [{"code": "C50", "system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm"}]}]]}""";
 
-    /// <summary>A node that answers at once with a fixed released count.</summary>
+    /// <summary>A node that answers at once with a fixed released count (StratifiedCount: the generated base's UNIMPLEMENTED).</summary>
     [RequireRole("coordinator")]
-    sealed class AnsweringNode(long value)
+    sealed class AnsweringNode(long value) : SiteNode.SiteNodeBase
     {
-        public Task<CohortCountReply> CohortCount(CohortCountRequest request, ServerCallContext context) =>
+        public override Task<CohortCountReply> CohortCount(CohortCountRequest request, ServerCallContext context) =>
             Task.FromResult(new CohortCountReply { Count = new ReleasedCount { Value = value, Obfuscated = true, Treatment = "rounded to 10", Threshold = 10 }, CanonicalHash = "bench" });
-
-        public Task<StratifiedCountReply> StratifiedCount(StratifiedCountRequest request, ServerCallContext context) =>
-            throw new RpcException(StatusCode.Unimplemented, "not in this benchmark");
     }
 }

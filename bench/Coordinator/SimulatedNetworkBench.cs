@@ -1,20 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
+using Grpc.Core;
 using Midia.CertsDev;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Authorization;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
-using Midia.Rpc.Server;
-using Midia.Rpc.Tls;
+using Midia.Trust;
 using static Midia.Bench.Loopback;
 
 namespace Midia.Bench.Coordinator;
@@ -22,8 +16,8 @@ namespace Midia.Bench.Coordinator;
 /// <summary>
 /// How the coordinator's fan-out cost grows with the number of sites: the real `midia-coordinator`
 /// executable (its own process, so its CPU time and memory are its own) in front of 1 to 200
-/// simulated sites — in-process SiteNode servers on our rpc layer, one per site with its own port
-/// and mutual TLS, that answer CohortCount after a delay drawn from a log-normal distribution
+/// simulated sites — in-process SiteNode servers on the network server every node runs (Kestrel,
+/// grpc-dotnet), one per site with its own port and mutual TLS, that answer CohortCount after a delay drawn from a log-normal distribution
 /// (median 20 ms, σ 0.5) with a 2 % tail of 4–10× (a site busy with something else). The delay is a
 /// pure function of (query, site), so the benchmark knows the slowest site's delay for every query
 /// and reports the coordinator's latency beyond it.
@@ -48,23 +42,21 @@ public static class SimulatedNetworkBench
         var folder = Directory.CreateTempSubdirectory("midia-simulated-network-").FullName;
         using var authority = DevCertificates.CreateAuthority("Simulated Network CA");
         var largest = siteCounts.Max();
-        var sites = new List<RpcServer>();
+        var sites = new List<Running>();
+        var disposables = new List<IDisposable>();
         try
         {
             var clock = Stopwatch.StartNew();
             for (var i = 0; i < largest; i++)
             {
                 // Each site its own node certificate: the coordinator checks that a site's node is that site's.
-                var server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), Tls = Material(authority, "node", $"node-sim-{i}", $"sim-{i}") }, NullLoggerFactory.Instance);
-                server.AddService(NodeReflection.Descriptor.Services.Single(s => s.Name == "SiteNode"), new SimulatedSite(i));
-                await server.StartAsync();
-                sites.Add(server);
+                sites.Add(await StartScriptedAsync(Material(authority, "node", $"node-sim-{i}", $"sim-{i}", disposables), $"sim-{i}", new SimulatedSite(i)));
             }
             Console.Error.WriteLine($"simulated network: {largest} simulated sites serving in {clock.Elapsed.TotalSeconds:0.0} s");
             using (var coordinator = DevCertificates.Issue(authority, "coordinator", "coordinator"))
                 DevCertificates.WritePem(coordinator, Path.Combine(folder, "coordinator.crt"), Path.Combine(folder, "coordinator.key"));
             File.WriteAllText(Path.Combine(folder, "ca.crt"), authority.ExportCertificatePem());
-            var researcherTls = Material(authority, "researcher", "Simulated Researcher");
+            var researcherTls = Material(authority, "researcher", "Simulated Researcher", null, disposables);
 
             var rows = new List<string>();
             const int defaultCap = 32; // FanOutOptions.MaxConcurrentSites
@@ -83,16 +75,18 @@ public static class SimulatedNetworkBench
         }
         finally
         {
-            foreach (var site in sites) await site.DisposeAsync();
+            // Stopped together: each waits out its connections' goodbyes, 200 of them one by one would add up.
+            await Task.WhenAll(sites.Select(site => site.DisposeAsync().AsTask()));
+            foreach (var d in disposables) d.Dispose();
             try { Directory.Delete(folder, true); } catch (IOException) { }
         }
     }
 
-    static async Task<string> MeasureAsync(string coordinatorDll, string folder, List<RpcServer> sites, int? cap, int iterations, TlsMaterial researcherTls)
+    static async Task<string> MeasureAsync(string coordinatorDll, string folder, List<Running> sites, int? cap, int iterations, TlsMaterial researcherTls)
     {
         var n = sites.Count;
         var sitesFile = Path.Combine(folder, $"sites-{n}-{cap}.json");
-        File.WriteAllText(sitesFile, JsonSerializer.Serialize(sites.Select((s, i) => new { id = $"sim-{i}", address = $"https://127.0.0.1:{s.Port}" })));
+        File.WriteAllText(sitesFile, JsonSerializer.Serialize(sites.Select((s, i) => new { id = $"sim-{i}", address = $"https://127.0.0.1:{s.Address.Port}" })));
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = folder };
         foreach (var arg in new[] { coordinatorDll, "serve", "--listen", $"127.0.0.1:{port}", "--cert", Path.Combine(folder, "coordinator.crt"),
@@ -119,20 +113,18 @@ public static class SimulatedNetworkBench
             if (await Task.WhenAny(serving.Task, process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(120))) != serving.Task)
                 throw new InvalidOperationException($"midia-coordinator did not start: {log}");
 
-            using var channel = RpcChannel.ForAddress(new Uri($"https://127.0.0.1:{port}"), new RpcChannelOptions { Tls = researcherTls });
-            var invoker = channel.CreateCallInvoker();
-            var method = Method<CountRequest, CountEvent>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research"), "Count");
+            using var channel = NetworkChannel.Open(new Uri($"https://127.0.0.1:{port}"), researcherTls, new ServerPin("coordinator"));
+            var research = new Research.ResearchClient(channel.Invoker);
             var tag = $"{n}-{cap}-{Guid.NewGuid():N}";
             async Task<double> Count(int i)
             {
                 var display = $"simulated {tag} {i}";
                 var started = Stopwatch.GetTimestamp();
-                using var call = invoker.AsyncServerStreamingCall(method, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), new CountRequest { CcdlJson = Query(display) });
+                using var call = research.Count(new CountRequest { CcdlJson = Query(display) }, deadline: DateTime.UtcNow.AddSeconds(60));
                 CountTotal? total = null;
                 var problems = new List<string>();
-                while (await call.ResponseStream.MoveNext(CancellationToken.None))
+                await foreach (var current in call.ResponseStream.ReadAllAsync())
                 {
-                    var current = call.ResponseStream.Current;
                     if (current.EventCase == CountEvent.EventOneofCase.Total) total = current.Total;
                     else if (current.EventCase == CountEvent.EventOneofCase.Site && current.Site.Status != SiteStatus.Ok && problems.Count < 3) problems.Add($"{current.Site.Site}: {current.Site.Status} {current.Site.Message}");
                 }
@@ -184,18 +176,15 @@ public static class SimulatedNetworkBench
     static string Query(string display) =>
         $$"""{"version": "http://to_be_decided.com/draft-1/schema#", "display": "{{display}}", "inclusionCriteria": [[{"termCodes": [{"code": "C50", "system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm"}]}]]}""";
 
-    /// <summary>A site that answers after its simulated delay with a fixed released count.</summary>
+    /// <summary>A site that answers after its simulated delay with a fixed released count (StratifiedCount: the generated base's UNIMPLEMENTED).</summary>
     [RequireRole("coordinator")]
-    sealed class SimulatedSite(int index)
+    sealed class SimulatedSite(int index) : SiteNode.SiteNodeBase
     {
-        public async Task<CohortCountReply> CohortCount(CohortCountRequest request, ServerCallContext context)
+        public override async Task<CohortCountReply> CohortCount(CohortCountRequest request, ServerCallContext context)
         {
             var display = JsonDocument.Parse(request.CcdlJson).RootElement.GetProperty("display").GetString()!;
             await Task.Delay(TimeSpan.FromMilliseconds(DelayMs(display, index)), context.CancellationToken);
             return new CohortCountReply { Count = new ReleasedCount { Value = 10 * (index % 7 + 1), Obfuscated = true, Treatment = "rounded to 10", Threshold = 10 }, CanonicalHash = "simulated" };
         }
-
-        public Task<StratifiedCountReply> StratifiedCount(StratifiedCountRequest request, ServerCallContext context) =>
-            throw new RpcException(StatusCode.Unimplemented, "not in this benchmark");
     }
 }

@@ -1,35 +1,30 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Grpc.Core;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 using Midia.Bench.Node;
 using Midia.CertsDev;
 using Midia.Coordinator.Quota;
 using Midia.Coordinator.Serve;
-using Midia.Node.Care;
 using Midia.Node.Consent;
 using Midia.Node.Linkage;
 using Midia.Node.Policy;
-using Midia.Node.Research;
 using Midia.Node.Store;
-using Midia.Node.Transparency;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Server;
-using Midia.Rpc.Tls;
+using Midia.Trust;
 using static Midia.Bench.Loopback;
+using CareClient = Midia.Protos.Coordinator.V1.Care.CareClient;
+using PatientCareClient = Midia.Protos.Node.V1.PatientCare.PatientCareClient;
 
 namespace Midia.Bench.Network;
 
 /// <summary>
-/// A whole network at scale on one machine: N real nodes (wired as `midia-node serve` wires them:
-/// research queries, patient care, network consent) over N synthetic sites of P patients each
+/// A whole network at scale on one machine: N real nodes (wired as `midia-node serve` wires them,
+/// NodeServer.Create: research queries, patient care, network consent and the rest) over N synthetic sites of P patients each
 /// (bench/Node/SyntheticSite.cs, 90 % research consent, a different seed per site), and the real
 /// coordinator, all in this process over mutual TLS on loopback. Measures a federated count beside
 /// the slowest node alone, a clinician's summary of a patient known at every site beside the
@@ -73,56 +68,56 @@ public static class NetworkScaleBench
         Console.Error.WriteLine($"network scale: {nodeCount} sites of {patients:N0} patients ready in {clock.Elapsed.TotalSeconds:0} s ({built} built, {nodeCount - built} reused)");
         using var authority = DevCertificates.CreateAuthority("Network Scale CA");
         var disposables = new List<IDisposable>();
-        var nodes = new List<SiteProcess>();
+        var nodes = new List<BenchNode>();
         try
         {
+            // Named before it binds: the nodes dial it (consent). The nodes take any free port and
+            // start first, so the coordinator's fan-out finds them listening.
             var coordinatorPort = FreePort();
-            var ports = Enumerable.Range(0, nodeCount).Select(_ => FreePort()).ToList();
-            var sitesFile = Path.Combine(folder, "sites.json");
-            File.WriteAllText(sitesFile, JsonSerializer.Serialize(ports.Select((p, i) => new { id = $"site-{i}", address = $"https://127.0.0.1:{p}" })));
-            var coordinatorTls = Material(authority, "coordinator", "coordinator", null, disposables);
-            await using var coordinator = await CoordinatorServer.StartAsync(
-                new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, coordinatorPort), coordinatorTls, Path.Combine(folder, "coordinator.db"), sitesFile)
-                { Quota = new QuotaOptions { PerMinute = int.MaxValue, Per7Days = int.MaxValue } }, NullLoggerFactory.Instance);
             for (var i = 0; i < nodeCount; i++)
-                nodes.Add(await SiteProcess.StartAsync($"site-{i}", Path.Combine(folder, $"site-{i}.db"), ports[i], coordinatorPort, Material(authority, "node", $"node-{i}", $"site-{i}", disposables)));
+                nodes.Add(await BenchNode.StartAsync($"site-{i}", Path.Combine(folder, $"site-{i}.db"), new Uri($"https://127.0.0.1:{coordinatorPort}"), Material(authority, "node", $"node-{i}", $"site-{i}", disposables), Key));
+            var sitesFile = Path.Combine(folder, "sites.json");
+            File.WriteAllText(sitesFile, JsonSerializer.Serialize(nodes.Select((n, i) => new { id = $"site-{i}", address = $"https://127.0.0.1:{n.Address.Port}" })));
+            var coordinatorTls = Material(authority, "coordinator", "coordinator", null, disposables);
+            await using var coordinator = await StartCoordinatorAsync(
+                new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, coordinatorPort), coordinatorTls, Path.Combine(folder, "coordinator.db"), sitesFile)
+                { Quota = new QuotaOptions { PerMinute = int.MaxValue, Per7Days = int.MaxValue } });
+            foreach (var node in nodes) node.CoordinatorListening();
 
             var rows = new List<string>();
             var researcherTls = Material(authority, "researcher", "Scale Researcher", null, disposables);
             var clinicianTls = Material(authority, "clinician", "Scale Clinician", "site-0", disposables);
             var homeNodeTls = Material(authority, "node", "node-0", "site-0", disposables);
-            var siteNode = NodeReflection.Descriptor.Services.Single(s => s.Name == "SiteNode");
-            var patientCare = NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare");
-            static CallOptions Options() => new(Deadline: DateTime.UtcNow.AddSeconds(60));
+            static DateTime Deadline() => DateTime.UtcNow.AddSeconds(60);
+            // Each site's node as the coordinator dials it: pinned to that site's node certificate.
+            NetworkChannel AsCoordinator(int site) => NetworkChannel.Open(nodes[site].Address, coordinatorTls, new ServerPin("node", $"site-{site}"));
 
             // Federated count beside the slowest node asked alone (as the coordinator asks it).
             var directRuns = Math.Max(5, iterations / 2);
             var slowestCount = new List<double>();
-            foreach (var node in nodes)
+            for (var i = 0; i < nodes.Count; i++)
             {
-                using var channel = RpcChannel.ForAddress(node.Address, new RpcChannelOptions { Tls = coordinatorTls });
-                var invoker = channel.CreateCallInvoker();
-                var method = Method<CohortCountRequest, CohortCountReply>.From(siteNode, "CohortCount");
+                using var channel = AsCoordinator(i);
+                var node = new SiteNode.SiteNodeClient(channel.Invoker);
                 var user = new EndUser { Name = "Scale Researcher", Role = "researcher" };
                 var times = await TimeAsync(directRuns, 5, async n =>
                 {
-                    var reply = await invoker.AsyncUnaryCall(method, Options(), new CohortCountRequest { User = user, CcdlJson = Query($"direct {n}"), QueryId = $"direct-{n}" }).ResponseAsync;
+                    var reply = await node.CohortCountAsync(new CohortCountRequest { User = user, CcdlJson = Query($"direct {n}"), QueryId = $"direct-{n}" }, deadline: Deadline());
                     if (reply.Count is null) throw new InvalidOperationException("a node did not release a count");
                 });
                 if (slowestCount.Count == 0 || Percentile.Of(times, 50) > Percentile.Of(slowestCount, 50)) slowestCount = times;
             }
             rows.Add(Row("slowest node's own count (CohortCount, direct call)", nodeCount, patients, slowestCount, null, $"{directRuns} calls per node"));
 
-            using (var channel = RpcChannel.ForAddress(coordinator.Address, new RpcChannelOptions { Tls = researcherTls }))
+            using (var channel = NetworkChannel.Open(coordinator.Address, researcherTls, new ServerPin("coordinator")))
             {
-                var invoker = channel.CreateCallInvoker();
-                var count = Method<CountRequest, CountEvent>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research"), "Count");
+                var research = new Research.ResearchClient(channel.Invoker);
                 var federated = await TimeAsync(iterations, 5, async n =>
                 {
-                    using var call = invoker.AsyncServerStreamingCall(count, Options(), new CountRequest { CcdlJson = Query($"federated {n}") });
+                    using var call = research.Count(new CountRequest { CcdlJson = Query($"federated {n}") }, deadline: Deadline());
                     CountTotal? total = null;
-                    while (await call.ResponseStream.MoveNext(CancellationToken.None))
-                        if (call.ResponseStream.Current.EventCase == CountEvent.EventOneofCase.Total) total = call.ResponseStream.Current.Total;
+                    await foreach (var e in call.ResponseStream.ReadAllAsync())
+                        if (e.EventCase == CountEvent.EventOneofCase.Total) total = e.Total;
                     if (total is null || total.SitesCounted != nodeCount) throw new InvalidOperationException($"a federated count came back incomplete ({total?.SitesCounted} of {nodeCount} sites)");
                 });
                 rows.Add(Row("federated count (researcher → coordinator → every node → total)", nodeCount, patients, federated, slowestCount, "the nodes share the machine's cores"));
@@ -131,31 +126,28 @@ public static class NetworkScaleBench
             // A clinician's summary of a patient every site knows, beside the slowest site's own part.
             var linkage = LinkagePseudonym.Of(Key, Kvnr, null, null, null, null)!;
             var slowestPart = new List<double>();
-            foreach (var node in nodes)
+            for (var i = 0; i < nodes.Count; i++)
             {
-                using var channel = RpcChannel.ForAddress(node.Address, new RpcChannelOptions { Tls = coordinatorTls });
-                var invoker = channel.CreateCallInvoker();
-                var part = Method<PatientSummaryRequest, PatientSummaryReply>.From(patientCare, "PatientSummary");
+                using var channel = AsCoordinator(i);
+                var site = new PatientCareClient(channel.Invoker);
                 var times = await TimeAsync(directRuns, 5, async _ =>
                 {
-                    var reply = await invoker.AsyncUnaryCall(part, Options(), new PatientSummaryRequest { User = new() { Name = "Scale Clinician", Role = "clinician", Site = "site-0" }, Linkage = linkage }).ResponseAsync;
+                    var reply = await site.PatientSummaryAsync(new PatientSummaryRequest { User = new() { Name = "Scale Clinician", Role = "clinician", Site = "site-0" }, Linkage = linkage }, deadline: Deadline());
                     if (reply.Entries.Count == 0) throw new InvalidOperationException("a site released nothing for the bench patient");
                 });
                 if (slowestPart.Count == 0 || Percentile.Of(times, 50) > Percentile.Of(slowestPart, 50)) slowestPart = times;
             }
             rows.Add(Row("slowest site's own summary part (PatientSummary, direct call)", nodeCount, patients, slowestPart, null, $"{directRuns} calls per site"));
-            using (var nodeChannel = RpcChannel.ForAddress(nodes[0].Address, new RpcChannelOptions { Tls = clinicianTls }))
-            using (var coordinatorChannel = RpcChannel.ForAddress(coordinator.Address, new RpcChannelOptions { Tls = clinicianTls }))
+            using (var nodeChannel = NetworkChannel.Open(nodes[0].Address, clinicianTls, new ServerPin("node", "site-0")))
+            using (var coordinatorChannel = NetworkChannel.Open(coordinator.Address, clinicianTls, new ServerPin("coordinator")))
             {
-                var home = nodeChannel.CreateCallInvoker();
-                var care = coordinatorChannel.CreateCallInvoker();
-                var resolve = Method<ResolvePatientRequest, ResolvePatientReply>.From(patientCare, "ResolvePatient");
-                var summary = Method<SummaryRequest, SummaryReply>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care"), "Summary");
+                var home = new PatientCareClient(nodeChannel.Invoker);
+                var care = new CareClient(coordinatorChannel.Invoker);
                 var entries = 0;
                 var summaries = await TimeAsync(iterations, 5, async _ =>
                 {
-                    var ticket = (await home.AsyncUnaryCall(resolve, Options(), new ResolvePatientRequest { Kvnr = Kvnr }).ResponseAsync).Ticket;
-                    var reply = await care.AsyncUnaryCall(summary, Options(), new SummaryRequest { Site = "site-0", Ticket = ticket }).ResponseAsync;
+                    var ticket = (await home.ResolvePatientAsync(new ResolvePatientRequest { Kvnr = Kvnr }, deadline: Deadline())).Ticket;
+                    var reply = await care.SummaryAsync(new SummaryRequest { Site = "site-0", Ticket = ticket }, deadline: Deadline());
                     if (reply.Sites.Count != nodeCount || reply.Sites.Any(s => s.Status != SiteStatus.Ok))
                         throw new InvalidOperationException($"a summary came back incomplete: {string.Join(", ", reply.Sites.Select(s => $"{s.Site} {s.Status} {s.Message}"))}");
                     entries = reply.Entries.Count;
@@ -167,23 +159,21 @@ public static class NetworkScaleBench
             // consent, accesses and the research uses that counted them (the counts above wrote ledger rows).
             var slowestReport = new List<double>();
             var nodeUser = new EndUser { Name = "node-0", Role = "node", Site = "site-0" };
-            foreach (var node in nodes)
+            for (var i = 0; i < nodes.Count; i++)
             {
-                using var channel = RpcChannel.ForAddress(node.Address, new RpcChannelOptions { Tls = coordinatorTls });
-                var invoker = channel.CreateCallInvoker();
-                var part = Method<Midia.Protos.Node.V1.PatientReportRequest, Midia.Protos.Node.V1.PatientReportReply>.From(patientCare, "PatientReport");
+                using var channel = AsCoordinator(i);
+                var site = new PatientCareClient(channel.Invoker);
                 var times = await TimeAsync(directRuns, 5, async n =>
-                    await invoker.AsyncUnaryCall(part, Options(), new Midia.Protos.Node.V1.PatientReportRequest { User = nodeUser, Linkage = linkage, RequestId = $"direct-{n}" }).ResponseAsync);
+                    await site.PatientReportAsync(new Midia.Protos.Node.V1.PatientReportRequest { User = nodeUser, Linkage = linkage, RequestId = $"direct-{n}" }, deadline: Deadline()));
                 if (slowestReport.Count == 0 || Percentile.Of(times, 50) > Percentile.Of(slowestReport, 50)) slowestReport = times;
             }
             rows.Add(Row("slowest site's own report part (PatientReport, direct call)", nodeCount, patients, slowestReport, null, $"{directRuns} calls per site"));
-            using (var channel = RpcChannel.ForAddress(coordinator.Address, new RpcChannelOptions { Tls = homeNodeTls }))
+            using (var channel = NetworkChannel.Open(coordinator.Address, homeNodeTls, new ServerPin("coordinator")))
             {
-                var invoker = channel.CreateCallInvoker();
-                var report = Method<Midia.Protos.Coordinator.V1.PatientReportRequest, Midia.Protos.Coordinator.V1.PatientReportReply>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care"), "PatientReport");
+                var care = new CareClient(channel.Invoker);
                 var reports = await TimeAsync(iterations, 5, async _ =>
                 {
-                    var reply = await invoker.AsyncUnaryCall(report, Options(), new Midia.Protos.Coordinator.V1.PatientReportRequest { Linkage = linkage }).ResponseAsync;
+                    var reply = await care.PatientReportAsync(new Midia.Protos.Coordinator.V1.PatientReportRequest { Linkage = linkage }, deadline: Deadline());
                     if (reply.Sites.Count != nodeCount || reply.Sites.Any(s => s.Status != SiteStatus.Ok))
                         throw new InvalidOperationException($"a patient report came back incomplete: {string.Join(", ", reply.Sites.Select(s => $"{s.Site} {s.Status} {s.Message}"))}");
                 });
@@ -241,21 +231,18 @@ public static class NetworkScaleBench
         File.Copy(pristine, db);
         using var authority = DevCertificates.CreateAuthority("Node Capacity CA");
         var disposables = new List<IDisposable>();
-        SiteProcess? node = null;
+        BenchNode? node = null;
         try
         {
-            // The node's consent sync has no coordinator to reach here; it retries quietly in the background.
-            node = await SiteProcess.StartAsync("site-0", db, FreePort(), FreePort(), Material(authority, "node", "node-0", "site-0", disposables));
-            using var channel = RpcChannel.ForAddress(node.Address, new RpcChannelOptions { Tls = Material(authority, "coordinator", "coordinator", null, disposables) });
-            var invoker = channel.CreateCallInvoker();
-            var siteNode = NodeReflection.Descriptor.Services.Single(s => s.Name == "SiteNode");
-            var patientCare = NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare");
-            var count = Method<CohortCountRequest, CohortCountReply>.From(siteNode, "CohortCount");
-            var part = Method<PatientSummaryRequest, PatientSummaryReply>.From(patientCare, "PatientSummary");
+            // No coordinator here: the node's consent sync finds nobody at that port and retries quietly in the background.
+            node = await BenchNode.StartAsync("site-0", db, new Uri($"https://127.0.0.1:{FreePort()}"), Material(authority, "node", "node-0", "site-0", disposables), Key);
+            using var channel = NetworkChannel.Open(node.Address, Material(authority, "coordinator", "coordinator", null, disposables), new ServerPin("node", "site-0"));
+            var siteNode = new SiteNode.SiteNodeClient(channel.Invoker);
+            var patientCare = new PatientCareClient(channel.Invoker);
             var researcher = new EndUser { Name = "Capacity Researcher", Role = "researcher" };
             var clinician = new EndUser { Name = "Capacity Clinician", Role = "clinician", Site = "site-1" };
             var linkage = LinkagePseudonym.Of(Key, Kvnr, null, null, null, null)!;
-            static CallOptions Options() => new(Deadline: DateTime.UtcNow.AddSeconds(60));
+            static DateTime Deadline() => DateTime.UtcNow.AddSeconds(60);
 
             var table = new StringBuilder();
             table.AppendLine($"One node over {patients:N0} synthetic patients, asked over mutual TLS on loopback as the coordinator asks it, {inFlight} calls in flight for {seconds} s per workload after 5 warm-up calls.");
@@ -264,12 +251,12 @@ public static class NetworkScaleBench
             table.AppendLine("|---|---:|---:|---:|---:|---:|");
             table.AppendLine(await Sustain("cohort counts (men, C61, PSA > 4: approval, CCDL, consent, disclosure, audit, ledger)", seconds, inFlight, async n =>
             {
-                var reply = await invoker.AsyncUnaryCall(count, Options(), new CohortCountRequest { User = researcher, CcdlJson = Query($"capacity {n}"), QueryId = $"capacity-{n}" }).ResponseAsync;
+                var reply = await siteNode.CohortCountAsync(new CohortCountRequest { User = researcher, CcdlJson = Query($"capacity {n}"), QueryId = $"capacity-{n}" }, deadline: Deadline());
                 if (reply.Count is null) throw new InvalidOperationException("the node did not release a count");
             }));
             table.AppendLine(await Sustain("summary parts (PatientSummary for one patient, another site's clinician)", seconds, inFlight, async _ =>
             {
-                var reply = await invoker.AsyncUnaryCall(part, Options(), new PatientSummaryRequest { User = clinician, Linkage = linkage }).ResponseAsync;
+                var reply = await patientCare.PatientSummaryAsync(new PatientSummaryRequest { User = clinician, Linkage = linkage }, deadline: Deadline());
                 if (reply.Entries.Count == 0) throw new InvalidOperationException("the node released nothing for the bench patient");
             }));
             return table.ToString();
@@ -354,54 +341,4 @@ public static class NetworkScaleBench
     static string Row(string what, int nodes, int patients, List<double> times, List<double>? baseline, string note) =>
         string.Create(CultureInfo.InvariantCulture,
             $"| {what} | {nodes} | {patients:N0} | {Percentile.Of(times, 50):0.0} | {Percentile.Of(times, 95):0.0} | {(baseline is null ? "" : $"{Percentile.Of(times, 50) / Percentile.Of(baseline, 50):0.00}x")} | {note} |");
-
-    /// <summary>One site's node, wired as `midia-node serve` wires it, plus a consent desk writing to its outbox.</summary>
-    sealed class SiteProcess : IAsyncDisposable
-    {
-        readonly SqliteConnection desk;
-        readonly ConsentLedger ledger;
-        readonly SiteSessions sessions;
-        readonly RpcChannel channel;
-        readonly ConsentSync sync;
-        readonly RpcServer server;
-
-        SiteProcess(SqliteConnection desk, SiteSessions sessions, NetworkConsent consent, RpcChannel channel, ConsentSync sync, RpcServer server)
-        {
-            (this.desk, this.sessions, Consent, this.channel, this.sync, this.server) = (desk, sessions, consent, channel, sync, server);
-            ledger = new ConsentLedger(desk);
-        }
-
-        public NetworkConsent Consent { get; }
-        public Uri Address => server.Address;
-
-        public static async Task<SiteProcess> StartAsync(string site, string db, int port, int coordinatorPort, TlsMaterial tls)
-        {
-            var sessions = new SiteSessions(db, Math.Max(2, Environment.ProcessorCount));
-            var server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, port), Tls = tls }, NullLoggerFactory.Instance);
-            server.AddService(NodeReflection.Descriptor.Services[0], new ResearchQueries(site, sessions));
-            var consent = new NetworkConsent(db, site);
-            var channel = RpcChannel.ForAddress(new Uri($"https://127.0.0.1:{coordinatorPort}"), new RpcChannelOptions { Tls = tls });
-            var sync = new ConsentSync(consent, Key, channel.CreateCallInvoker(), NullLogger.Instance);
-            server.AddService(ConsentReceiver.Descriptor, new ConsentReceiver(consent, sync));
-            server.AddService(PatientCare.Descriptor, new PatientCare(site, sessions, Key, new PatientReports(site, sessions)));
-            await server.StartAsync();
-            return new SiteProcess(SiteDatabase.Open(db), sessions, consent, channel, sync, server);
-        }
-
-        public void Record(long pid, bool permit)
-        {
-            lock (ledger) ledger.Record(pid, ConsentPolicies.Research, permit, Days.Today(), null);
-            sync.Wake();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await server.DisposeAsync();
-            await sync.DisposeAsync();
-            channel.Dispose();
-            Consent.Dispose();
-            desk.Dispose();
-            sessions.Dispose();
-        }
-    }
 }

@@ -2,14 +2,20 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
 using System.Numerics;
+using System.Net;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Midia.CertsDev;
 using Midia.Node.Consent;
+using Midia.Node.Linkage;
 using Midia.Node.Policy;
 using Midia.Node.Research;
+using Midia.Node.Serve;
 using Midia.Node.Store;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Testing;
-using Midia.Rpc.Tls;
+using Midia.Testing;
+using Midia.Trust;
 
 namespace Midia.Bench.Node;
 
@@ -96,10 +102,27 @@ public static class LedgerBench
             SiteDatabase.Execute(connection, "DELETE FROM research_use");
         }
 
+        // The node's research service as `serve` builds it (NodeServer.Create's registrations, not
+        // started: called in process), twice over one session of the same file: the baseline's site
+        // does not record usage. The call context is the coordinator's, as over the network.
         using var sessions = new SiteSessions(db, 1);
-        var withLedger = new ResearchQueries("bench", sessions);
-        var without = new ResearchQueries("bench", sessions) { RecordUsage = false };
-        var context = TestServerCallContext.Create(new PeerIdentity("coordinator", "coordinator", null));
+        using var authority = DevCertificates.CreateAuthority("Ledger Bench CA");
+        using var tls = Loopback.Material(authority, "node", "node-bench", "bench");
+        var settings = new NodeSettings("bench", db, new IPEndPoint(IPAddress.Loopback, 0), tls, new Uri("https://127.0.0.1:1"), LinkageKey.FromSecret("a benchmark linkage secret of at least 32 bytes"u8));
+        using var recording = NodeServer.Create(settings, configure: node =>
+        {
+            node.Logging.ClearProviders();
+            node.Services.AddSingleton(sessions);
+        });
+        using var baseline = NodeServer.Create(settings, configure: node =>
+        {
+            node.Logging.ClearProviders();
+            node.Services.AddSingleton(sessions);
+            node.Services.AddSingleton(new NodeSite("bench") { RecordUsage = false });
+        });
+        var withLedger = recording.Services.GetRequiredService<ResearchQueries>();
+        var without = baseline.Services.GetRequiredService<ResearchQueries>();
+        var context = CallContexts.For(new PeerIdentity("coordinator", "coordinator", null));
         var user = new EndUser { Name = "Dr Bench", Role = "researcher", Project = "bench" };
 
         output.WriteLine($"Node cohort-count latency with and without the usage ledger ({patients:N0} patients, 90 % research consent, {runs} interleaved warm runs each)");

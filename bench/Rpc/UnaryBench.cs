@@ -3,26 +3,26 @@ using System.Globalization;
 using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Testing;
+using Grpc.Core;
 using Midia.Interop.Client;
 using Midia.Interop.Peers;
 using Midia.Interop.Pki;
-using Midia.Interop.TestService;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
+using Midia.Interop.Server;
 
 namespace Midia.Bench.Rpc;
 
 /// <summary>
 /// Unary round trips (grpc.testing.TestService/UnaryCall) on loopback over mutual TLS, for every
-/// client/server pair the interop proof has: our client and grpcio (Python, C-core) against our
-/// server and against the grpc-js server. Per pair: sequential calls (one in flight) for latency
+/// client/server pair the interop proof has: our client (grpc-dotnet over NetworkChannel) and
+/// grpcio (Python, C-core) against our server (grpc-dotnet on trust/'s network server: the
+/// authentication, authorization and interceptors every node runs) and against the grpc-js server. Per pair: sequential calls (one in flight) for latency
 /// p50/p99 and calls/s, then --concurrency calls in flight for throughput. Bounded in count.
 /// The machine is shared, so every pair runs in each of --rounds interleaved rounds and each
 /// figure is the median over the rounds.
 /// </summary>
 public static class UnaryBench
 {
-    sealed record Result(string Client, string Server, int Calls, double P50Us, double P99Us, double SequentialPerS, int Concurrency, double ConcurrentPerS);
+    internal sealed record Result(string Client, string Server, int Calls, double P50Us, double P99Us, double SequentialPerS, int Concurrency, double ConcurrentPerS);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -38,7 +38,7 @@ public static class UnaryBench
         }
         try
         {
-            Console.WriteLine(await TableAsync(calls, warmup, concurrency, payload, rounds));
+            Console.WriteLine(await TableAsync(calls, warmup, concurrency, payload, rounds, args.Contains("--with-old-layer")));
             return 0;
         }
         catch (Suite.BenchmarkSkipped missing)
@@ -50,7 +50,8 @@ public static class UnaryBench
 
     /// <summary>The markdown table BENCHMARKS.md shows, with the ratios of our server to the grpc-js
     /// server under the same client. Throws <see cref="Suite.BenchmarkSkipped"/> when a peer is not installed.</summary>
-    public static async Task<string> TableAsync(int calls, int warmup, int concurrency, int payload, int rounds)
+    /// <param name="withOldLayer">Also the old rpc/ layer's server and client (issue 14's before-and-after run, until rpc/ is deleted).</param>
+    public static async Task<string> TableAsync(int calls, int warmup, int concurrency, int payload, int rounds, bool withOldLayer = false)
     {
         foreach (var problem in new[] { InteropPeers.PythonProblem(), InteropPeers.NodeProblem() })
             if (problem is not null) throw new Suite.BenchmarkSkipped(problem);
@@ -58,13 +59,20 @@ public static class UnaryBench
         Console.Error.WriteLine($"rpc-unary bench: {calls} sequential calls and {calls} with {concurrency} in flight per pair, {rounds} rounds");
         using var pki = ThrowAwayPki.Create();
         var measured = new List<Result>();
-        await using (var host = await InteropTestHost.StartAsync(pki.ServerTls()))
+        using var serverTls = pki.ServerTls();
+        await using (var host = await InteropTestHost.StartAsync(serverTls))
+        await using (var old = withOldLayer ? await OldLayer.StartAsync(serverTls) : null)
         using (var grpcJs = NodeTestServer.Start(pki))
         {
             for (var round = 1; round <= rounds; round++)
             {
                 measured.Add(await OurClient("our server", host.Port, pki, calls, warmup, concurrency, payload));
                 measured.Add(Grpcio("our server", host.Port, pki, calls, warmup, concurrency, payload));
+                if (old is not null)
+                {
+                    measured.Add(await old.ClientAsync(calls, warmup, concurrency, payload, pki.ClientTls));
+                    measured.Add(Grpcio(OldLayer.Server, old.Port, pki, calls, warmup, concurrency, payload));
+                }
                 measured.Add(Grpcio("grpc-js server", grpcJs.Port, pki, calls, warmup, concurrency, payload));
                 measured.Add(await OurClient("grpc-js server", grpcJs.Port, pki, calls, warmup, concurrency, payload));
                 Console.Error.WriteLine($"round {round} of {rounds} done");
@@ -86,12 +94,25 @@ public static class UnaryBench
         table.AppendLine();
         table.AppendLine("Ratios, our server against the grpc-js server under the same client:");
         table.AppendLine();
-        foreach (var client in results.Select(r => r.Client).Distinct())
+        foreach (var client in results.Select(r => r.Client).Distinct().Where(c => results.Any(r => r.Client == c && r.Server == "grpc-js server")))
         {
             var ours = results.Single(r => r.Client == client && r.Server == "our server");
             var js = results.Single(r => r.Client == client && r.Server == "grpc-js server");
             table.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"* {client}: {js.P50Us / ours.P50Us:F2}x lower p50, {ours.SequentialPerS / js.SequentialPerS:F2}x sequential calls/s, {ours.ConcurrentPerS / js.ConcurrentPerS:F2}x calls/s with {concurrency} in flight."));
+        }
+        if (withOldLayer)
+        {
+            table.AppendLine();
+            table.AppendLine("Ratios, the new stack against the old rpc/ layer, each measured with its own client and with grpcio:");
+            table.AppendLine();
+            foreach (var (newClient, oldClient) in new[] { ("our client", OldLayer.Client), ("grpcio", "grpcio") })
+            {
+                var next = results.Single(r => r.Client == newClient && r.Server == "our server");
+                var was = results.Single(r => r.Client == oldClient && r.Server == OldLayer.Server);
+                table.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"* {newClient} → our server against {oldClient} → {OldLayer.Server}: p50 {next.P50Us:F0} against {was.P50Us:F0} µs ({next.P50Us / was.P50Us:F2}x), sequential {next.SequentialPerS / was.SequentialPerS:F2}x, {concurrency} in flight {next.ConcurrentPerS / was.ConcurrentPerS:F2}x."));
+            }
         }
         return table.ToString();
     }
@@ -100,17 +121,21 @@ public static class UnaryBench
     {
         using var tls = pki.ClientTls();
         using var channel = InteropChannel.ToLoopback(port, tls);
-        var invoker = channel.CreateCallInvoker();
-        var method = Method<SimpleRequest, SimpleResponse>.From(InteropTestService.Descriptor, "UnaryCall");
+        var client = new TestService.TestServiceClient(channel.Invoker);
         var request = new SimpleRequest { ResponseSize = payload, Payload = new Payload { Body = ByteString.CopyFrom(new byte[payload]) } };
 
         async Task Call()
         {
-            using var call = invoker.AsyncUnaryCall(method, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(10)), request);
-            var response = await call.ResponseAsync;
+            var response = await client.UnaryCallAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
             if (response.Payload.Body.Length != payload) throw new InvalidOperationException("wrong response size");
         }
 
+        return await Measure("our client", server, calls, warmup, concurrency, Call);
+    }
+
+    /// <summary>Sequential latency and calls/s, then calls/s with <paramref name="concurrency"/> in flight, of one client's calls.</summary>
+    internal static async Task<Result> Measure(string client, string server, int calls, int warmup, int concurrency, Func<Task> Call)
+    {
         for (var i = 0; i < warmup; i++) await Call();
         var latencies = new double[calls];
         var total = Stopwatch.StartNew();
@@ -130,7 +155,7 @@ public static class UnaryBench
         }));
         var concurrentSeconds = concurrent.Elapsed.TotalSeconds;
 
-        return new Result("our client", server, calls, Percentile.Of(latencies, 50), Percentile.Of(latencies, 99),
+        return new Result(client, server, calls, Percentile.Of(latencies, 50), Percentile.Of(latencies, 99),
             calls / sequentialSeconds, concurrency, calls / concurrentSeconds);
     }
 

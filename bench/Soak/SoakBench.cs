@@ -10,12 +10,13 @@ using Midia.Node.Consent;
 using Midia.Node.Linkage;
 using Midia.Node.Policy;
 using Midia.Node.Store;
+using Grpc.Core;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
-using Midia.Rpc.Tls;
+using Midia.Trust;
 using static Midia.Bench.Loopback;
+using CareClient = Midia.Protos.Coordinator.V1.Care.CareClient;
+using PatientCareClient = Midia.Protos.Node.V1.PatientCare.PatientCareClient;
 
 namespace Midia.Bench.Soak;
 
@@ -89,10 +90,8 @@ public static class SoakBench
             var sitesFile = Path.Combine(folder, "sites.json");
             File.WriteAllText(sitesFile, "[" + string.Join(",", sites.Select(s => $$"""{"id": "{{s.Id}}", "address": "https://127.0.0.1:{{s.Port}}"}""")) + "]");
 
-            var (coordinatorCert, coordinatorKey) = Pem(authority, folder, "coordinator", "coordinator", null);
-            servers.Add(ServerProcess.Start("coordinator", folder, "midia-coordinator.dll", coordinatorPort,
-                ["serve", "--listen", $"127.0.0.1:{coordinatorPort}", "--cert", coordinatorCert, "--key", coordinatorKey, "--ca", ca, "--db", Path.Combine(folder, "coordinator.db"), "--sites", sitesFile],
-                new() { ["MIDIA_QUOTA__PERMINUTE"] = "1000000", ["MIDIA_QUOTA__PER7DAYS"] = "100000000" }));
+            // The nodes first: the coordinator opens its line to every site as it starts. The nodes'
+            // consent sync waits for the coordinator and catches up once it listens.
             foreach (var (id, db, port) in sites)
             {
                 var (cert, certKey) = Pem(authority, folder, "node", "node-" + id, id);
@@ -101,13 +100,19 @@ public static class SoakBench
                      "--coordinator", $"https://127.0.0.1:{coordinatorPort}", "--linkage-key", linkageFile], []));
             }
             foreach (var server in servers) await server.WaitListeningAsync(TimeSpan.FromSeconds(120));
+            var (coordinatorCert, coordinatorKey) = Pem(authority, folder, "coordinator", "coordinator", null);
+            servers.Insert(0, ServerProcess.Start("coordinator", folder, "midia-coordinator.dll", coordinatorPort,
+                ["serve", "--listen", $"127.0.0.1:{coordinatorPort}", "--cert", coordinatorCert, "--key", coordinatorKey, "--ca", ca, "--db", Path.Combine(folder, "coordinator.db"), "--sites", sitesFile],
+                new() { ["MIDIA_QUOTA__PERMINUTE"] = "1000000", ["MIDIA_QUOTA__PER7DAYS"] = "100000000" }));
+            await servers[0].WaitListeningAsync(TimeSpan.FromSeconds(120));
             Console.Error.WriteLine($"soak: {options.Sites} sites filled, {servers.Count} server processes listening after {clock.Elapsed.TotalSeconds:0.0} s");
 
-            using var researcherChannel = RpcChannel.ForAddress(new Uri($"https://127.0.0.1:{coordinatorPort}"), new RpcChannelOptions { Tls = Material(authority, "researcher", "Soak Researcher", null) });
-            var clinicianTls = Material(authority, "clinician", "Soak Clinician", "site-0");
-            using var careChannel = RpcChannel.ForAddress(new Uri($"https://127.0.0.1:{coordinatorPort}"), new RpcChannelOptions { Tls = clinicianTls });
-            using var homeChannel = RpcChannel.ForAddress(new Uri($"https://127.0.0.1:{sites[0].Port}"), new RpcChannelOptions { Tls = clinicianTls });
-            var load = new Load(researcherChannel.CreateCallInvoker(), careChannel.CreateCallInvoker(), homeChannel.CreateCallInvoker(),
+            using var researcherTls = Material(authority, "researcher", "Soak Researcher", null);
+            using var clinicianTls = Material(authority, "clinician", "Soak Clinician", "site-0");
+            using var researcherChannel = NetworkChannel.Open(new Uri($"https://127.0.0.1:{coordinatorPort}"), researcherTls, new ServerPin("coordinator"));
+            using var careChannel = NetworkChannel.Open(new Uri($"https://127.0.0.1:{coordinatorPort}"), clinicianTls, new ServerPin("coordinator"));
+            using var homeChannel = NetworkChannel.Open(new Uri($"https://127.0.0.1:{sites[0].Port}"), clinicianTls, new ServerPin("node", "site-0"));
+            var load = new Load(new Research.ResearchClient(researcherChannel.Invoker), new CareClient(careChannel.Invoker), new PatientCareClient(homeChannel.Invoker),
                 sites.Select(s => s.Db).ToList(), options.Sites, options.Background, options.Seed);
 
             var duration = TimeSpan.FromMinutes(options.Minutes);
@@ -211,11 +216,8 @@ public static class SoakBench
     }
 
     /// <summary>The operations and how each ends: "ok", a site-level status (e.g. "ok, site-1 timeout"), or the gRPC status.</summary>
-    sealed class Load(CallInvoker researcher, CallInvoker care, CallInvoker home, List<string> dbs, int siteCount, int background, int seed)
+    sealed class Load(Research.ResearchClient researcher, CareClient care, PatientCareClient home, List<string> dbs, int siteCount, int background, int seed)
     {
-        static readonly Method<CountRequest, CountEvent> Count = Method<CountRequest, CountEvent>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research"), "Count");
-        static readonly Method<SummaryRequest, SummaryReply> Summary = Method<SummaryRequest, SummaryReply>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care"), "Summary");
-        static readonly Method<ResolvePatientRequest, ResolvePatientReply> Resolve = Method<ResolvePatientRequest, ResolvePatientReply>.From(NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare"), "ResolvePatient");
         int consentChanges;
 
         public int ConsentChanges => Volatile.Read(ref consentChanges);
@@ -248,12 +250,11 @@ public static class SoakBench
         {
             var threshold = (n % 100_000 / 10_000.0 + 1).ToString("0.0000", CultureInfo.InvariantCulture);
             var ccdl = """{"version": "2", "display": "soak @N", "inclusionCriteria": [[{"termCodes": [{"system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm", "code": "C61"}]}], [{"termCodes": [{"system": "http://loinc.org", "code": "2857-1"}], "valueFilter": {"type": "quantity-comparator", "comparator": "gt", "value": @T, "unit": {"code": "ng/mL"}}}]]}""".Replace("@N", n.ToString(CultureInfo.InvariantCulture)).Replace("@T", threshold);
-            using var call = researcher.AsyncServerStreamingCall(Count, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), new CountRequest { CcdlJson = ccdl });
+            using var call = researcher.Count(new CountRequest { CcdlJson = ccdl }, deadline: DateTime.UtcNow.AddSeconds(60));
             var statuses = new List<SiteStatus>();
             CountTotal? total = null;
-            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            await foreach (var e in call.ResponseStream.ReadAllAsync())
             {
-                var e = call.ResponseStream.Current;
                 if (e.EventCase == CountEvent.EventOneofCase.Site) statuses.Add(e.Site.Status);
                 if (e.EventCase == CountEvent.EventOneofCase.Total) total = e.Total;
             }
@@ -263,9 +264,9 @@ public static class SoakBench
 
         async Task<string> SummaryAsync()
         {
-            var options = new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60));
-            var ticket = (await home.AsyncUnaryCall(Resolve, options, new ResolvePatientRequest { Kvnr = Kvnr }).ResponseAsync).Ticket;
-            var reply = await care.AsyncUnaryCall(Summary, options, new SummaryRequest { Site = "site-0", Ticket = ticket }).ResponseAsync;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            var ticket = (await home.ResolvePatientAsync(new ResolvePatientRequest { Kvnr = Kvnr }, deadline: deadline)).Ticket;
+            var reply = await care.SummaryAsync(new SummaryRequest { Site = "site-0", Ticket = ticket }, deadline: deadline);
             return SiteOutcome(reply.Sites.Select(s => s.Status).ToList());
         }
 

@@ -7,9 +7,10 @@ using Midia.Node.Policy;
 using Midia.Node.Store;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
+using Grpc.Core;
 using static Midia.Consent.Tests.Support.ClinicalFact;
+using CareClient = Midia.Protos.Coordinator.V1.Care.CareClient;
+using PatientCareClient = Midia.Protos.Node.V1.PatientCare.PatientCareClient;
 
 namespace Midia.Consent.Tests;
 
@@ -81,10 +82,6 @@ public sealed class CareSummaryTests : IAsyncLifetime
         ["munich"] = [AnnaMunich, DoraMunich, BenMunich],
         ["berlin"] = [AnnaBerlin, BenBerlin],
     };
-
-    static readonly Google.Protobuf.Reflection.ServiceDescriptor PatientCareService = NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare");
-    static readonly Method<ResolvePatientRequest, ResolvePatientReply> Resolve = Method<ResolvePatientRequest, ResolvePatientReply>.From(PatientCareService, "ResolvePatient");
-    static readonly Method<SummaryRequest, SummaryReply> SummaryMethod = Method<SummaryRequest, SummaryReply>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care"), "Summary");
 
     readonly ConsentNetwork network = new("erlangen", "munich", "berlin");
 
@@ -185,10 +182,8 @@ public sealed class CareSummaryTests : IAsyncLifetime
     {
         var ticket = (await ResolveAsync("erlangen", new ResolvePatientRequest { LocalId = "anna-e" })).Ticket;
 
-        var atNode = await Assert.ThrowsAsync<RpcException>(() => network.Client("researcher", "Dr Rita Researcher", "erlangen", node: "erlangen")
-            .AsyncUnaryCall(Resolve, Options(), new ResolvePatientRequest { LocalId = "anna-e" }).ResponseAsync);
-        var atCoordinator = await Assert.ThrowsAsync<RpcException>(() => network.Client("researcher", "Dr Rita Researcher", "erlangen")
-            .AsyncUnaryCall(SummaryMethod, Options(), new SummaryRequest { Site = "erlangen", Ticket = ticket }).ResponseAsync);
+        var atNode = await Assert.ThrowsAsync<RpcException>(() => Resolve(network.Client("researcher", "Dr Rita Researcher", "erlangen", node: "erlangen"), new ResolvePatientRequest { LocalId = "anna-e" }));
+        var atCoordinator = await Assert.ThrowsAsync<RpcException>(() => Summary(network.Client("researcher", "Dr Rita Researcher", "erlangen"), new SummaryRequest { Site = "erlangen", Ticket = ticket }));
 
         Assert.Equal(StatusCode.PermissionDenied, atNode.StatusCode);
         Assert.Equal(StatusCode.PermissionDenied, atCoordinator.StatusCode);
@@ -200,24 +195,20 @@ public sealed class CareSummaryTests : IAsyncLifetime
     [Fact]
     public async Task A_clinician_cannot_resolve_at_another_sites_node_nor_use_another_clinicians_ticket()
     {
-        var denied = await Assert.ThrowsAsync<RpcException>(() => network.Client("clinician", "Dr Max Munich", "munich", node: "erlangen")
-            .AsyncUnaryCall(Resolve, Options(), new ResolvePatientRequest { Kvnr = "A123456789" }).ResponseAsync);
+        var denied = await Assert.ThrowsAsync<RpcException>(() => Resolve(network.Client("clinician", "Dr Max Munich", "munich", node: "erlangen"), new ResolvePatientRequest { Kvnr = "A123456789" }));
         Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
         Assert.Contains("'munich'", denied.Status.Detail);
         Assert.Contains("'erlangen'", denied.Status.Detail);
 
         var ticket = (await ResolveAsync("erlangen", new ResolvePatientRequest { LocalId = "anna-e" })).Ticket;
         // Another site's clinician may not present it as their own site's, nor as erlangen's.
-        var wrongSite = await Assert.ThrowsAsync<RpcException>(() => network.Client("clinician", "Dr Max Munich", "munich")
-            .AsyncUnaryCall(SummaryMethod, Options(), new SummaryRequest { Site = "erlangen", Ticket = ticket }).ResponseAsync);
+        var wrongSite = await Assert.ThrowsAsync<RpcException>(() => Summary(network.Client("clinician", "Dr Max Munich", "munich"), new SummaryRequest { Site = "erlangen", Ticket = ticket }));
         Assert.Equal(StatusCode.PermissionDenied, wrongSite.StatusCode);
-        var colleague = await Assert.ThrowsAsync<RpcException>(() => network.Client("clinician", "Dr Other Erlangen", "erlangen")
-            .AsyncUnaryCall(SummaryMethod, Options(), new SummaryRequest { Site = "erlangen", Ticket = ticket }).ResponseAsync);
+        var colleague = await Assert.ThrowsAsync<RpcException>(() => Summary(network.Client("clinician", "Dr Other Erlangen", "erlangen"), new SummaryRequest { Site = "erlangen", Ticket = ticket }));
         Assert.Equal(StatusCode.PermissionDenied, colleague.StatusCode);
         Assert.Contains("another clinician", colleague.Status.Detail);
         // An altered ticket is not accepted either.
-        var altered = await Assert.ThrowsAsync<RpcException>(() => network.Client("clinician", Clinician, "erlangen")
-            .AsyncUnaryCall(SummaryMethod, Options(), new SummaryRequest { Site = "erlangen", Ticket = (ticket[0] == 'A' ? "B" : "A") + ticket[1..] }).ResponseAsync);
+        var altered = await Assert.ThrowsAsync<RpcException>(() => Summary(network.Client("clinician", Clinician, "erlangen"), new SummaryRequest { Site = "erlangen", Ticket = (ticket[0] == 'A' ? "B" : "A") + ticket[1..] }));
         Assert.Equal(StatusCode.InvalidArgument, altered.StatusCode);
     }
 
@@ -256,8 +247,7 @@ public sealed class CareSummaryTests : IAsyncLifetime
         var ticket = (await ResolveAsync("erlangen", new ResolvePatientRequest { LocalId = "anna-e" })).Ticket;
         await network["berlin"].StopAsync();
 
-        var summary = await network.Client("clinician", Clinician, "erlangen")
-            .AsyncUnaryCall(SummaryMethod, Options(), new SummaryRequest { Site = "erlangen", Ticket = ticket }).ResponseAsync;
+        var summary = await Summary(network.Client("clinician", Clinician, "erlangen"), new SummaryRequest { Site = "erlangen", Ticket = ticket });
 
         var berlin = summary.Sites.Single(s => s.Site == "berlin");
         Assert.Contains(berlin.Status, new[] { SiteStatus.Unavailable, SiteStatus.Timeout });
@@ -271,8 +261,7 @@ public sealed class CareSummaryTests : IAsyncLifetime
         var ticket = (await ResolveAsync("erlangen", new ResolvePatientRequest { LocalId = "anna-e" })).Ticket;
         await network["erlangen"].StopAsync();
 
-        var refused = await Assert.ThrowsAsync<RpcException>(() => network.Client("clinician", Clinician, "erlangen")
-            .AsyncUnaryCall(SummaryMethod, Options(), new SummaryRequest { Site = "erlangen", Ticket = ticket }).ResponseAsync);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Summary(network.Client("clinician", Clinician, "erlangen"), new SummaryRequest { Site = "erlangen", Ticket = ticket }));
 
         Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
         Assert.Contains("your site erlangen could not open the ticket", refused.Status.Detail);
@@ -366,18 +355,21 @@ public sealed class CareSummaryTests : IAsyncLifetime
 
     const string Clinician = "Dr Clara Clinician";
 
-    static CallOptions Options() => new(Deadline: DateTime.UtcNow.AddSeconds(30));
+    static CallOptions Options() => new(deadline: DateTime.UtcNow.AddSeconds(30));
+
+    static Task<ResolvePatientReply> Resolve(CallInvoker node, ResolvePatientRequest request) => new PatientCareClient(node).ResolvePatientAsync(request, Options()).ResponseAsync;
+
+    static Task<SummaryReply> Summary(CallInvoker coordinator, SummaryRequest request) => new CareClient(coordinator).SummaryAsync(request, Options()).ResponseAsync;
 
     Task<ResolvePatientReply> ResolveAsync(string site, ResolvePatientRequest request, string clinician = Clinician) =>
-        network.Client("clinician", clinician, site, node: site).AsyncUnaryCall(Resolve, Options(), request).ResponseAsync;
+        Resolve(network.Client("clinician", clinician, site, node: site), request);
 
     /// <summary>What the clinician's tool does: resolve at the own site's node, then ask the coordinator.</summary>
     async Task<SummaryReply> SummaryAsync(string site, string? kvnr = null, string? localId = null)
     {
         var request = kvnr is not null ? new ResolvePatientRequest { Kvnr = kvnr } : new ResolvePatientRequest { LocalId = localId };
         var resolved = await ResolveAsync(site, request);
-        return await network.Client("clinician", Clinician, site)
-            .AsyncUnaryCall(SummaryMethod, Options(), new SummaryRequest { Site = site, Ticket = resolved.Ticket }).ResponseAsync;
+        return await Summary(network.Client("clinician", Clinician, site), new SummaryRequest { Site = site, Ticket = resolved.Ticket });
     }
 
     /// <summary>One line per (site, entry): a folded entry counts once for each site it names.</summary>

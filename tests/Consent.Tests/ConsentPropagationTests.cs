@@ -1,10 +1,12 @@
+using Grpc.AspNetCore.Server;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.Extensions.DependencyInjection;
 using Midia.Consent.Tests.Support;
 using Midia.Node.Consent;
 using Midia.Protos.Consent.V1;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Authorization;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
+using Midia.Trust;
 
 namespace Midia.Consent.Tests;
 
@@ -98,12 +100,17 @@ public sealed class ConsentPropagationTests : IAsyncLifetime
         await network.StopCoordinatorAsync();
 
         // Munich comes back with a receiver that applies and then dies before its reply leaves.
-        var dying = 0;
-        await network["munich"].StartAsync((store, sync) => new DyingReceiver(store, () => Interlocked.Increment(ref dying)));
+        var dying = new DiesAfterApplying();
+        await network["munich"].StartAsync(builder =>
+        {
+            // Registered, so grpc-dotnet uses this one instance for every call (innermost, after the node's own interceptors).
+            builder.Services.AddSingleton(dying);
+            builder.Services.Configure<GrpcServiceOptions>(grpc => grpc.Interceptors.Add<DiesAfterApplying>());
+        });
         await network.StartCoordinatorAsync();
-        await ConsentNetwork.Eventually(() => Volatile.Read(ref dying) > 0, "the coordinator pushed to munich");
+        await ConsentNetwork.Eventually(() => dying.Died > 0, "the coordinator pushed to munich");
         await network["munich"].StopAsync();
-        Assert.Equal(0, network.Coordinator!.Consent!.AppliedSequence("munich"));   // never acknowledged
+        Assert.Equal(0, network.Distributor.AppliedSequence("munich"));   // never acknowledged
 
         // Restart both; a second change in between, from munich itself.
         await network.StopCoordinatorAsync();
@@ -148,14 +155,14 @@ public sealed class ConsentPropagationTests : IAsyncLifetime
         var change = new ConsentChange { OriginSite = "erlangen", OriginChangeId = 9000, Linkage = new string('x', 43), Policy = ConsentPolicies.Research, Permit = false };
         var other = change.Clone();
         other.OriginChangeId = 9001;
-        var first = await client.AsyncUnaryCall(ConsentNetwork.Submit, new CallOptions(), new SubmitRequest { Changes = { change } }).ResponseAsync;
-        var second = await client.AsyncUnaryCall(ConsentNetwork.Submit, new CallOptions(), new SubmitRequest { Changes = { change, other, change } }).ResponseAsync;
+        var first = await client.SubmitAsync(new SubmitRequest { Changes = { change } });
+        var second = await client.SubmitAsync(new SubmitRequest { Changes = { change, other, change } });
         Assert.Equal(0, first.Duplicates);
         Assert.Equal(2, second.Duplicates);
         Assert.Equal([first.Seqs[0], first.Seqs[0] + 1, first.Seqs[0]], second.Seqs);
         Assert.Equal([(9000L, first.Seqs[0]), (9001L, first.Seqs[0] + 1)], network.Log().Select(l => (l.OriginId, l.Seq)));
 
-        var pulled = await client.AsyncUnaryCall(ConsentNetwork.Pull, new CallOptions(), new PullRequest { AfterSeq = 0 }).ResponseAsync;
+        var pulled = await client.PullAsync(new PullRequest { AfterSeq = 0 });
         Assert.Equal([1L, 2L], pulled.Changes.Select(c => c.Seq));
     }
 
@@ -164,7 +171,7 @@ public sealed class ConsentPropagationTests : IAsyncLifetime
     {
         var client = network.ConsentLogClient("munich");
         var change = new ConsentChange { OriginSite = "erlangen", OriginChangeId = 1, Linkage = "abc", Policy = ConsentPolicies.Research };
-        var e = await Assert.ThrowsAsync<RpcException>(() => client.AsyncUnaryCall(ConsentNetwork.Submit, new CallOptions(), new SubmitRequest { Changes = { change } }).ResponseAsync);
+        var e = await Assert.ThrowsAsync<RpcException>(() => client.SubmitAsync(new SubmitRequest { Changes = { change } }).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
         Assert.Empty(network.Log());
     }
@@ -183,23 +190,26 @@ public sealed class ConsentPropagationTests : IAsyncLifetime
 
     SitesReply SitesReply()
     {
-        var channel = RpcChannel.ForAddress(network.Coordinator!.Address, new RpcChannelOptions { Tls = network.Material("researcher", "Dr R") });
-        using (channel)
-        {
-            var sites = Method<SitesRequest, SitesReply>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research"), "Sites");
-            return channel.CreateCallInvoker().AsyncUnaryCall(sites, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(10)), new SitesRequest()).ResponseAsync.GetAwaiter().GetResult();
-        }
+        using var channel = NetworkChannel.Open(network.CoordinatorAddress, network.Material("researcher", "Dr R"));
+        return new Research.ResearchClient(channel.Invoker).Sites(new SitesRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
     }
 }
 
-/// <summary>A node that applies what it is pushed and then dies before the reply leaves.</summary>
-[RequireRole("coordinator")]
-public sealed class DyingReceiver(NetworkConsent store, Action died)
+/// <summary>
+/// Munich's ConsentReceiver applies what it is pushed, and then the node dies before the reply
+/// leaves: the real receiver runs, its reply is replaced by UNAVAILABLE on the way out.
+/// </summary>
+public sealed class DiesAfterApplying : Interceptor
 {
-    public Task<ApplyReply> Apply(ApplyRequest request, ServerCallContext context)
+    int died;
+
+    public int Died => Volatile.Read(ref died);
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        store.Apply(request.Changes);
-        died();
-        throw new RpcException(StatusCode.Unavailable, "node died");
+        var reply = await continuation(request, context);
+        if (request is not ApplyRequest) return reply;
+        Interlocked.Increment(ref died);
+        throw new RpcException(new Status(StatusCode.Unavailable, "node died"));
     }
 }

@@ -4,9 +4,9 @@ using Midia.Node.Policy;
 using Midia.Node.Store;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Authorization;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
+using Grpc.Core;
+using Midia.Trust;
+using PatientAccessClient = Midia.Protos.Node.V1.PatientAccess.PatientAccessClient;
 using PatientReportReply = Midia.Protos.Coordinator.V1.PatientReportReply;
 
 namespace Midia.Consent.Tests;
@@ -25,10 +25,11 @@ public sealed class PatientAccessTests : IAsyncLifetime
     static readonly TestPatient BenErlangen = new("e-ben", "B000000002", "Huber", "Ben", new DateOnly(1971, 7, 9), "male");
     static readonly TestPatient CarlPractice = new("p-carl", "C000000003", "Schulz", "Carl", new DateOnly(1950, 1, 1), "male");
 
-    static readonly Google.Protobuf.Reflection.ServiceDescriptor Service = Midia.Node.Patients.PatientAccess.Descriptor;
-    static readonly Method<PatientConsentRequest, PatientConsentReply> ConsentMethod = Method<PatientConsentRequest, PatientConsentReply>.From(Service, "Consent");
-    static readonly Method<SetPatientConsentRequest, PatientConsentReply> SetMethod = Method<SetPatientConsentRequest, PatientConsentReply>.From(Service, "SetConsent");
-    static readonly Method<PatientAccessReportRequest, PatientReportReply> ReportMethod = Method<PatientAccessReportRequest, PatientReportReply>.From(Service, "Report");
+    /// <summary>The PatientAccess RPCs the tests call, each as the generated client makes it.</summary>
+    delegate AsyncUnaryCall<TReply> PatientRpc<TRequest, TReply>(PatientAccessClient client, TRequest request, CallOptions options);
+    static readonly PatientRpc<PatientConsentRequest, PatientConsentReply> ConsentMethod = (client, request, options) => client.ConsentAsync(request, options);
+    static readonly PatientRpc<SetPatientConsentRequest, PatientConsentReply> SetMethod = (client, request, options) => client.SetConsentAsync(request, options);
+    static readonly PatientRpc<PatientAccessReportRequest, PatientReportReply> ReportMethod = (client, request, options) => client.ReportAsync(request, options);
 
     /// <summary>Who the portal says is signed in: (role, name, site) in the end-user metadata.</summary>
     sealed record Person(string Role, string Name, string Site);
@@ -53,11 +54,10 @@ public sealed class PatientAccessTests : IAsyncLifetime
     Caller Portal(string site = "erlangen", string role = "portal", Person? acting = null) => new(network.Client(role, $"{role}-{site}", site, node: "erlangen"), acting ?? Patient);
     Caller Direct(string role, string site = "erlangen") => new(network.Client(role, $"{role}-{site}", site, node: "erlangen"), null);
 
-    static async Task<TReply> Call<TRequest, TReply>(Caller caller, Method<TRequest, TReply> method, TRequest request)
-        where TRequest : class, Google.Protobuf.IMessage<TRequest>, new() where TReply : class, Google.Protobuf.IMessage<TReply>, new()
+    static async Task<TReply> Call<TRequest, TReply>(Caller caller, PatientRpc<TRequest, TReply> method, TRequest request)
     {
         var headers = caller.For is { } p ? new Metadata { Delegation.EndUserEntry(p.Role, p.Name, p.Site) } : null;
-        using var call = caller.Invoker.AsyncUnaryCall(method, new CallOptions(Headers: headers, Deadline: DateTime.UtcNow.AddSeconds(60)), request);
+        using var call = method(new PatientAccessClient(caller.Invoker), request, new CallOptions(headers: headers, deadline: DateTime.UtcNow.AddSeconds(60)));
         return await call.ResponseAsync;
     }
 

@@ -8,11 +8,13 @@ using Midia.Node.Policy;
 using Midia.Node.Store;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
+using Grpc.Core;
+using Midia.Trust;
 using Xunit.Abstractions;
 using CoordinatorReport = Midia.Protos.Coordinator.V1.PatientReportReply;
 using CoordinatorReportRequest = Midia.Protos.Coordinator.V1.PatientReportRequest;
+using CareClient = Midia.Protos.Coordinator.V1.Care.CareClient;
+using PatientCareClient = Midia.Protos.Node.V1.PatientCare.PatientCareClient;
 
 namespace Midia.Consent.Tests;
 
@@ -29,7 +31,7 @@ public sealed class TransparencyTests(ITestOutputHelper output) : IAsyncLifetime
     static readonly string Ccdl = $$"""{"version": "http://to_be_decided.com/draft-1/schema#", "display": "{{Question}}", "inclusionCriteria": [[{"termCodes": [{"code": "C50", "system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm", "display": "Breast cancer"}]}]]}""";
 
     readonly ConsentNetwork network = new("erlangen", "munich", "practice");
-    readonly List<RpcChannel> channels = [];
+    readonly List<NetworkChannel> channels = [];
 
     // Test's own knowledge: who has C50 and research consent where.
     static readonly SitePatient[] Erlangen =
@@ -69,14 +71,14 @@ public sealed class TransparencyTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task ACountedPatientSeesTheRegisteredProjectWithQuestionAndResultAndNobodyUncountedDoes()
     {
         var researcher = Coordinator(network.Material("researcher", "Dr Ada"));
-        await researcher.Unary<RegisterProjectRequest, Project>("Projects", "Register", new RegisterProjectRequest
+        await researcher.RegisterAsync(new RegisterProjectRequest
             { Id = "her2-relapse", Title = "Relapse after HER2 therapy", Question = "How often does breast cancer return?", Institution = "FAU Erlangen" });
         var events = await researcher.CountAsync(Ccdl, "her2-relapse");
         var queryId = events.First().Started.QueryId;
         Assert.All(events.Where(e => e.Site is not null).Select(e => e.Site), s => Assert.Equal(SiteStatus.Ok, s.Status));
 
         var node = Coordinator(network.Material("node", "node-erlangen", "erlangen"));
-        var anna = await node.Unary<CoordinatorReportRequest, CoordinatorReport>("Care", "PatientReport", new CoordinatorReportRequest { Linkage = Linkage("A100000001") });
+        var anna = await node.PatientReportAsync(new CoordinatorReportRequest { Linkage = Linkage("A100000001") });
 
         Assert.Equal(["erlangen ok", "munich ok", "practice not_shared"], anna.Sites.Select(s => $"{s.Site} {Word(s.Status)}"));
         foreach (var (site, released) in new[] { ("erlangen", "2 (exact)"), ("munich", "1 (exact)") })
@@ -95,17 +97,17 @@ public sealed class TransparencyTests(ITestOutputHelper output) : IAsyncLifetime
         // Every patient the test knows was not counted — no consent, or not matching — sees no research use at any site.
         foreach (var kvnr in new[] { "B100000002", "C100000003", "E100000005" })
         {
-            var report = await node.Unary<CoordinatorReportRequest, CoordinatorReport>("Care", "PatientReport", new CoordinatorReportRequest { Linkage = Linkage(kvnr) });
+            var report = await node.PatientReportAsync(new CoordinatorReportRequest { Linkage = Linkage(kvnr) });
             Assert.Contains(report.Sites, s => s.Status == SiteStatus.Ok);
             Assert.All(report.Sites.Where(s => s.Report is not null), s => Assert.Empty(s.Report.Research));
             Assert.Empty(report.Projects);
         }
-        var dora = await node.Unary<CoordinatorReportRequest, CoordinatorReport>("Care", "PatientReport", new CoordinatorReportRequest { Linkage = Linkage("D100000004") });
+        var dora = await node.PatientReportAsync(new CoordinatorReportRequest { Linkage = Linkage("D100000004") });
         Assert.Equal(queryId, Assert.Single(dora.Sites.Single(s => s.Site == "erlangen").Report.Research).QueryId);
 
         // The outcome, once published, is in the next report.
-        await researcher.Unary<PublishResultRequest, Project>("Projects", "Publish", new PublishResultRequest { Id = "her2-relapse", Result = "One in five returned within five years." });
-        var later = await node.Unary<CoordinatorReportRequest, CoordinatorReport>("Care", "PatientReport", new CoordinatorReportRequest { Linkage = Linkage("A100000001") });
+        await researcher.PublishAsync(new PublishResultRequest { Id = "her2-relapse", Result = "One in five returned within five years." });
+        var later = await node.PatientReportAsync(new CoordinatorReportRequest { Linkage = Linkage("A100000001") });
         Assert.Equal("One in five returned within five years.", Assert.Single(later.Projects).Result);
         // Asking was itself recorded at every site that knows the patient.
         Assert.Contains(later.Sites.Single(s => s.Site == "munich").Report.Accesses, a => a.Purpose == "patient-report" && a.UserRole == "node" && a.UserSite == "erlangen");
@@ -115,15 +117,14 @@ public sealed class TransparencyTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task AClinicianSummaryShowsUpAsAnAccessInThePatientsReportNewestFirst()
     {
         var clinician = network.Material("clinician", "Dr Lena Neuro", "munich");
-        using var munichChannel = RpcChannel.ForAddress(network["munich"].Address, new RpcChannelOptions { Tls = clinician });
-        var resolve = Method<ResolvePatientRequest, ResolvePatientReply>.From(Midia.Node.Care.PatientCare.Descriptor, "ResolvePatient");
-        using var resolving = munichChannel.CreateCallInvoker().AsyncUnaryCall(resolve, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30)), new ResolvePatientRequest { LocalId = "m-anna" });
+        using var munichChannel = NetworkChannel.Open(network["munich"].Address, clinician);
+        using var resolving = new PatientCareClient(munichChannel.Invoker).ResolvePatientAsync(new ResolvePatientRequest { LocalId = "m-anna" }, deadline: DateTime.UtcNow.AddSeconds(30));
         var ticket = (await resolving.ResponseAsync).Ticket;
-        var summary = await Coordinator(clinician).Unary<SummaryRequest, SummaryReply>("Care", "Summary", new SummaryRequest { Site = "munich", Ticket = ticket });
+        var summary = await Coordinator(clinician).SummaryAsync(new SummaryRequest { Site = "munich", Ticket = ticket });
         Assert.Equal(SiteStatus.Ok, summary.Sites.Single(s => s.Site == "munich").Status);
 
         var report = await Coordinator(network.Material("node", "node-erlangen", "erlangen"))
-            .Unary<CoordinatorReportRequest, CoordinatorReport>("Care", "PatientReport", new CoordinatorReportRequest { Linkage = Linkage("A100000001") });
+            .PatientReportAsync(new CoordinatorReportRequest { Linkage = Linkage("A100000001") });
 
         // Munich released its own data to its own clinician; erlangen refused (no care-sharing consent) — both are accesses.
         var atMunich = report.Sites.Single(s => s.Site == "munich").Report.Accesses.Single(a => a.Purpose == "patient-summary");
@@ -132,7 +133,7 @@ public sealed class TransparencyTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(("Dr Lena Neuro", "refused"), (atErlangen.UserName, atErlangen.Outcome));
         // A second report lists the first one's access above the summary: newest first.
         var again = await Coordinator(network.Material("node", "node-erlangen", "erlangen"))
-            .Unary<CoordinatorReportRequest, CoordinatorReport>("Care", "PatientReport", new CoordinatorReportRequest { Linkage = Linkage("A100000001") });
+            .PatientReportAsync(new CoordinatorReportRequest { Linkage = Linkage("A100000001") });
         Assert.Equal(["patient-report", "patient-summary"], again.Sites.Single(s => s.Site == "munich").Report.Accesses.Select(a => a.Purpose));
     }
 
@@ -141,7 +142,7 @@ public sealed class TransparencyTests(ITestOutputHelper output) : IAsyncLifetime
     {
         using (var connection = SiteDatabase.Open(network["munich"].DbPath)) new QueryApproval(connection).Revoke(QueryTypes.PatientReport, null);
         var node = Coordinator(network.Material("node", "node-erlangen", "erlangen"));
-        var report = await node.Unary<CoordinatorReportRequest, CoordinatorReport>("Care", "PatientReport", new CoordinatorReportRequest { Linkage = Linkage("A100000001") });
+        var report = await node.PatientReportAsync(new CoordinatorReportRequest { Linkage = Linkage("A100000001") });
         var munich = report.Sites.Single(s => s.Site == "munich");
         Assert.Equal(SiteStatus.NotApproved, munich.Status);
         Assert.Contains("patient-report", munich.Message);
@@ -149,9 +150,9 @@ public sealed class TransparencyTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(SiteStatus.Ok, report.Sites.Single(s => s.Site == "erlangen").Status);
 
         var researcher = await Assert.ThrowsAsync<RpcException>(() => Coordinator(network.Material("researcher", "Dr Ada"))
-            .Unary<CoordinatorReportRequest, CoordinatorReport>("Care", "PatientReport", new CoordinatorReportRequest { Linkage = Linkage("A100000001") }));
+            .PatientReportAsync(new CoordinatorReportRequest { Linkage = Linkage("A100000001") }));
         Assert.Equal(StatusCode.PermissionDenied, researcher.StatusCode);
-        var garbage = await Assert.ThrowsAsync<RpcException>(() => node.Unary<CoordinatorReportRequest, CoordinatorReport>("Care", "PatientReport", new CoordinatorReportRequest { Linkage = "A100000001" }));
+        var garbage = await Assert.ThrowsAsync<RpcException>(() => node.PatientReportAsync(new CoordinatorReportRequest { Linkage = "A100000001" }));
         Assert.Equal(StatusCode.InvalidArgument, garbage.StatusCode);
         Assert.DoesNotContain("A100000001", garbage.Status.Detail);
     }
@@ -160,10 +161,10 @@ public sealed class TransparencyTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task ThePatientReportCommandPrintsEverySitesPartAndFallsBackToItsOwnWhenTheCoordinatorIsDown()
     {
         var researcher = Coordinator(network.Material("researcher", "Dr Ada"));
-        await researcher.Unary<RegisterProjectRequest, Project>("Projects", "Register", new RegisterProjectRequest
+        await researcher.RegisterAsync(new RegisterProjectRequest
             { Id = "bc-count", Title = "Breast cancer in Franconia", Question = "How many women are treated for breast cancer?", Institution = "FAU Erlangen" });
         await researcher.CountAsync(Ccdl, "bc-count");
-        await researcher.Unary<PublishResultRequest, Project>("Projects", "Publish", new PublishResultRequest { Id = "bc-count", Result = "Counted for planning only." });
+        await researcher.PublishAsync(new PublishResultRequest { Id = "bc-count", Result = "Counted for planning only." });
 
         // In process, the RPC the command makes: the figure BENCHMARKS.md reports for 3 sites.
         var node = Coordinator(network.Material("node", "node-erlangen", "erlangen"));
@@ -171,7 +172,7 @@ public sealed class TransparencyTests(ITestOutputHelper output) : IAsyncLifetime
         for (var i = 0; i < 21; i++)
         {
             var clock = Stopwatch.StartNew();
-            await node.Unary<CoordinatorReportRequest, CoordinatorReport>("Care", "PatientReport", new CoordinatorReportRequest { Linkage = Linkage("A100000001") });
+            await node.PatientReportAsync(new CoordinatorReportRequest { Linkage = Linkage("A100000001") });
             times.Add(clock.Elapsed.TotalMilliseconds);
         }
         times.Sort();
@@ -218,11 +219,11 @@ public sealed class TransparencyTests(ITestOutputHelper output) : IAsyncLifetime
 
     static string Word(SiteStatus status) => status.Word();
 
-    CoordinatorClient Coordinator(Midia.Rpc.Tls.TlsMaterial tls)
+    CoordinatorClient Coordinator(TlsMaterial tls)
     {
-        var channel = RpcChannel.ForAddress(new Uri($"https://127.0.0.1:{network.CoordinatorPort}"), new RpcChannelOptions { Tls = tls });
+        var channel = NetworkChannel.Open(network.CoordinatorAddress, tls);
         channels.Add(channel);
-        return new CoordinatorClient(channel);
+        return new CoordinatorClient(channel.Invoker);
     }
 
     static async Task<(int Exit, string Stdout, string Stderr)> Run(string[] args)
@@ -280,24 +281,23 @@ public sealed class TransparencyTests(ITestOutputHelper output) : IAsyncLifetime
 
     sealed record SitePatient(string ResourceId, string Kvnr, string Family, string Given, string Condition, bool Research);
 
-    /// <summary>Any coordinator service over a real mutual-TLS channel.</summary>
-    sealed class CoordinatorClient(RpcChannel channel)
+    /// <summary>The coordinator's Projects, Care and Research services over a real mutual-TLS channel.</summary>
+    sealed class CoordinatorClient(CallInvoker invoker)
     {
-        readonly CallInvoker invoker = channel.CreateCallInvoker();
+        readonly Projects.ProjectsClient projects = new(invoker);
+        readonly CareClient care = new(invoker);
+        readonly Research.ResearchClient research = new(invoker);
 
-        public async Task<TReply> Unary<TRequest, TReply>(string service, string rpc, TRequest request)
-            where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply>
-        {
-            var descriptor = CoordinatorReflection.Descriptor.Services.Single(s => s.Name == service);
-            using var call = invoker.AsyncUnaryCall(Method<TRequest, TReply>.From(descriptor, rpc), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30)), request);
-            return await call.ResponseAsync;
-        }
+        static DateTime Deadline(int seconds = 30) => DateTime.UtcNow.AddSeconds(seconds);
+
+        public Task<Project> RegisterAsync(RegisterProjectRequest request) => projects.RegisterAsync(request, deadline: Deadline()).ResponseAsync;
+        public Task<Project> PublishAsync(PublishResultRequest request) => projects.PublishAsync(request, deadline: Deadline()).ResponseAsync;
+        public Task<CoordinatorReport> PatientReportAsync(CoordinatorReportRequest request) => care.PatientReportAsync(request, deadline: Deadline()).ResponseAsync;
+        public Task<SummaryReply> SummaryAsync(SummaryRequest request) => care.SummaryAsync(request, deadline: Deadline()).ResponseAsync;
 
         public async Task<List<CountEvent>> CountAsync(string ccdl, string project)
         {
-            var descriptor = CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research");
-            using var call = invoker.AsyncServerStreamingCall(Method<CountRequest, CountEvent>.From(descriptor, "Count"), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)),
-                new CountRequest { CcdlJson = ccdl, Project = project });
+            using var call = research.Count(new CountRequest { CcdlJson = ccdl, Project = project }, deadline: Deadline(60));
             var events = new List<CountEvent>();
             while (await call.ResponseStream.MoveNext(CancellationToken.None)) events.Add(call.ResponseStream.Current);
             return events;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Midia.Coordinator.Tests.Support;
-using Midia.Rpc.Core;
+using Grpc.Core;
 
 namespace Midia.Coordinator.Tests;
 
@@ -151,7 +151,7 @@ public sealed class CliTests
              project.GetProperty("institution").GetString(), project.GetProperty("registeredBy").GetString(), project.GetProperty("result").GetString()));
     }
 
-    static Task<(int, string, string)> Midia(TestNetwork network, params string[] args) => MidiaAt(network, network.Coordinator.Address.ToString().TrimEnd('/'), args);
+    static Task<(int, string, string)> Midia(TestNetwork network, params string[] args) => MidiaAt(network, network.CoordinatorAddress.ToString().TrimEnd('/'), args);
 
     static async Task<(int Exit, string Stdout, string Stderr)> MidiaAt(TestNetwork network, string coordinator, params string[] args)
     {

@@ -3,7 +3,7 @@ using Midia.Coordinator.FanOut;
 using Midia.Coordinator.Tests.Support;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Core;
+using Grpc.Core;
 
 namespace Midia.Coordinator.Tests;
 
@@ -133,7 +133,7 @@ public sealed class FanOutTests
     {
         await using var network = await ThreeSites();
         network.Node("erlangen").Behaviour = (_, _) =>
-            throw new RpcException(StatusCode.InvalidArgument, "erlangen: $.inclusionCriteria[0][0].termCodes[0].system: unknown code system 'urn:foo'");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "erlangen: $.inclusionCriteria[0][0].termCodes[0].system: unknown code system 'urn:foo'"));
         await network.StartCoordinatorAsync();
 
         var events = await network.Client().CountAsync(TestNetwork.Query());
@@ -167,9 +167,9 @@ public sealed class FanOutTests
         await using var network = await ThreeSites();
         var first = 0;
         network.Node("erlangen").Behaviour = (_, _) => Interlocked.Increment(ref first) == 1
-            ? throw new RpcException(StatusCode.Unavailable, "restarting")
+            ? throw new RpcException(new Status(StatusCode.Unavailable, "restarting"))
             : Task.FromResult(ScriptedNode.Released(60));
-        network.Node("munich").Behaviour = (_, _) => throw new RpcException(StatusCode.Internal, "disk full");
+        network.Node("munich").Behaviour = (_, _) => throw new RpcException(new Status(StatusCode.Internal, "disk full"));
         await network.StartCoordinatorAsync();
 
         var events = await network.Client().CountAsync(TestNetwork.Query());
@@ -186,7 +186,7 @@ public sealed class FanOutTests
     {
         // The first back-off (up to 1.5 × 1.5 s) would outlast the 2 s deadline: the site is reported at once.
         await using var network = await ThreeSites(new FanOutOptions { Deadline = TimeSpan.FromSeconds(2), RetryDelay = TimeSpan.FromSeconds(1.5) });
-        network.Node("munich").Behaviour = (_, _) => throw new RpcException(StatusCode.Unavailable, "restarting");
+        network.Node("munich").Behaviour = (_, _) => throw new RpcException(new Status(StatusCode.Unavailable, "restarting"));
         await network.StartCoordinatorAsync();
 
         var events = await network.Client().CountAsync(TestNetwork.Query());
@@ -202,7 +202,7 @@ public sealed class FanOutTests
         var options = new FanOutOptions { Deadline = TimeSpan.FromSeconds(2), RetryAttempts = 0, BreakerFailures = 3, BreakDuration = TimeSpan.FromSeconds(1) };
         await using var network = await ThreeSites(options);
         var munich = network.Node("munich");
-        munich.Behaviour = (_, _) => throw new RpcException(StatusCode.Unavailable, "overloaded");
+        munich.Behaviour = (_, _) => throw new RpcException(new Status(StatusCode.Unavailable, "overloaded"));
         await network.StartCoordinatorAsync();
         var researcher = network.Client();
 

@@ -1,6 +1,6 @@
 using Midia.Coordinator.Tests.Support;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Core;
+using Grpc.Core;
 
 namespace Midia.Coordinator.Tests;
 
@@ -50,7 +50,7 @@ public sealed class ProjectsTests
         foreach (var role in new[] { "clinician", "site-admin", "node" })
             Assert.Equal(StatusCode.PermissionDenied, (await Assert.ThrowsAsync<RpcException>(() => network.Client(role, "someone").RegisterProjectAsync("by-" + role))).StatusCode);
 
-        var listed = await network.Client().ProjectsAsync<ListProjectsRequest, ListProjectsReply>("List", new ListProjectsRequest());
+        var listed = await network.Client().ListProjectsAsync();
         var only = Assert.Single(listed.Projects);
         Assert.Equal(("HER2 relapse", "How many HER2+ patients relapse?", "FAU Erlangen"), (only.Title, only.Question, only.Institution));
     }
@@ -62,18 +62,17 @@ public sealed class ProjectsTests
         var owner = network.Client();
         await owner.RegisterProjectAsync("ms-dmt");
 
-        var stranger = await Assert.ThrowsAsync<RpcException>(() => network.Client(name: "Dr Other").ProjectsAsync<PublishResultRequest, Project>("Publish",
-            new PublishResultRequest { Id = "ms-dmt", Result = "Not my result to give" }));
+        var stranger = await Assert.ThrowsAsync<RpcException>(() => network.Client(name: "Dr Other").PublishAsync(new PublishResultRequest { Id = "ms-dmt", Result = "Not my result to give" }));
         Assert.Equal(StatusCode.PermissionDenied, stranger.StatusCode);
         Assert.Contains("registered by Dr Test Researcher", stranger.Status.Detail);
-        var unknown = await Assert.ThrowsAsync<RpcException>(() => owner.ProjectsAsync<PublishResultRequest, Project>("Publish", new PublishResultRequest { Id = "nope", Result = "x" }));
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => owner.PublishAsync(new PublishResultRequest { Id = "nope", Result = "x" }));
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
 
-        var published = await owner.ProjectsAsync<PublishResultRequest, Project>("Publish", new PublishResultRequest { Id = "ms-dmt", Result = "Fewer relapses on newer therapies." });
+        var published = await owner.PublishAsync(new PublishResultRequest { Id = "ms-dmt", Result = "Fewer relapses on newer therapies." });
         Assert.True(published.PublishedUnixMs > 0);
         foreach (var role in new[] { "researcher", "clinician", "site-admin", "node" })
         {
-            var listed = await network.Client(role, "reader-" + role).ProjectsAsync<ListProjectsRequest, ListProjectsReply>("List", new ListProjectsRequest());
+            var listed = await network.Client(role, "reader-" + role).ListProjectsAsync();
             Assert.Equal("Fewer relapses on newer therapies.", Assert.Single(listed.Projects).Result);
         }
     }

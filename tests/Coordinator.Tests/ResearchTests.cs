@@ -1,7 +1,7 @@
 using Midia.Coordinator.Quota;
 using Midia.Coordinator.Tests.Support;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Core;
+using Grpc.Core;
 
 namespace Midia.Coordinator.Tests;
 
@@ -31,7 +31,7 @@ public sealed class ResearchTests
         Assert.Contains("2 queries per minute", refused.Status.Detail);
         Assert.Contains("the next query is possible at", refused.Status.Detail);
         Assert.Equal(2, network.Node("erlangen").Calls);
-        var quota = await researcher.CallAsync<QuotaRequest, QuotaReply>("Quota", new QuotaRequest());
+        var quota = await researcher.QuotaAsync();
         var minute = quota.Windows.Single(w => w.Name == "per minute");
         Assert.Equal((2, 2), (minute.Limit, minute.Used));
         Assert.Equal((50, 2), (quota.Windows.Single(w => w.Name == "per 7 days").Limit, quota.Windows.Single(w => w.Name == "per 7 days").Used));
@@ -58,9 +58,9 @@ public sealed class ResearchTests
         Assert.Equal(first.Total(), second.Total());
         Assert.False(otherProject.Started().FromHistory);
         Assert.Equal(2, network.Node("erlangen").Calls);
-        var quota = await researcher.CallAsync<QuotaRequest, QuotaReply>("Quota", new QuotaRequest());
+        var quota = await researcher.QuotaAsync();
         Assert.Equal(2, quota.Windows.Single(w => w.Name == "per minute").Used);
-        var history = await researcher.CallAsync<HistoryRequest, HistoryReply>("History", new HistoryRequest());
+        var history = await researcher.HistoryAsync();
         Assert.Equal(2, history.Entries.Count);
         var stored = history.Entries.Single(e => e.QueryId == first.Started().QueryId);
         Assert.Equal(1, stored.Replays);
@@ -73,7 +73,7 @@ public sealed class ResearchTests
     public async Task AResultWithATimedOutSiteIsNotReplayedButAskedAgain()
     {
         await using var network = await TwoSites();
-        network.Node("munich").Behaviour = (_, _) => throw new RpcException(StatusCode.Unavailable, "down for maintenance");
+        network.Node("munich").Behaviour = (_, _) => throw new RpcException(new Status(StatusCode.Unavailable, "down for maintenance"));
         var researcher = network.Client();
         await researcher.CountAsync(TestNetwork.Query());
         network.Node("munich").Behaviour = (_, _) => Task.FromResult(ScriptedNode.Released(80));

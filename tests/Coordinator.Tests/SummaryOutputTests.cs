@@ -194,7 +194,7 @@ public sealed class SummaryCommandTests
     [InlineData("  ", "")]
     public void ThePatientIsNamedByExactlyOneOfLocalIdAndKvnr(string? patient, string? kvnr)
     {
-        var e = Assert.Throws<Midia.Rpc.Hosting.CommandException>(() => SummaryCommand.Resolution(patient, kvnr));
+        var e = Assert.Throws<Midia.Hosting.CommandException>(() => SummaryCommand.Resolution(patient, kvnr));
         Assert.Equal("name the patient with exactly one of --patient LOCALID and --kvnr K", e.Message);
     }
 
@@ -204,7 +204,7 @@ public sealed class SummaryCommandTests
     [InlineData("AB23456789")]
     public void AKvnrOfTheWrongShapeIsRefusedWithoutEchoingIt(string kvnr)
     {
-        var e = Assert.Throws<Midia.Rpc.Hosting.CommandException>(() => SummaryCommand.Resolution(null, kvnr));
+        var e = Assert.Throws<Midia.Hosting.CommandException>(() => SummaryCommand.Resolution(null, kvnr));
         Assert.Equal("--kvnr: a KVNR is one capital letter followed by 9 digits", e.Message);
     }
 

@@ -1,19 +1,23 @@
+using Microsoft.Extensions.Logging;
 using Midia.Interop.Peers;
 using Midia.Interop.Pki;
-using Midia.Interop.TestService;
+using Midia.Interop.Server;
+using Midia.Trust;
 
 namespace Midia.Interop.Tests;
 
 /// <summary>
-/// One throw-away PKI and one test host for the whole interop suite; each peer driver runs once,
-/// on first use, and every case test reads its line. The peers are real processes on a 2-core
-/// machine, so the suite is one collection (no two drivers at once).
+/// One throw-away PKI and one test host (our TestService on trust/'s network server) for the whole
+/// interop suite; each peer driver runs once, on first use, and every case test reads its line.
+/// The peers are real processes on a 2-core machine, so the suite is one collection (no two
+/// drivers at once).
 /// </summary>
 public sealed class InteropFixture : IAsyncLifetime
 {
     static readonly TimeSpan DriverTimeout = TimeSpan.FromMinutes(3);
     readonly Lazy<DriverReport> python, node, pythonAgainstGrpcJs;
     readonly Lazy<NodeTestServer> grpcJsServer;
+    TlsMaterial serverTls = null!;
 
     public InteropFixture()
     {
@@ -36,7 +40,11 @@ public sealed class InteropFixture : IAsyncLifetime
     /// <summary>tests/Interop/node/server.js, started on first use.</summary>
     public NodeTestServer GrpcJsServer => grpcJsServer.Value;
 
-    public async Task InitializeAsync() => Host = await InteropTestHost.StartAsync(Pki.ServerTls());
+    public async Task InitializeAsync()
+    {
+        serverTls = Pki.ServerTls();
+        Host = await InteropTestHost.StartAsync(serverTls, configure: b => b.Logging.ClearProviders());
+    }
 
     DriverReport RunDriver(string? problem, string program, string[] script, string directory, int port)
     {
@@ -49,6 +57,7 @@ public sealed class InteropFixture : IAsyncLifetime
     {
         if (grpcJsServer.IsValueCreated) grpcJsServer.Value.Dispose();
         if (Host is not null) await Host.DisposeAsync();
+        serverTls?.Dispose();
         Pki.Dispose();
     }
 }

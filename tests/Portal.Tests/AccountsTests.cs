@@ -1,5 +1,5 @@
 using Midia.Portal.Accounts;
-using Midia.Rpc.Hosting;
+using Midia.Hosting;
 
 namespace Midia.Portal.Tests;
 

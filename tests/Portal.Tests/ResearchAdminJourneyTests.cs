@@ -5,8 +5,7 @@ using Midia.Node.Policy;
 using Midia.Node.Store;
 using Midia.Portal.Tests.Support;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
+using ResearchClient = Midia.Protos.Coordinator.V1.Research.ResearchClient;
 
 namespace Midia.Portal.Tests;
 
@@ -70,8 +69,7 @@ public sealed class ResearchAdminJourneyTests : IAsyncLifetime
         Assert.StartsWith("Total: 4", seen["total"]!.GetValue<string>());
 
         // The effect in the system: the coordinator holds the query in ada's history (she is the end user the portal named).
-        var history = await network.Client(network.Material("researcher", "ada"))
-            .AsyncUnaryCall(Method<HistoryRequest, HistoryReply>.From(Research, "History"), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), new HistoryRequest()).ResponseAsync;
+        var history = await new ResearchClient(network.Client(network.Material("researcher", "ada"))).HistoryAsync(new HistoryRequest(), PortalTestNetwork.Deadline());
         var entry = Assert.Single(history.Entries);
         Assert.Equal(4, entry.Total.Value);
         Assert.Contains("\"C50\"", entry.CcdlJson);
@@ -127,8 +125,6 @@ public sealed class ResearchAdminJourneyTests : IAsyncLifetime
         Assert.Equal(SiteStatus.Ok, next["erlangen"]);
     }
 
-    static readonly Google.Protobuf.Reflection.ServiceDescriptor Research = CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research");
-
     static List<string> Types(System.Text.Json.Nodes.JsonNode sections, string heading) =>
         [.. sections.AsArray().Where(s => s!["heading"]!.GetValue<string>() == heading).SelectMany(s => s!["types"]!.AsArray().Select(t => t!.GetValue<string>()))];
 
@@ -136,9 +132,8 @@ public sealed class ResearchAdminJourneyTests : IAsyncLifetime
     async Task<Dictionary<string, SiteStatus>> StratifiedAsync(string display = "by sex")
     {
         var ccdl = BreastCancer.Replace("Breast cancer (C50)", "Breast cancer (C50) " + display, StringComparison.Ordinal);
-        var invoker = network.Client(network.Material("researcher", "Dr Strat"));
-        using var call = invoker.AsyncServerStreamingCall(Method<CountRequest, CountEvent>.From(Research, "Count"), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(120)),
-            new CountRequest { CcdlJson = ccdl, StratifyBy = { "sex" } });
+        var research = new ResearchClient(network.Client(network.Material("researcher", "Dr Strat")));
+        using var call = research.Count(new CountRequest { CcdlJson = ccdl, StratifyBy = { "sex" } }, PortalTestNetwork.Deadline(120));
         var sites = new Dictionary<string, SiteStatus>();
         while (await call.ResponseStream.MoveNext(CancellationToken.None))
             if (call.ResponseStream.Current.Site is { } site) sites[site.Site] = site.Status;

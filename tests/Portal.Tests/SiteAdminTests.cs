@@ -1,10 +1,12 @@
 using System.Net;
+using Midia.Node.Audit;
 using Midia.Node.Policy;
 using Midia.Node.Store;
 using Midia.Portal.Tests.Support;
+using Grpc.Core;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
+using Admin = Midia.Protos.Node.V1.SiteAdmin;
+using ResearchClient = Midia.Protos.Coordinator.V1.Research.ResearchClient;
 
 namespace Midia.Portal.Tests;
 
@@ -12,7 +14,6 @@ namespace Midia.Portal.Tests;
 public sealed class SiteAdminTests : IAsyncLifetime
 {
     readonly PortalTestNetwork network = new("erlangen", "munich");
-    static readonly Google.Protobuf.Reflection.ServiceDescriptor Service = SiteAdminReflection.Descriptor.Services.Single(s => s.Name == "SiteAdmin");
     Uri portal = null!;
 
     public async Task InitializeAsync()
@@ -23,44 +24,53 @@ public sealed class SiteAdminTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await network.DisposeAsync();
 
-    static Task<TReply> Call<TRequest, TReply>(CallInvoker invoker, string rpc, TRequest request)
-        where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply> =>
-        invoker.AsyncUnaryCall(Method<TRequest, TReply>.From(Service, rpc), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), request).ResponseAsync;
+    /// <summary>The node's SiteAdmin client over <paramref name="invoker"/>.</summary>
+    static Admin.SiteAdminClient Client(CallInvoker invoker) => new(invoker);
 
     [Fact]
     public async Task Only_this_sites_admins_may_administer_its_node()
     {
-        var own = network.Client(network.Material("site-admin", "Admin Eva", "erlangen"), "erlangen");
-        var reply = await Call<ApproveRequest, QueryTypesReply>(own, "Approve", new ApproveRequest { QueryType = "cohort-count" });
+        var own = Client(network.Client(network.Material("site-admin", "Admin Eva", "erlangen"), "erlangen"));
+        var reply = await own.ApproveAsync(new ApproveRequest { QueryType = "cohort-count" }, PortalTestNetwork.Deadline());
         Assert.Contains(reply.Approved, a => a.QueryType == "cohort-count" && a.Project == "");
 
         // The same decision as `midia-node admin approve`: the CLI's class reads it from the file.
         using (var connection = SiteDatabase.Open(network["erlangen"].DbPath))
             Assert.True(new QueryApproval(connection).Check("cohort-count", null, Days.Today()).Allowed);
 
-        var other = network.Client(network.Material("site-admin", "Admin Max", "munich"), "erlangen");
-        var e = await Assert.ThrowsAsync<RpcException>(() => Call<ListQueryTypesRequest, QueryTypesReply>(other, "ListQueryTypes", new()));
+        var other = Client(network.Client(network.Material("site-admin", "Admin Max", "munich"), "erlangen"));
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await other.ListQueryTypesAsync(new(), PortalTestNetwork.Deadline()));
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
         Assert.Contains("site admin of 'munich'", e.Status.Detail);
 
-        var researcher = network.Client(network.Material("researcher", "Dr R"), "erlangen");
-        e = await Assert.ThrowsAsync<RpcException>(() => Call<AuditRequest, AuditReply>(researcher, "Audit", new()));
+        var researcher = Client(network.Client(network.Material("researcher", "Dr R"), "erlangen"));
+        e = await Assert.ThrowsAsync<RpcException>(async () => await researcher.AuditAsync(new(), PortalTestNetwork.Deadline()));
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+
+        // Refused by the rules before any service code ran, and still in the node's audit: who, which RPC, why not.
+        using (var connection = SiteDatabase.Open(network["erlangen"].DbPath))
+        {
+            var refused = new AuditLog(connection).Read().Where(a => a.Outcome == AuditOutcome.Refused).ToList();
+            Assert.Equal([("Admin Max", "site-admin", "rpc SiteAdmin/ListQueryTypes"), ("Dr R", "researcher", "rpc SiteAdmin/Audit")],
+                refused.Select(a => (a.UserName, a.UserRole, a.QueryType)));
+            Assert.Contains("site admin of 'munich'", refused[0].Reason);
+            Assert.Contains("requires role site-admin", refused[1].Reason);
+        }
     }
 
     [Fact]
     public async Task Bad_input_is_invalid_argument_and_changes_nothing()
     {
-        var own = network.Client(network.Material("site-admin", "Admin Eva", "erlangen"), "erlangen");
-        var e = await Assert.ThrowsAsync<RpcException>(() => Call<ApproveRequest, QueryTypesReply>(own, "Approve", new ApproveRequest { QueryType = "everything" }));
+        var own = Client(network.Client(network.Material("site-admin", "Admin Eva", "erlangen"), "erlangen"));
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await own.ApproveAsync(new ApproveRequest { QueryType = "everything" }, PortalTestNetwork.Deadline()));
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains("unknown query type 'everything'", e.Status.Detail);
-        e = await Assert.ThrowsAsync<RpcException>(() => Call<SetDisclosureRequest, DisclosureReply>(own, "SetDisclosure", new SetDisclosureRequest { QueryType = "cohort-count", Epsilon = "lots" }));
+        e = await Assert.ThrowsAsync<RpcException>(async () => await own.SetDisclosureAsync(new SetDisclosureRequest { QueryType = "cohort-count", Epsilon = "lots" }, PortalTestNetwork.Deadline()));
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains("epsilon", e.Status.Detail);
-        var rules = await Call<ListDisclosureRequest, DisclosureReply>(own, "ListDisclosure", new());
+        var rules = await own.ListDisclosureAsync(new(), PortalTestNetwork.Deadline());
         Assert.Equal("0.5", rules.Rules.Single(r => r.QueryType == "cohort-count").Epsilon);
-        var types = await Call<ListQueryTypesRequest, QueryTypesReply>(own, "ListQueryTypes", new());
+        var types = await own.ListQueryTypesAsync(new(), PortalTestNetwork.Deadline());
         Assert.Empty(types.Approved);
     }
 
@@ -74,10 +84,8 @@ public sealed class SiteAdminTests : IAsyncLifetime
             var (status, _, _) = await researcher.GetPageAsync("/Admin");
             Assert.Equal(HttpStatusCode.Redirect, status);
         }
-        var coordinator = network.Client(network.Material("researcher", "Dr Count"));
-        using (var call = coordinator.AsyncServerStreamingCall(Method<Midia.Protos.Coordinator.V1.CountRequest, Midia.Protos.Coordinator.V1.CountEvent>.From(
-                   Midia.Protos.Coordinator.V1.CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research"), "Count"),
-                   new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), new Midia.Protos.Coordinator.V1.CountRequest { CcdlJson = Queries.Women }))
+        var coordinator = new ResearchClient(network.Client(network.Material("researcher", "Dr Count")));
+        using (var call = coordinator.Count(new Midia.Protos.Coordinator.V1.CountRequest { CcdlJson = Queries.Women }, PortalTestNetwork.Deadline()))
             while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
 
         using var admin = new Browser(portal);

@@ -2,10 +2,10 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
+using Grpc.Core;
 using Midia.CertsDev;
-using Midia.Rpc.Core;
-using Midia.Rpc.Tls;
 using Midia.Security.Tests.Support;
+using Midia.Trust;
 
 namespace Midia.Security.Tests;
 
@@ -155,21 +155,23 @@ public sealed class AuthorizationMatrixTests(DemoNetwork network) : IDisposable
     async Task Check(string table)
     {
         var expected = MatrixTable.Parse(table);
-        var callers = expected.Identities.ToDictionary(i => i, Identity);
         var servers = new Dictionary<string, Uri> { ["node"] = network.Node("erlangen"), ["coordinator"] = network.Coordinator };
 
         // What the servers actually serve, from their own reflection service.
-        var served = new List<(string Server, string Rpc)>();
-        var reflector = Identity("coordinator");
+        var served = new Dictionary<(string Server, string Rpc), MethodType>();
         foreach (var (server, address) in servers)
-            foreach (var rpc in await ServedRpcsAsync(reflector, address))
-                served.Add((server, rpc));
-        var missing = served.Where(s => !expected.Rows.ContainsKey(s)).ToList();
+        {
+            var reflector = Identity("coordinator", address);
+            foreach (var (rpc, type) in await ServedRpcsAsync(reflector))
+                served.Add((server, rpc), type);
+        }
+        var missing = served.Keys.Where(s => !expected.Rows.ContainsKey(s)).ToList();
         Assert.True(missing.Count == 0,
             "served RPCs without a row in the authorization matrix (add one to this table and its copy in SECURITY.md):\n" + string.Join("\n", missing.Select(m => $"| {m.Server} | {m.Rpc} | ...")));
-        var stale = expected.Rows.Keys.Where(k => !served.Contains(k)).ToList();
+        var stale = expected.Rows.Keys.Where(k => !served.ContainsKey(k)).ToList();
         Assert.True(stale.Count == 0, "rows for RPCs the servers do not serve:\n" + string.Join("\n", stale.Select(s => $"{s.Server} {s.Rpc}")));
 
+        var callers = servers.ToDictionary(s => s.Key, s => expected.Identities.ToDictionary(i => i, i => Identity(i, s.Value)));
         var actual = new Dictionary<(string Server, string Rpc), string[]>();
         var wrong = new List<string>();
         foreach (var ((server, rpc), outcomes) in expected.Rows)
@@ -180,7 +182,7 @@ public sealed class AuthorizationMatrixTests(DemoNetwork network) : IDisposable
             for (var i = 0; i < expected.Identities.Count; i++)
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-                var (outcome, _) = await callers[expected.Identities[i]].CallAsync(servers[server], rpc[..slash], rpc[(slash + 1)..], request, timeout.Token);
+                var (outcome, _) = await callers[server][expected.Identities[i]].CallAsync(rpc[..slash], rpc[(slash + 1)..], served[(server, rpc)], request, timeout.Token);
                 row[i] = MatrixTable.Classify(outcome);
                 if (row[i] != outcomes[i]) wrong.Add($"{server} {rpc} as {expected.Identities[i]}: expected {outcomes[i]}, got {row[i]}: {outcome}");
             }
@@ -192,12 +194,11 @@ public sealed class AuthorizationMatrixTests(DemoNetwork network) : IDisposable
     [Fact]
     public async Task TheServersLogWhyTheyRefusedACertificateInTheHandshake()
     {
-        using var foreign = Identity("foreign CA");
-        using var expired = Identity("expired");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        foreach (var caller in new[] { foreign, expired })
+        foreach (var column in new[] { "foreign CA", "expired" })
         {
-            var (outcome, _) = await caller.CallAsync(network.Node("erlangen"), "grpc.health.v1.Health", "Check", [], timeout.Token);
+            var caller = Identity(column, network.Node("erlangen"));
+            var (outcome, _) = await caller.CallAsync("grpc.health.v1.Health", "Check", MethodType.Unary, [], timeout.Token);
             Assert.True(outcome.TlsRefused, $"{caller.Name}: {outcome}");
         }
         // "TLS refused" is the server's decision, not a network accident: it says why in its log.
@@ -217,8 +218,8 @@ public sealed class AuthorizationMatrixTests(DemoNetwork network) : IDisposable
         }
     }
 
-    /// <summary>The identity of a column, as a caller holding that certificate (or none).</summary>
-    Caller Identity(string column)
+    /// <summary>The identity of a column, as a caller of <paramref name="server"/> holding that certificate (or none).</summary>
+    Caller Identity(string column, Uri server)
     {
         var certificate = column switch
         {
@@ -238,7 +239,7 @@ public sealed class AuthorizationMatrixTests(DemoNetwork network) : IDisposable
             "clinician as site-admin" => Network("clinician-erlangen"),
             _ => throw new InvalidOperationException($"identity column '{column}' is unknown to the test: add how to make its certificate"),
         };
-        // The person a portal names in the end-user metadata (Delegation.Header), as it does for whoever signed in.
+        // The person a portal names in the end-user metadata (Delegation.EndUserEntry), as it does for whoever signed in.
         (string Role, string Name, string? Site)? endUser = column switch
         {
             "portal for researcher" => ("researcher", "Dr. Ada Research", null),
@@ -250,7 +251,7 @@ public sealed class AuthorizationMatrixTests(DemoNetwork network) : IDisposable
             "clinician as site-admin" => ("site-admin", "clinician-erlangen", "erlangen"),
             _ => null,
         };
-        var caller = new Caller(column, certificate, endUser);
+        var caller = new Caller(column, server, certificate, endUser);
         owned.Add(caller);
         return caller;
     }
@@ -280,28 +281,34 @@ public sealed class AuthorizationMatrixTests(DemoNetwork network) : IDisposable
         return material;
     }
 
-    /// <summary>"package.Service/Method" of every RPC the server's reflection lists, read from the descriptors it serves.</summary>
-    static async Task<List<string>> ServedRpcsAsync(Caller caller, Uri server)
+    /// <summary>"package.Service/Method" and kind of every RPC the server's reflection lists, read from the descriptors it serves.</summary>
+    static async Task<List<(string Rpc, MethodType Type)>> ServedRpcsAsync(Caller caller)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var names = (await ReflectAsync(caller, server, new Grpc.Reflection.V1.ServerReflectionRequest { ListServices = "" }, timeout.Token))
+        var names = (await ReflectAsync(caller, new Grpc.Reflection.V1.ServerReflectionRequest { ListServices = "" }, timeout.Token))
             .ListServicesResponse.Service.Select(s => s.Name).ToList();
         Assert.NotEmpty(names);
-        var rpcs = new List<string>();
+        var rpcs = new List<(string, MethodType)>();
         foreach (var name in names)
         {
-            var files = (await ReflectAsync(caller, server, new Grpc.Reflection.V1.ServerReflectionRequest { FileContainingSymbol = name }, timeout.Token))
+            var files = (await ReflectAsync(caller, new Grpc.Reflection.V1.ServerReflectionRequest { FileContainingSymbol = name }, timeout.Token))
                 .FileDescriptorResponse.FileDescriptorProto.Select(FileDescriptorProto.Parser.ParseFrom);
             var service = files.SelectMany(f => f.Service.Select(s => (Full: $"{f.Package}.{s.Name}", s))).Single(s => s.Full == name).s;
-            rpcs.AddRange(service.Method.Select(m => $"{name}/{m.Name}"));
+            rpcs.AddRange(service.Method.Select(m => ($"{name}/{m.Name}", (m.ClientStreaming, m.ServerStreaming) switch
+            {
+                (false, false) => MethodType.Unary,
+                (false, true) => MethodType.ServerStreaming,
+                (true, false) => MethodType.ClientStreaming,
+                (true, true) => MethodType.DuplexStreaming,
+            })));
         }
         return rpcs;
     }
 
-    static async Task<Grpc.Reflection.V1.ServerReflectionResponse> ReflectAsync(Caller caller, Uri server, Grpc.Reflection.V1.ServerReflectionRequest request, CancellationToken cancellationToken)
+    static async Task<Grpc.Reflection.V1.ServerReflectionResponse> ReflectAsync(Caller caller, Grpc.Reflection.V1.ServerReflectionRequest request, CancellationToken cancellationToken)
     {
-        var (outcome, message) = await caller.CallAsync(server, "grpc.reflection.v1.ServerReflection", "ServerReflectionInfo", request.ToByteArray(), cancellationToken);
-        Assert.True(message is not null, $"reflection at {server} did not answer: {outcome}");
+        var (outcome, message) = await caller.CallAsync("grpc.reflection.v1.ServerReflection", "ServerReflectionInfo", MethodType.DuplexStreaming, request.ToByteArray(), cancellationToken);
+        Assert.True(message is not null, $"reflection as {caller.Name} did not answer: {outcome}");
         return Grpc.Reflection.V1.ServerReflectionResponse.Parser.ParseFrom(message);
     }
 

@@ -1,12 +1,12 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Microsoft.Extensions.Logging;
 using Midia.Coordinator.Serve;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
-using Midia.Rpc.Tls;
 using Midia.Security.Tests.Support;
+using Midia.Trust;
 
 namespace Midia.Security.Tests;
 
@@ -23,17 +23,16 @@ public sealed class ServerIdentityTests(DemoNetwork network)
     public async Task TheCoordinatorsChannelToASiteRefusesAnotherSitesNode()
     {
         using var tls = TlsMaterial.Load(Cert("coordinator.crt"), Cert("coordinator.key"), Cert("ca.crt"));
-        var check = Method<Grpc.Health.V1.HealthCheckRequest, Grpc.Health.V1.HealthCheckResponse>.From(Midia.Rpc.Health.HealthService.Descriptor, "Check");
 
         // As the fan-out and the consent distributor dial "erlangen" — but munich's node answers there.
-        using var wrong = RpcChannel.ForAddress(network.Node("munich"), new RpcChannelOptions { Tls = tls, ServerRole = "node", ServerSite = "erlangen" });
-        var refused = await Assert.ThrowsAsync<RpcException>(async () => await wrong.CreateCallInvoker().AsyncUnaryCall(check, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), new()));
+        using var wrong = NetworkChannel.Open(network.Node("munich"), tls, new ServerPin("node", "erlangen"));
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await new Health.HealthClient(wrong.Invoker).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(60)));
         Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
         Assert.Contains("is for site 'munich', not site 'erlangen'", refused.Status.Detail);
 
-        using var right = RpcChannel.ForAddress(network.Node("munich"), new RpcChannelOptions { Tls = tls, ServerRole = "node", ServerSite = "munich" });
-        var answer = await right.CreateCallInvoker().AsyncUnaryCall(check, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), new());
-        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, answer.Status);
+        using var right = NetworkChannel.Open(network.Node("munich"), tls, new ServerPin("node", "munich"));
+        var answer = await new Health.HealthClient(right.Invoker).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(60));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, answer.Status);
     }
 
     [Fact]
@@ -51,14 +50,14 @@ public sealed class ServerIdentityTests(DemoNetwork network)
                 new { id = "munich", address = network.Node("munich").ToString() },
             }));
             using var tls = TlsMaterial.Load(Cert("coordinator.crt"), Cert("coordinator.key"), Cert("ca.crt"));
-            await using var coordinator = await CoordinatorServer.StartAsync(
-                new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, 0), tls, Path.Combine(folder, "coordinator.db"), sites), NullLoggerFactory.Instance);
+            await using var coordinator = CoordinatorServer.Create(new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, 0), tls, Path.Combine(folder, "coordinator.db"), sites),
+                builder => builder.Logging.ClearProviders());
+            var address = await coordinator.StartNetworkServerAsync();
 
             using var researcher = TlsMaterial.Load(Cert("researcher.crt"), Cert("researcher.key"), Cert("ca.crt"));
-            using var channel = RpcChannel.ForAddress(coordinator.Address, new RpcChannelOptions { Tls = researcher, ServerRole = "coordinator" });
-            var count = Method<CountRequest, CountEvent>.From(ResearchReflection(), "Count");
+            using var channel = NetworkChannel.Open(address, researcher, new ServerPin("coordinator"));
             var ccdl = File.ReadAllText(Path.Combine(DemoNetwork.Repository(), "examples", "her2-breast-cancer-trastuzumab.json"));
-            using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(count, new CallOptions(Deadline: DateTime.UtcNow.AddMinutes(2)), new CountRequest { CcdlJson = ccdl });
+            using var call = new Research.ResearchClient(channel.Invoker).Count(new CountRequest { CcdlJson = ccdl }, deadline: DateTime.UtcNow.AddMinutes(2));
             var results = new Dictionary<string, SiteResult>();
             while (await call.ResponseStream.MoveNext(CancellationToken.None))
                 if (call.ResponseStream.Current.Site is { } site) results[site.Site] = site;
@@ -73,8 +72,6 @@ public sealed class ServerIdentityTests(DemoNetwork network)
             try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
         }
     }
-
-    static Google.Protobuf.Reflection.ServiceDescriptor ResearchReflection() => CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research");
 
     [Fact]
     public async Task AClinicianNeverSendsAKvnrToAnotherSitesNode()
@@ -100,28 +97,26 @@ public sealed class ServerIdentityTests(DemoNetwork network)
     {
         using var tls = TlsMaterial.Load(Cert("portal-erlangen.crt"), Cert("portal-erlangen.key"), Cert("ca.crt"));
         var clinician = Midia.Portal.SignIn.PortalUser.Create("clinician-erlangen", "Dr. Clinician (erlangen)", "clinician", "erlangen", null, Midia.Portal.SignIn.PortalUser.ByPassword);
-        var patientCare = Midia.Protos.Node.V1.NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare");
         var byKvnr = new Midia.Protos.Node.V1.ResolvePatientRequest { Kvnr = "A123456780" };
+        var asClinician = Midia.Portal.Network.PortalNetwork.For(clinician, CancellationToken.None);
 
         // Erlangen's portal misconfigured: its node address answers as munich's node, its coordinator address as erlangen's node.
         using (var wrong = new Midia.Portal.Network.PortalNetwork(network.Node("erlangen"), network.Node("munich"), tls, "erlangen"))
         {
-            var node = await Assert.ThrowsAsync<RpcException>(() => wrong.NodeAsync<Midia.Protos.Node.V1.ResolvePatientRequest, Midia.Protos.Node.V1.ResolvePatientReply>(
-                patientCare, "ResolvePatient", byKvnr, clinician, CancellationToken.None));
+            var node = await Assert.ThrowsAsync<RpcException>(async () => await wrong.PatientCare.ResolvePatientAsync(byKvnr, asClinician));
             Assert.Equal(StatusCode.Unavailable, node.StatusCode);
             Assert.Contains("is for site 'munich', not site 'erlangen'", node.Status.Detail);
             Assert.DoesNotContain("A123456780", node.Status.Detail);
-            var coordinator = await Assert.ThrowsAsync<RpcException>(() => wrong.CoordinatorAsync<SitesRequest, SitesReply>(ResearchReflection(), "Sites", new(), clinician, CancellationToken.None));
+            var coordinator = await Assert.ThrowsAsync<RpcException>(async () => await wrong.Research.SitesAsync(new SitesRequest(), asClinician));
             Assert.Equal(StatusCode.Unavailable, coordinator.StatusCode);
             Assert.Contains("is a node certificate, not a coordinator's", coordinator.Status.Detail);
         }
 
         // Rightly configured, the same calls go through (an unknown local id is the node's own NOT_FOUND).
         using var right = new Midia.Portal.Network.PortalNetwork(network.Coordinator, network.Node("erlangen"), tls, "erlangen");
-        var sites = await right.CoordinatorAsync<SitesRequest, SitesReply>(ResearchReflection(), "Sites", new(), clinician, CancellationToken.None);
+        var sites = await right.Research.SitesAsync(new SitesRequest(), asClinician);
         Assert.Equal(DemoNetwork.Sites.Order(), sites.Sites.Select(s => s.Id).Order());
-        var unknown = await Assert.ThrowsAsync<RpcException>(() => right.NodeAsync<Midia.Protos.Node.V1.ResolvePatientRequest, Midia.Protos.Node.V1.ResolvePatientReply>(
-            patientCare, "ResolvePatient", new() { LocalId = "no-such-patient" }, clinician, CancellationToken.None));
+        var unknown = await Assert.ThrowsAsync<RpcException>(async () => await right.PatientCare.ResolvePatientAsync(new() { LocalId = "no-such-patient" }, asClinician));
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
     }
 

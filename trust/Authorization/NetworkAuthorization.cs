@@ -91,7 +91,7 @@ public sealed class NetworkAuthorizationHandler(IOptions<NetworkServerOptions> s
 /// <summary>
 /// How a refused gRPC call is answered: with PERMISSION_DENIED and the rule's reason, by
 /// grpc-dotnet itself — the decision is carried to <see cref="AuthorizationRefusals"/>, the first
-/// interceptor of every call, which throws it before any service code runs. Anything that is not
+/// interceptor of every call after <see cref="RequestIds"/>, which throws it before any service code runs. Anything that is not
 /// a gRPC method gets the framework's plain 403.
 /// </summary>
 public sealed class GrpcAuthorizationResults : IAuthorizationMiddlewareResultHandler
@@ -100,9 +100,12 @@ public sealed class GrpcAuthorizationResults : IAuthorizationMiddlewareResultHan
 
     public GrpcAuthorizationResults(IOptions<GrpcServiceOptions> grpc)
     {
-        // Letting a refused call on to grpc-dotnet is safe only while the interceptor that ends it runs first.
-        if (grpc.Value.Interceptors.FirstOrDefault()?.Type != typeof(AuthorizationRefusals))
-            throw new InvalidOperationException($"{nameof(AuthorizationRefusals)} must be the first gRPC interceptor");
+        // Letting a refused call on to grpc-dotnet is safe only while the interceptor that ends it runs
+        // before anything else may (only the request id is taken first).
+        var order = grpc.Value.Interceptors.Select(i => i.Type).ToList();
+        var at = order.IndexOf(typeof(AuthorizationRefusals));
+        if (at < 0 || order.Take(at).Any(t => t != typeof(RequestIds)))
+            throw new InvalidOperationException($"{nameof(AuthorizationRefusals)} must be the first gRPC interceptor (after {nameof(RequestIds)})");
     }
 
     public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
@@ -123,7 +126,7 @@ public interface IRefusalRecorder
     Task RecordAsync(string method, PeerIdentity? caller, string reason, CancellationToken cancellationToken);
 }
 
-/// <summary>Ends a call the authorization rules refused, logged (and recorded) with the caller; runs before every other interceptor.</summary>
+/// <summary>Ends a call the authorization rules refused, logged (and recorded) with the caller; runs before every other interceptor but <see cref="RequestIds"/>.</summary>
 public sealed partial class AuthorizationRefusals(ILogger<AuthorizationRefusals> logger, IEnumerable<IRefusalRecorder> recorders) : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)

@@ -3,7 +3,7 @@ using Grpc.Core;
 
 namespace Midia.Trust;
 
-/// <summary>What a failed call's status means for the person reading it: grpc-dotnet's UNAVAILABLE says "Error connecting to subchannel" and keeps the cause in its debug exception.</summary>
+/// <summary>What a failed call's status means for the person reading it: grpc-dotnet's UNAVAILABLE keeps the cause in its debug exception.</summary>
 public static class CallFailures
 {
     /// <summary>Nothing listens at the address (the server is not running).</summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
@@ -39,6 +40,11 @@ public sealed class NetworkChannel : IDisposable
             UseCookies = false,
             UseProxy = false,
             AllowAutoRedirect = false,
+            // Our own (plain TCP) connect: grpc-dotnet then leaves connecting to this handler, call by
+            // call, instead of its subchannel, which after one refused connection fails every call at
+            // once for a growing backoff (1 s up to 2 min) — a restarted node would stay "refused" that
+            // long, beyond the fan-out's, the consent pushes' and the sync's own retries.
+            ConnectCallback = ConnectAsync,
             SslOptions = new SslClientAuthenticationOptions
             {
                 ClientCertificates = [tls.Certificate],
@@ -84,6 +90,21 @@ public sealed class NetworkChannel : IDisposable
 
     public void Dispose() => Channel.Dispose();
 
+    static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>grpc-dotnet says only that the TLS handshake failed; this names the certificate's problem.</summary>
     sealed class CertificateProblems(NetworkChannel channel) : Interceptor
     {
@@ -105,10 +126,29 @@ public sealed class NetworkChannel : IDisposable
             catch (RpcException e) when (Rename(e) is { } named) { throw named; }
         }
 
-        internal RpcException? Rename(RpcException e) =>
-            e.StatusCode == StatusCode.Unavailable && channel.LastCertificateProblem is { } problem && e.Status.Detail.Contains("SSL", StringComparison.Ordinal)
-                ? new RpcException(new Status(StatusCode.Unavailable, $"the server's certificate was refused: {problem}", e.Status.DebugException), e.Trailers)
-                : null;
+        // grpc-dotnet says INTERNAL for a handshake our callback refused (it maps only socket and I/O
+        // failures to UNAVAILABLE); for the caller it is a server it cannot use, so UNAVAILABLE. The same
+        // for a connection the server closed in its handshake: under TLS 1.3 the server judges our
+        // certificate after our side has finished, so its refusal arrives as a broken HTTP/2 start.
+        internal RpcException? Rename(RpcException e)
+        {
+            if (e.StatusCode is not (StatusCode.Unavailable or StatusCode.Internal)) return null;
+            if (channel.LastCertificateProblem is { } problem && Causes(e).Any(c => c is AuthenticationException))
+                return new RpcException(new Status(StatusCode.Unavailable, $"the server's certificate was refused: {problem}", e.Status.DebugException), e.Trailers);
+            // Only a call that never got an answer ("Error starting gRPC call"): the connection itself failed.
+            if (e.StatusCode == StatusCode.Internal && e.Status.Detail.StartsWith("Error starting gRPC call", StringComparison.Ordinal)
+                && Causes(e).OfType<HttpRequestException>().FirstOrDefault() is { } broken)
+                return new RpcException(new Status(StatusCode.Unavailable,
+                    $"the server closed the connection before a call could start ({broken.Message}); a server of the network does that when it does not accept " +
+                    "this certificate (issued by another CA, expired, or not for client authentication)",
+                    e.Status.DebugException), e.Trailers);
+            return null;
+        }
+
+        static IEnumerable<Exception> Causes(RpcException e)
+        {
+            for (var cause = e.Status.DebugException; cause is not null; cause = cause.InnerException) yield return cause;
+        }
 
         sealed class NamedReader<T>(IAsyncStreamReader<T> inner, CertificateProblems names) : IAsyncStreamReader<T>
         {

@@ -58,8 +58,8 @@ public static partial class NetworkServer
         builder.Services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = server.MaxReceiveMessageSize;
-            grpc.Interceptors.Add<AuthorizationRefusals>();   // first: nothing runs for a refused call
-            grpc.Interceptors.Add<RequestIds>();
+            grpc.Interceptors.Add<RequestIds>();              // a refused call has its id too
+            grpc.Interceptors.Add<AuthorizationRefusals>();   // then nothing of a service runs for a refused call
         });
         // Interceptors live as long as the server (grpc-dotnet would otherwise make them per call).
         builder.Services.AddSingleton<AuthorizationRefusals>();

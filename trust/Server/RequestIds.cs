@@ -35,7 +35,9 @@ public sealed class RequestIds(ILogger<RequestIds> logger) : Interceptor
 
     IDisposable? Scope(ServerCallContext context)
     {
-        var id = context.RequestHeaders.GetValue(Header) is { Length: > 0 and <= 64 } given && given.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+        // Read from the HTTP request: context.RequestHeaders would decode every header of the call first.
+        string? given = context.GetHttpContext().Request.Headers[Header];
+        var id = given is { Length: > 0 and <= 64 } && given.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
             ? given : Guid.NewGuid().ToString("N");
         context.ResponseTrailers.Add(Header, id);
         return logger.BeginScope(new KeyValuePair<string, object>[] { new("RequestId", id) });

@@ -6,8 +6,8 @@ using Midia.Node.Policy;
 using Midia.Node.Store;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
+using Grpc.Core;
+using Midia.Trust;
 using Xunit.Abstractions;
 
 namespace Midia.Consent.Tests.Attacks;
@@ -32,7 +32,7 @@ public sealed class DisclosureAttackTests(ITestOutputHelper output) : IAsyncLife
         $$"""{"version":"2","display":"C50","inclusionCriteria":[[{{Criterion(CodeSystems.Icd10Gm, "C50")}}{{(variant is null ? "" : "," + Criterion(Person, "nobody-" + variant))}}]]{{(without is null ? "" : $",\"exclusionCriteria\":[[{Criterion(Person, $"P{without}")}]]")}}}""";
 
     readonly ConsentNetwork network = new("erlangen");
-    readonly List<RpcChannel> channels = [];
+    readonly List<NetworkChannel> channels = [];
 
     public async Task InitializeAsync()
     {
@@ -91,20 +91,14 @@ public sealed class DisclosureAttackTests(ITestOutputHelper output) : IAsyncLife
     CallInvoker Invoker(ConsentNetwork net, string role, string name, string? node = null)
     {
         var address = new Uri(node is null ? $"https://127.0.0.1:{net.CoordinatorPort}" : net[node].Address);
-        var channel = RpcChannel.ForAddress(address, new RpcChannelOptions { Tls = net.Material(role, name, role == "researcher" ? null : "erlangen") });
+        var channel = NetworkChannel.Open(address, net.Material(role, name, role == "researcher" ? null : "erlangen"));
         channels.Add(channel);
-        return channel.CreateCallInvoker();
+        return channel.Invoker;
     }
-
-    static readonly Google.Protobuf.Reflection.ServiceDescriptor Research = CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research");
-    static readonly Method<CountRequest, CountEvent> Count = Method<CountRequest, CountEvent>.From(Research, "Count");
-    static readonly Method<QuotaRequest, QuotaReply> Quota = Method<QuotaRequest, QuotaReply>.From(Research, "Quota");
-    static readonly Method<CohortCountRequest, CohortCountReply> NodeCount =
-        Method<CohortCountRequest, CohortCountReply>.From(NodeReflection.Descriptor.Services.Single(s => s.Name == "SiteNode"), "CohortCount");
 
     static async Task<List<CountEvent>> CountAsync(CallInvoker researcher, string ccdl)
     {
-        using var call = researcher.AsyncServerStreamingCall(Count, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), new CountRequest { CcdlJson = ccdl });
+        using var call = new Research.ResearchClient(researcher).Count(new CountRequest { CcdlJson = ccdl }, deadline: DateTime.UtcNow.AddSeconds(60));
         var events = new List<CountEvent>();
         while (await call.ResponseStream.MoveNext(CancellationToken.None)) events.Add(call.ResponseStream.Current);
         return events;
@@ -112,8 +106,9 @@ public sealed class DisclosureAttackTests(ITestOutputHelper output) : IAsyncLife
 
     static async Task<Protos.Node.V1.ReleasedCount> AskNodeAsync(CallInvoker coordinator, string ccdl)
     {
-        using var call = coordinator.AsyncUnaryCall(NodeCount, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)),
-            new CohortCountRequest { CcdlJson = ccdl, QueryId = Guid.NewGuid().ToString("N"), User = new EndUser { Name = "Attacker", Role = "researcher" } });
+        using var call = new SiteNode.SiteNodeClient(coordinator).CohortCountAsync(
+            new CohortCountRequest { CcdlJson = ccdl, QueryId = Guid.NewGuid().ToString("N"), User = new EndUser { Name = "Attacker", Role = "researcher" } },
+            deadline: DateTime.UtcNow.AddSeconds(60));
         return (await call.ResponseAsync).Count;
     }
 
@@ -129,7 +124,7 @@ public sealed class DisclosureAttackTests(ITestOutputHelper output) : IAsyncLife
             if (events[0].Started.FromHistory) fromHistory++;
             answers.Add(events.Single(e => e.EventCase == CountEvent.EventOneofCase.Site).Site.Count.Value);
         }
-        var quota = await researcher.AsyncUnaryCall(Quota, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30)), new QuotaRequest()).ResponseAsync;
+        var quota = await new Research.ResearchClient(researcher).QuotaAsync(new QuotaRequest(), deadline: DateTime.UtcNow.AddSeconds(30));
 
         // Straight at the node with the coordinator's certificate: what a curious coordinator could do.
         var coordinator = Invoker(network, "coordinator", "coordinator", node: "erlangen");

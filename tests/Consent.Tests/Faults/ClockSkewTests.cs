@@ -87,13 +87,9 @@ public sealed class ClockSkewTests : IAsyncLifetime
         Assert.Equal(SiteStatus.Ok, summary.Sites.Single(s => s.Site == "berlin").Status);
 
         // Its tickets expire by its own clock: five minutes later on erlangen's clock, the coordinator is told to resolve again.
-        var ticket = (await clinicianAtNode.AsyncUnaryCall(
-            Midia.Rpc.Client.Method<Midia.Protos.Node.V1.ResolvePatientRequest, Midia.Protos.Node.V1.ResolvePatientReply>.From(Midia.Node.Care.PatientCare.Descriptor, "ResolvePatient"),
-            Requests.Options(), new Midia.Protos.Node.V1.ResolvePatientRequest { LocalId = "anna-erlangen" }).ResponseAsync).Ticket;
+        var ticket = (await Requests.ResolveAsync(clinicianAtNode, "anna-erlangen")).Ticket;
         behind.Advance(Midia.Node.Care.PatientTickets.Lifetime);
-        var expired = await Assert.ThrowsAsync<Midia.Rpc.Core.RpcException>(() => clinician.AsyncUnaryCall(
-            Midia.Rpc.Client.Method<SummaryRequest, SummaryReply>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care"), "Summary"),
-            Requests.Options(), new SummaryRequest { Site = "erlangen", Ticket = ticket }).ResponseAsync);
+        var expired = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => Requests.SummaryAsync(clinician, new SummaryRequest { Site = "erlangen", Ticket = ticket }));
         Assert.Contains("expired", expired.Status.Detail);
     }
 

@@ -6,7 +6,7 @@ using Midia.Node.Consent;
 using Midia.Node.Policy;
 using Midia.Node.Store;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Core;
+using Grpc.Core;
 using static Midia.Consent.Tests.Support.ClinicalFact;
 
 namespace Midia.Consent.Tests.Faults;

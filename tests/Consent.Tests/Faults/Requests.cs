@@ -1,8 +1,10 @@
+using Grpc.Core;
 using Midia.Consent.Tests.Support;
 using Midia.Protos.Coordinator.V1;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
+using CareClient = Midia.Protos.Coordinator.V1.Care.CareClient;
+using PatientCareClient = Midia.Protos.Node.V1.PatientCare.PatientCareClient;
+using ResearchClient = Midia.Protos.Coordinator.V1.Research.ResearchClient;
 
 namespace Midia.Consent.Tests.Faults;
 
@@ -16,11 +18,7 @@ public sealed record CountOutcome(string QueryId, IReadOnlyDictionary<string, Si
 /// </summary>
 public static class Requests
 {
-    static readonly Method<CountRequest, CountEvent> Count = Method<CountRequest, CountEvent>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research"), "Count");
-    static readonly Method<SummaryRequest, SummaryReply> Summary = Method<SummaryRequest, SummaryReply>.From(CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Care"), "Summary");
-    static readonly Method<ResolvePatientRequest, ResolvePatientReply> Resolve = Method<ResolvePatientRequest, ResolvePatientReply>.From(NodeReflection.Descriptor.Services.Single(s => s.Name == "PatientCare"), "ResolvePatient");
-
-    public static CallOptions Options() => new(Deadline: DateTime.UtcNow.AddSeconds(90));
+    public static CallOptions Options() => new(deadline: DateTime.UtcNow.AddSeconds(90));
 
     /// <summary>Women with breast cancer (C50) diagnosed after a day unique to <paramref name="n"/>, so the coordinator's history never replays it.</summary>
     public static string BreastCancerQuery(int n) =>
@@ -30,7 +28,7 @@ public static class Requests
 
     public static async Task<CountOutcome> CountAsync(CallInvoker researcher, string ccdl)
     {
-        using var call = researcher.AsyncServerStreamingCall(Count, Options(), new CountRequest { CcdlJson = ccdl });
+        using var call = new ResearchClient(researcher).Count(new CountRequest { CcdlJson = ccdl }, Options());
         var queryId = "";
         var sites = new Dictionary<string, SiteResult>();
         CountTotal? total = null;
@@ -49,9 +47,17 @@ public static class Requests
 
     public static async Task<SummaryReply> SummaryAsync(CallInvoker clinicianAtNode, CallInvoker clinicianAtCoordinator, string site, string localId)
     {
-        var ticket = (await clinicianAtNode.AsyncUnaryCall(Resolve, Options(), new ResolvePatientRequest { LocalId = localId }).ResponseAsync).Ticket;
-        return await clinicianAtCoordinator.AsyncUnaryCall(Summary, Options(), new SummaryRequest { Site = site, Ticket = ticket }).ResponseAsync;
+        var ticket = (await ResolveAsync(clinicianAtNode, localId)).Ticket;
+        return await SummaryAsync(clinicianAtCoordinator, new SummaryRequest { Site = site, Ticket = ticket });
     }
+
+    /// <summary>The clinician's first step at the own site's node: a ticket for the patient.</summary>
+    public static async Task<ResolvePatientReply> ResolveAsync(CallInvoker clinicianAtNode, string localId) =>
+        await new PatientCareClient(clinicianAtNode).ResolvePatientAsync(new ResolvePatientRequest { LocalId = localId }, Options());
+
+    /// <summary>The clinician's second step: the summary from the coordinator for a ticket.</summary>
+    public static async Task<SummaryReply> SummaryAsync(CallInvoker clinicianAtCoordinator, SummaryRequest request) =>
+        await new CareClient(clinicianAtCoordinator).SummaryAsync(request, Options());
 
     /// <summary>Audit rows of a site per request id (the coordinator's query or summary request id): "outcome" each.</summary>
     public static Dictionary<string, List<string>> AuditByRequest(TestNode node) =>

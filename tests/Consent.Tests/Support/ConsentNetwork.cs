@@ -1,33 +1,32 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Midia.CertsDev;
+using Midia.Coordinator.Consent;
 using Midia.Coordinator.Serve;
 using Midia.Node.Care;
 using Midia.Node.Consent;
 using Midia.Node.Import;
 using Midia.Node.Linkage;
 using Midia.Node.Policy;
-using Midia.Node.Research;
+using Midia.Node.Serve;
 using Midia.Node.Store;
-using Midia.Node.Transparency;
 using Midia.Protos.Consent.V1;
-using Midia.Protos.Node.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
-using Midia.Rpc.Server;
-using Midia.Rpc.Tls;
+using Midia.Trust;
 
 namespace Midia.Consent.Tests.Support;
 
 /// <summary>
-/// A throw-away network on loopback with mutual TLS: the real coordinator (CoordinatorServer, as
-/// `midia-coordinator serve` runs it) and real nodes wired as `midia-node serve` wires them
-/// (ResearchQueries, ConsentReceiver, ConsentSync), each with its own SQLite file. Ports are
-/// fixed up front so a stopped coordinator or node comes back at the same address.
+/// A throw-away network on loopback with mutual TLS: the real coordinator (CoordinatorServer.Create,
+/// as `midia-coordinator serve` runs it) and real nodes (NodeServer.Create, as `midia-node serve`
+/// runs them: every service, the consent sync, the interceptors), each with its own SQLite file.
+/// Ports are fixed up front so a stopped coordinator or node comes back at the same address.
 /// </summary>
 public sealed class ConsentNetwork : IAsyncDisposable
 {
@@ -45,10 +44,14 @@ public sealed class ConsentNetwork : IAsyncDisposable
     public X509Certificate2 Authority { get; } = DevCertificates.CreateAuthority("Consent Tests CA");
     public LinkageKey Key { get; } = LinkageKey.FromSecret("a test linkage secret of at least thirty-two bytes"u8);
     public int CoordinatorPort { get; }
+    public Uri CoordinatorAddress => new($"https://127.0.0.1:{CoordinatorPort}");
     public string SitesFile => Path.Combine(Folder, "sites.json");
     public string CoordinatorDb => Path.Combine(Folder, "coordinator.db");
     public List<TestNode> Nodes { get; } = [];
-    public CoordinatorServer? Coordinator { get; private set; }
+    /// <summary>The running coordinator (null while stopped).</summary>
+    public WebApplication? Coordinator { get; private set; }
+    /// <summary>The running coordinator's consent pushes: what each site last acknowledged.</summary>
+    public ConsentDistributor Distributor => (Coordinator ?? throw new InvalidOperationException("the coordinator is not running")).Services.GetRequiredService<ConsentDistributor>();
     public TimeSpan SyncInterval { get; init; } = TimeSpan.FromMilliseconds(50);
     public Midia.Coordinator.FanOut.FanOutOptions FanOut { get; init; } = new();
     public Midia.Coordinator.Quota.QuotaOptions Quota { get; init; } = new();
@@ -70,13 +73,24 @@ public sealed class ConsentNetwork : IAsyncDisposable
             FanOut = FanOut,
             Quota = Quota,
         };
-        Coordinator = await CoordinatorServer.StartAsync(settings, NullLoggerFactory.Instance);
+        var coordinator = CoordinatorServer.Create(settings, builder => builder.Logging.ClearProviders());
+        try { await coordinator.StartNetworkServerAsync(); }
+        catch
+        {
+            await coordinator.DisposeAsync();
+            throw;
+        }
+        Coordinator = coordinator;
     }
 
     public async Task StopCoordinatorAsync()
     {
-        if (Coordinator is not null) await Coordinator.DisposeAsync();
-        Coordinator = null;
+        if (Coordinator is { } coordinator)
+        {
+            Coordinator = null;
+            await coordinator.StopAsync();
+            await coordinator.DisposeAsync();
+        }
     }
 
     public async Task StartAllAsync()
@@ -98,26 +112,20 @@ public sealed class ConsentNetwork : IAsyncDisposable
         return (prefix + ".crt", prefix + ".key", ca, linkage);
     }
 
-    /// <summary>A client of the coordinator (or, with <paramref name="node"/>, of that site's node) with a certificate of the given role.</summary>
+    /// <summary>
+    /// A channel to the coordinator (or, with <paramref name="node"/>, to that site's node) with a
+    /// certificate of the given role, for the generated clients: <c>new Research.ResearchClient(network.Client(...))</c>.
+    /// </summary>
     public CallInvoker Client(string role, string name, string? site, string? node = null)
     {
-        var address = node is null ? new Uri($"https://127.0.0.1:{CoordinatorPort}") : new Uri(this[node].Address);
-        var channel = RpcChannel.ForAddress(address, new RpcChannelOptions { Tls = Material(role, name, site) });
+        var address = node is null ? CoordinatorAddress : new Uri(this[node].Address);
+        var channel = NetworkChannel.Open(address, Material(role, name, site));
         lock (disposables) disposables.Add(channel);
-        return channel.CreateCallInvoker();
+        return channel.Invoker;
     }
 
     /// <summary>A ConsentLog client with a node certificate of the site (as that node's submitter calls it).</summary>
-    public CallInvoker ConsentLogClient(string site)
-    {
-        var channel = RpcChannel.ForAddress(new Uri($"https://127.0.0.1:{CoordinatorPort}"), new RpcChannelOptions { Tls = Material("node", $"node-{site}", site) });
-        lock (disposables) disposables.Add(channel);
-        return channel.CreateCallInvoker();
-    }
-
-    public static readonly Method<SubmitRequest, SubmitReply> Submit = Method<SubmitRequest, SubmitReply>.From(ConsentLogService, "Submit");
-    public static readonly Method<PullRequest, PullReply> Pull = Method<PullRequest, PullReply>.From(ConsentLogService, "Pull");
-    static Google.Protobuf.Reflection.ServiceDescriptor ConsentLogService => ConsentReflection.Descriptor.Services.Single(s => s.Name == "ConsentLog");
+    public ConsentLog.ConsentLogClient ConsentLogClient(string site) => new(Client("node", $"node-{site}", site));
 
     /// <summary>The coordinator's log as its SQLite file holds it: seq -> (origin, origin id, linkage, policy, permit).</summary>
     public List<(long Seq, string Origin, long OriginId, string Linkage, string Policy, bool Permit)> Log()
@@ -147,7 +155,7 @@ public sealed class ConsentNetwork : IAsyncDisposable
     {
         foreach (var node in Nodes) await node.StopAsync();
         await StopCoordinatorAsync();
-        foreach (var d in disposables) d.Dispose();
+        lock (disposables) foreach (var d in disposables) d.Dispose();
         Authority.Dispose();
         SqliteConnection.ClearAllPools();
         try { Directory.Delete(Folder, recursive: true); } catch (IOException) { }
@@ -160,16 +168,14 @@ public sealed record TestPatient(string ResourceId, string? Kvnr, string Family,
 /// <summary>One site node, started and stopped at will on its fixed port; its database survives a stop.</summary>
 public sealed class TestNode(ConsentNetwork network, string site, int port)
 {
-    SiteSessions? sessions;
-    NetworkConsent? store;
-    RpcChannel? channel;
-    RpcServer? server;
+    WebApplication? server;
 
     public string Site => site;
     public string Address => $"https://127.0.0.1:{port}";
     public string DbPath => Path.Combine(network.Folder, site + ".db");
-    public ConsentSync? Sync { get; private set; }
-    public NetworkConsent Store => store ?? throw new InvalidOperationException($"{site} is not running");
+    /// <summary>The running node's consent sync (null while stopped).</summary>
+    public ConsentSync? Sync => server?.Services.GetRequiredService<ConsentSync>();
+    public NetworkConsent Store => (server ?? throw new InvalidOperationException($"{site} is not running")).Services.GetRequiredService<NetworkConsent>();
     public bool Running => server is not null;
     /// <summary>How the node opens its database sessions (Faults: a read-only or full database).</summary>
     public Func<SiteSession>? OpenSession { get; set; }
@@ -234,31 +240,43 @@ public sealed class TestNode(ConsentNetwork network, string site, int port)
         return rows;
     }
 
-    public async Task StartAsync(ConsentReceiverFactory? receiver = null)
+    /// <summary>
+    /// Starts the node as `midia-node serve` does (NodeServer.Create) on its fixed port, with the
+    /// network's sync interval; <see cref="OpenSession"/> and <see cref="Clock"/> replace the
+    /// session pool and the ticket clock, and <paramref name="configure"/> may change more.
+    /// </summary>
+    public async Task StartAsync(Action<WebApplicationBuilder>? configure = null)
     {
         if (!File.Exists(DbPath)) SiteDatabase.Open(DbPath).Dispose();
-        var tls = network.Material("node", $"node-{site}", site);
-        sessions = OpenSession is { } open ? new SiteSessions(1, open) : new SiteSessions(DbPath, 1);
-        store = new NetworkConsent(DbPath, site);
-        channel = RpcChannel.ForAddress(new Uri($"https://127.0.0.1:{network.CoordinatorPort}"), new RpcChannelOptions { Tls = tls });
-        Sync = new ConsentSync(store, network.Key, channel.CreateCallInvoker(), NullLogger.Instance, network.SyncInterval);
-        server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, port), Tls = tls }, NullLoggerFactory.Instance);
-        server.AddService(NodeReflection.Descriptor.Services[0], new ResearchQueries(site, sessions));
-        server.AddService(ConsentReceiver.Descriptor, receiver is null ? new ConsentReceiver(store, Sync) : receiver(store, Sync));
-        server.AddService(PatientCare.Descriptor, new PatientCare(site, sessions, network.Key, new PatientReports(site, sessions)) { Tickets = new PatientTickets(Clock) });
-        server.AddService(Midia.Node.Patients.PatientAccess.Descriptor, new Midia.Node.Patients.PatientAccess(site, sessions, network.Key, Sync, channel.CreateCallInvoker()));
-        await server.StartAsync();
+        var settings = new NodeSettings(site, DbPath, new IPEndPoint(IPAddress.Loopback, port), network.Material("node", $"node-{site}", site), network.CoordinatorAddress, network.Key);
+        var tunables = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConsentSync:Interval"] = network.SyncInterval.ToString() })
+            .Build();
+        var (open, clock) = (OpenSession, Clock);
+        var app = NodeServer.Create(settings, tunables, builder =>
+        {
+            builder.Logging.ClearProviders();
+            // A factory, so the container disposes the pool with the node.
+            if (open is not null) builder.Services.AddSingleton(_ => new SiteSessions(1, open));
+            if (clock != TimeProvider.System) builder.Services.AddSingleton(new PatientTickets(clock));
+            configure?.Invoke(builder);
+        });
+        try { await app.StartNetworkServerAsync(); }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+        server = app;
     }
 
     /// <summary>Stops everything at once, mid-whatever (the database keeps what was committed).</summary>
     public async Task StopAsync()
     {
-        if (server is not null) await server.DisposeAsync();
-        if (Sync is not null) await Sync.DisposeAsync();
-        channel?.Dispose();
-        store?.Dispose();
-        sessions?.Dispose();
-        (server, Sync, channel, store, sessions) = (null, null, null, null, null);
+        if (server is not { } app) return;
+        server = null;
+        await app.StopAsync();
+        await app.DisposeAsync();
     }
 
     /// <summary>`midia-node consent set` as the command does it: the ledger's outbox write on its own connection.</summary>
@@ -299,5 +317,3 @@ public sealed class TestNode(ConsentNetwork network, string site, int port)
         return (cursor, rows);
     }
 }
-
-public delegate object ConsentReceiverFactory(NetworkConsent store, ConsentSync sync);

@@ -1,23 +1,21 @@
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Logging.Abstractions;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Midia.Protos.Node.V1;
-using Midia.Rpc.Authorization;
-using Midia.Rpc.Core;
-using Midia.Rpc.Server;
-using Midia.Rpc.Tls;
+using Midia.Trust;
 
 namespace Midia.Coordinator.Tests.Support;
 
 /// <summary>
-/// A real SiteNode server on 127.0.0.1 (our rpc layer, Kestrel, mutual TLS) whose answers a test
-/// scripts: a value, a hang, a refusal, an UNAVAILABLE... It is a real peer on the wire; only its
-/// engine is a script, because the coordinator's behaviour is what these tests are about.
+/// A real SiteNode server on 127.0.0.1 (the network server every node runs: Kestrel, mutual TLS,
+/// authorization) whose answers a test scripts: a value, a hang, a refusal, an UNAVAILABLE... It is
+/// a real peer on the wire, dialled by address like a node; only its engine is a script, because
+/// the coordinator's behaviour is what these tests are about.
 /// </summary>
-[RequireRole("coordinator")]
 public sealed class ScriptedNode : IAsyncDisposable
 {
-    RpcServer? server;
+    WebApplication? server;
     int calls;
 
     public required string Site { get; init; }
@@ -39,36 +37,51 @@ public sealed class ScriptedNode : IAsyncDisposable
 
     public static CohortCountReply BelowThreshold() => new() { Count = new ReleasedCount { BelowThreshold = true, Obfuscated = true, Threshold = 10 }, CanonicalHash = "hash" };
 
-    public async Task<CohortCountReply> CohortCount(CohortCountRequest request, ServerCallContext context)
-    {
-        Interlocked.Increment(ref calls);
-        LastRequest = request;
-        return await Behaviour(request, context);
-    }
-
-    public async Task<StratifiedCountReply> StratifiedCount(StratifiedCountRequest request, ServerCallContext context)
-    {
-        Interlocked.Increment(ref calls);
-        return Stratified is null ? throw new RpcException(StatusCode.Unimplemented, "no script") : await Stratified(request, context);
-    }
-
     /// <summary>Starts (or restarts, on the same port) the node's server.</summary>
     public async Task StartAsync(int port = 0)
     {
-        server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, port), Tls = Tls, ShutdownTimeout = TimeSpan.Zero }, NullLoggerFactory.Instance);
-        server.AddService(NodeReflection.Descriptor.Services.Single(s => s.Name == "SiteNode"), this);
-        await server.StartAsync();
-        Port = server.Port;
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "scripted-node-" + Site });
+        // No grace for running calls: a kill cuts them off.
+        builder.AddNetworkServer(new NetworkServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, port), Tls = Tls, Site = Site, ShutdownTimeout = TimeSpan.Zero });
+        builder.Services.AddSingleton(new Script(this));
+        var app = builder.Build();
+        app.UseNetworkServer();
+        app.MapNetworkService<Script>();
+        try { Port = (await app.StartNetworkServerAsync()).Port; }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+        server = app;
     }
 
     /// <summary>Kills the server: running calls are cut off, the port refuses connections.</summary>
     public async Task KillAsync()
     {
-        if (server is null) return;
-        var s = server;
+        if (server is not { } app) return;
         server = null;
-        await s.DisposeAsync();
+        await app.StopAsync();
+        await app.DisposeAsync();
     }
 
     public ValueTask DisposeAsync() => new(KillAsync());
+
+    /// <summary>The SiteNode service, as a node's: only the coordinator may ask; each call counted, then the script answers.</summary>
+    [RequireRole("coordinator")]
+    sealed class Script(ScriptedNode node) : SiteNode.SiteNodeBase
+    {
+        public override async Task<CohortCountReply> CohortCount(CohortCountRequest request, ServerCallContext context)
+        {
+            Interlocked.Increment(ref node.calls);
+            node.LastRequest = request;
+            return await node.Behaviour(request, context);
+        }
+
+        public override async Task<StratifiedCountReply> StratifiedCount(StratifiedCountRequest request, ServerCallContext context)
+        {
+            Interlocked.Increment(ref node.calls);
+            return node.Stratified is null ? throw new RpcException(new Status(StatusCode.Unimplemented, "no script")) : await node.Stratified(request, context);
+        }
+    }
 }

@@ -1,21 +1,24 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 using Midia.CertsDev;
 using Midia.Coordinator.FanOut;
 using Midia.Coordinator.Quota;
 using Midia.Coordinator.Serve;
 using Midia.Protos.Coordinator.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
-using Midia.Rpc.Tls;
+using Midia.Trust;
+using ProjectsClient = Midia.Protos.Coordinator.V1.Projects.ProjectsClient;
+using ResearchClient = Midia.Protos.Coordinator.V1.Research.ResearchClient;
 
 namespace Midia.Coordinator.Tests.Support;
 
 /// <summary>
 /// A throw-away network on loopback: a dev CA, scripted site nodes, and the real coordinator
-/// (CoordinatorServer, as `serve` runs it) with its sites file and SQLite database in a temp folder.
+/// (CoordinatorServer.Create, as `serve` runs it, on Kestrel with mutual TLS) with its sites file
+/// and SQLite database in a temp folder.
 /// </summary>
 public sealed class TestNetwork : IAsyncDisposable
 {
@@ -30,7 +33,9 @@ public sealed class TestNetwork : IAsyncDisposable
     public string Folder { get; } = Path.Combine(Path.GetTempPath(), "midia-coordinator-tests-" + Guid.NewGuid().ToString("N")[..12]);
     public X509Certificate2 Authority { get; } = DevCertificates.CreateAuthority("Coordinator Tests CA");
     public List<ScriptedNode> Nodes { get; } = [];
-    public CoordinatorServer Coordinator { get; private set; } = null!;
+    /// <summary>The running coordinator and its address (the real port).</summary>
+    public WebApplication Coordinator { get; private set; } = null!;
+    public Uri CoordinatorAddress { get; private set; } = null!;
     public string SitesFile { get; }
     public FanOutOptions FanOut { get; init; } = new() { Deadline = TimeSpan.FromSeconds(2), RetryDelay = TimeSpan.FromMilliseconds(20) };
     public QuotaOptions Quota { get; init; } = new() { PerMinute = 1000, Per7Days = 1000 };
@@ -65,14 +70,15 @@ public sealed class TestNetwork : IAsyncDisposable
             FanOut = FanOut,
             Quota = Quota,
         };
-        Coordinator = await CoordinatorServer.StartAsync(settings, NullLoggerFactory.Instance);
+        Coordinator = CoordinatorServer.Create(settings, builder => builder.Logging.ClearProviders());
+        CoordinatorAddress = await Coordinator.StartNetworkServerAsync();
     }
 
     public Researcher Client(string role = "researcher", string name = "Dr Test Researcher")
     {
-        var channel = RpcChannel.ForAddress(Coordinator.Address, new RpcChannelOptions { Tls = Material(role, name, role is "clinician" or "site-admin" or "node" ? "erlangen" : null) });
+        var channel = NetworkChannel.Open(CoordinatorAddress, Material(role, name, role is "clinician" or "site-admin" or "node" ? "erlangen" : null));
         disposables.Add(channel);
-        return new Researcher(channel.CreateCallInvoker());
+        return new Researcher(channel.Invoker);
     }
 
     /// <summary>PEM files of a user certificate and the CA, for the `midia` executable.</summary>
@@ -88,7 +94,11 @@ public sealed class TestNetwork : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (Coordinator is not null) await Coordinator.DisposeAsync();
+        if (Coordinator is not null)
+        {
+            await Coordinator.StopAsync();
+            await Coordinator.DisposeAsync();
+        }
         foreach (var node in Nodes) await node.DisposeAsync();
         foreach (var d in disposables) d.Dispose();
         Authority.Dispose();
@@ -100,45 +110,33 @@ public sealed class TestNetwork : IAsyncDisposable
         $$"""{"version": "http://to_be_decided.com/draft-1/schema#", "display": "test {{n}}", "inclusionCriteria": [[{"termCodes": [{"code": "C50", "system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm", "display": "Breast cancer"}]}]]}""";
 }
 
-/// <summary>A user of the coordinator's Research service over a real mutual-TLS channel.</summary>
+/// <summary>A user of the coordinator's Research and Projects services over a real mutual-TLS channel.</summary>
 public sealed class Researcher(CallInvoker invoker)
 {
-    static readonly Google.Protobuf.Reflection.ServiceDescriptor Research = CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Research");
+    readonly ResearchClient research = new(invoker);
+    readonly ProjectsClient projects = new(invoker);
+
+    static DateTime Deadline(int seconds = 30) => DateTime.UtcNow.AddSeconds(seconds);
 
     public async Task<List<CountEvent>> CountAsync(string ccdl, string project = "", params string[] stratify)
     {
         var request = new CountRequest { CcdlJson = ccdl, Project = project, StratifyBy = { stratify } };
-        using var call = invoker.AsyncServerStreamingCall(Method<CountRequest, CountEvent>.From(Research, "Count"), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)), request);
+        using var call = research.Count(request, deadline: Deadline(60));
         var events = new List<CountEvent>();
         while (await call.ResponseStream.MoveNext(CancellationToken.None)) events.Add(call.ResponseStream.Current);
         return events;
     }
 
-    public Task<TReply> CallAsync<TRequest, TReply>(string rpc, TRequest request)
-        where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply>
-    {
-        var call = invoker.AsyncUnaryCall(Method<TRequest, TReply>.From(Research, rpc), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30)), request);
-        return call.ResponseAsync;
-    }
-
-    public Task<SitesReply> SitesAsync() => CallAsync<SitesRequest, SitesReply>("Sites", new SitesRequest());
-
-    static readonly Google.Protobuf.Reflection.ServiceDescriptor Projects = CoordinatorReflection.Descriptor.Services.Single(s => s.Name == "Projects");
+    public Task<SitesReply> SitesAsync() => research.SitesAsync(new SitesRequest(), deadline: Deadline()).ResponseAsync;
+    public Task<QuotaReply> QuotaAsync() => research.QuotaAsync(new QuotaRequest(), deadline: Deadline()).ResponseAsync;
+    public Task<HistoryReply> HistoryAsync() => research.HistoryAsync(new HistoryRequest(), deadline: Deadline()).ResponseAsync;
 
     /// <summary>A count with --project needs the project registered first (Projects.Register).</summary>
-    public async Task<Project> RegisterProjectAsync(string id, string title = "A test project", string question = "How many?", string institution = "Test University")
-    {
-        using var call = invoker.AsyncUnaryCall(Method<RegisterProjectRequest, Project>.From(Projects, "Register"), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30)),
-            new RegisterProjectRequest { Id = id, Title = title, Question = question, Institution = institution });
-        return await call.ResponseAsync;
-    }
+    public Task<Project> RegisterProjectAsync(string id, string title = "A test project", string question = "How many?", string institution = "Test University") =>
+        projects.RegisterAsync(new RegisterProjectRequest { Id = id, Title = title, Question = question, Institution = institution }, deadline: Deadline()).ResponseAsync;
 
-    public async Task<TReply> ProjectsAsync<TRequest, TReply>(string rpc, TRequest request)
-        where TRequest : class, Google.Protobuf.IMessage<TRequest> where TReply : class, Google.Protobuf.IMessage<TReply>
-    {
-        using var call = invoker.AsyncUnaryCall(Method<TRequest, TReply>.From(Projects, rpc), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30)), request);
-        return await call.ResponseAsync;
-    }
+    public Task<Project> PublishAsync(PublishResultRequest request) => projects.PublishAsync(request, deadline: Deadline()).ResponseAsync;
+    public Task<ListProjectsReply> ListProjectsAsync() => projects.ListAsync(new ListProjectsRequest(), deadline: Deadline()).ResponseAsync;
 }
 
 public static class CountEvents

@@ -1,8 +1,7 @@
 using Google.Protobuf;
+using Grpc.Core;
 using Grpc.Testing;
-using Midia.Interop.TestService;
-using Midia.Rpc.Client;
-using Midia.Rpc.Core;
+using Midia.Interop.Server;
 
 namespace Midia.Interop.Client;
 
@@ -11,12 +10,16 @@ public sealed class InteropCaseFailedException(string message) : Exception(messa
 
 /// <summary>
 /// Our client side of the interop cases (grpc/grpc doc/interop-test-descriptions.md), the same
-/// list the Python and Node drivers run. Our client does not expose a received message's
-/// compressed flag (nor does grpc-dotnet's), so the server_compressed cases check the payloads; the
-/// flag itself is checked on the raw HTTP/2 response in the tests.
+/// list the Python and Node drivers run, on grpc-dotnet's generated TestServiceClient over the
+/// invoker of a <see cref="Midia.Trust.NetworkChannel"/>. grpc-dotnet does not expose a received
+/// message's compressed flag, so the server_compressed cases check the payloads; the flag itself
+/// is checked on the raw HTTP/2 response in the tests.
 /// </summary>
 public sealed class InteropClient(CallInvoker invoker)
 {
+    readonly TestService.TestServiceClient client = new(invoker);
+    readonly UnimplementedService.UnimplementedServiceClient unimplemented = new(invoker);
+
     public static readonly IReadOnlyList<string> Cases =
     [
         "empty_unary", "large_unary", "client_compressed_unary", "server_compressed_unary", "client_streaming",
@@ -30,18 +33,6 @@ public sealed class InteropClient(CallInvoker invoker)
     static readonly byte[] TrailingValue = [0xab, 0xab, 0xab];
     // Generous, so that a broken server fails a case instead of hanging the run.
     static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
-
-    static readonly Method<Empty, Empty> EmptyCall = Method<Empty, Empty>.From(InteropTestService.Descriptor, "EmptyCall");
-    static readonly Method<SimpleRequest, SimpleResponse> UnaryCall = Method<SimpleRequest, SimpleResponse>.From(InteropTestService.Descriptor, "UnaryCall");
-    static readonly Method<StreamingOutputCallRequest, StreamingOutputCallResponse> StreamingOutputCall =
-        Method<StreamingOutputCallRequest, StreamingOutputCallResponse>.From(InteropTestService.Descriptor, "StreamingOutputCall");
-    static readonly Method<StreamingInputCallRequest, StreamingInputCallResponse> StreamingInputCall =
-        Method<StreamingInputCallRequest, StreamingInputCallResponse>.From(InteropTestService.Descriptor, "StreamingInputCall");
-    static readonly Method<StreamingOutputCallRequest, StreamingOutputCallResponse> FullDuplexCall =
-        Method<StreamingOutputCallRequest, StreamingOutputCallResponse>.From(InteropTestService.Descriptor, "FullDuplexCall");
-    static readonly Method<Empty, Empty> UnimplementedCall = Method<Empty, Empty>.From(InteropTestService.Descriptor, "UnimplementedCall");
-    static readonly Method<Empty, Empty> UnimplementedServiceCall =
-        Method<Empty, Empty>.From(TestReflection.Descriptor.Services.Single(s => s.Name == "UnimplementedService"), "UnimplementedCall");
 
     /// <summary>Runs one case; throws <see cref="InteropCaseFailedException"/> or <see cref="RpcException"/> when it fails.</summary>
     public Task RunAsync(string interopCase) => interopCase switch
@@ -59,8 +50,8 @@ public sealed class InteropClient(CallInvoker invoker)
         "custom_metadata" => CustomMetadata(),
         "status_code_and_message" => StatusCodeAndMessage(),
         "special_status_message" => SpecialStatusMessageCase(),
-        "unimplemented_method" => ExpectStatus(() => Unary(UnimplementedCall, new Empty()), StatusCode.Unimplemented, "TestService/UnimplementedCall"),
-        "unimplemented_service" => ExpectStatus(() => Unary(UnimplementedServiceCall, new Empty()), StatusCode.Unimplemented, "UnimplementedService/UnimplementedCall"),
+        "unimplemented_method" => ExpectStatus(() => Unary(o => client.UnimplementedCallAsync(new Empty(), o)), StatusCode.Unimplemented, "TestService/UnimplementedCall"),
+        "unimplemented_service" => ExpectStatus(() => Unary(o => unimplemented.UnimplementedCallAsync(new Empty(), o)), StatusCode.Unimplemented, "UnimplementedService/UnimplementedCall"),
         "cancel_after_begin" => CancelAfterBegin(),
         "cancel_after_first_response" => CancelAfterFirstResponse(),
         "timeout_on_sleeping_server" => TimeoutOnSleepingServer(),
@@ -81,19 +72,19 @@ public sealed class InteropClient(CallInvoker invoker)
 
     async Task EmptyUnary()
     {
-        var response = await Unary(EmptyCall, new Empty());
+        var response = await Unary(o => client.EmptyCallAsync(new Empty(), o));
         Check(response is not null, "no response");
     }
 
     async Task LargeUnary() =>
-        CheckBody((await Unary(UnaryCall, new SimpleRequest { ResponseSize = 314159, Payload = Zeros(271828) })).Payload, 314159);
+        CheckBody((await Unary(o => client.UnaryCallAsync(new SimpleRequest { ResponseSize = 314159, Payload = Zeros(271828) }, o))).Payload, 314159);
 
     async Task ClientCompressedUnary()
     {
         SimpleRequest Request(bool expect) => new() { ExpectCompressed = new BoolValue { Value = expect }, ResponseSize = 314159, Payload = Zeros(271828) };
-        await ExpectStatus(() => Unary(UnaryCall, Request(true)), StatusCode.InvalidArgument, "uncompressed probe");
-        CheckBody((await Unary(UnaryCall, Request(true), Gzip())).Payload, 314159);
-        CheckBody((await Unary(UnaryCall, Request(false))).Payload, 314159);
+        await ExpectStatus(() => Unary(o => client.UnaryCallAsync(Request(true), o)), StatusCode.InvalidArgument, "uncompressed probe");
+        CheckBody((await Unary(o => client.UnaryCallAsync(Request(true), o), Gzip())).Payload, 314159);
+        CheckBody((await Unary(o => client.UnaryCallAsync(Request(false), o))).Payload, 314159);
     }
 
     async Task ServerCompressedUnary()
@@ -101,13 +92,13 @@ public sealed class InteropClient(CallInvoker invoker)
         foreach (var compressed in new[] { true, false })
         {
             var request = new SimpleRequest { ResponseCompressed = new BoolValue { Value = compressed }, ResponseSize = 314159, Payload = Zeros(271828) };
-            CheckBody((await Unary(UnaryCall, request)).Payload, 314159);
+            CheckBody((await Unary(o => client.UnaryCallAsync(request, o))).Payload, 314159);
         }
     }
 
     async Task ClientStreaming()
     {
-        using var call = invoker.AsyncClientStreamingCall(StreamingInputCall, Options());
+        using var call = client.StreamingInputCall(Options());
         foreach (var size in new[] { 27182, 8, 1828, 45904 })
             await call.RequestStream.WriteAsync(new StreamingInputCallRequest { Payload = Zeros(size) });
         await call.RequestStream.CompleteAsync();
@@ -120,13 +111,13 @@ public sealed class InteropClient(CallInvoker invoker)
         StreamingInputCallRequest Request(bool expect, int size) => new() { ExpectCompressed = new BoolValue { Value = expect }, Payload = Zeros(size) };
         await ExpectStatus(async () =>
         {
-            using var probe = invoker.AsyncClientStreamingCall(StreamingInputCall, Options());
+            using var probe = client.StreamingInputCall(Options());
             await probe.RequestStream.WriteAsync(Request(true, 27182));
             await probe.RequestStream.CompleteAsync();
             return await probe.ResponseAsync;
         }, StatusCode.InvalidArgument, "uncompressed probe");
 
-        using var call = invoker.AsyncClientStreamingCall(StreamingInputCall, Gzip());
+        using var call = client.StreamingInputCall(Gzip());
         await call.RequestStream.WriteAsync(Request(true, 27182));
         call.RequestStream.WriteOptions = new WriteOptions(WriteFlags.NoCompress);
         await call.RequestStream.WriteAsync(Request(false, 45904));
@@ -140,7 +131,7 @@ public sealed class InteropClient(CallInvoker invoker)
         int[] sizes = [31415, 9, 2653, 58979];
         var request = new StreamingOutputCallRequest();
         request.ResponseParameters.AddRange(sizes.Select(size => new ResponseParameters { Size = size }));
-        using var call = invoker.AsyncServerStreamingCall(StreamingOutputCall, Options(), request);
+        using var call = client.StreamingOutputCall(request, Options());
         var responses = await ReadAll(call.ResponseStream);
         Check(responses.Count == 4, $"{responses.Count} responses, expected 4");
         for (var i = 0; i < sizes.Length; i++) CheckBody(responses[i].Payload, sizes[i]);
@@ -151,7 +142,7 @@ public sealed class InteropClient(CallInvoker invoker)
         var request = new StreamingOutputCallRequest();
         request.ResponseParameters.Add(new ResponseParameters { Size = 31415, Compressed = new BoolValue { Value = true } });
         request.ResponseParameters.Add(new ResponseParameters { Size = 92653, Compressed = new BoolValue { Value = false } });
-        using var call = invoker.AsyncServerStreamingCall(StreamingOutputCall, Options(), request);
+        using var call = client.StreamingOutputCall(request, Options());
         var responses = await ReadAll(call.ResponseStream);
         Check(responses.Count == 2, $"{responses.Count} responses, expected 2");
         CheckBody(responses[0].Payload, 31415);
@@ -160,7 +151,7 @@ public sealed class InteropClient(CallInvoker invoker)
 
     async Task PingPong()
     {
-        using var call = invoker.AsyncDuplexStreamingCall(FullDuplexCall, Options());
+        using var call = client.FullDuplexCall(Options());
         foreach (var (requestSize, responseSize) in new[] { (27182, 31415), (8, 9), (1828, 2653), (45904, 58979) })
         {
             await call.RequestStream.WriteAsync(Ask(responseSize, requestSize));
@@ -173,7 +164,7 @@ public sealed class InteropClient(CallInvoker invoker)
 
     async Task EmptyStream()
     {
-        using var call = invoker.AsyncDuplexStreamingCall(FullDuplexCall, Options());
+        using var call = client.FullDuplexCall(Options());
         await call.RequestStream.CompleteAsync();
         var responses = await ReadAll(call.ResponseStream);
         Check(responses.Count == 0, $"{responses.Count} responses, expected none");
@@ -183,13 +174,13 @@ public sealed class InteropClient(CallInvoker invoker)
     {
         Metadata Echo() => new() { { InteropTestService.EchoInitialKey, InitialValue }, { InteropTestService.EchoTrailingKey, TrailingValue } };
 
-        using (var unary = invoker.AsyncUnaryCall(UnaryCall, Options(Echo()), new SimpleRequest { ResponseSize = 314159, Payload = Zeros(271828) }))
+        using (var unary = client.UnaryCallAsync(new SimpleRequest { ResponseSize = 314159, Payload = Zeros(271828) }, Options(Echo())))
         {
             CheckBody((await unary.ResponseAsync).Payload, 314159);
             CheckEchoed(await unary.ResponseHeadersAsync, unary.GetTrailers(), "UnaryCall");
         }
 
-        using var duplex = invoker.AsyncDuplexStreamingCall(FullDuplexCall, Options(Echo()));
+        using var duplex = client.FullDuplexCall(Options(Echo()));
         await duplex.RequestStream.WriteAsync(Ask(314159, 271828));
         await duplex.RequestStream.CompleteAsync();
         var responses = await ReadAll(duplex.ResponseStream);
@@ -210,12 +201,12 @@ public sealed class InteropClient(CallInvoker invoker)
     async Task StatusCodeAndMessage()
     {
         var status = new EchoStatus { Code = 2, Message = "test status message" };
-        var unary = await ExpectStatus(() => Unary(UnaryCall, new SimpleRequest { ResponseStatus = status }), StatusCode.Unknown, "UnaryCall");
+        var unary = await ExpectStatus(() => Unary(o => client.UnaryCallAsync(new SimpleRequest { ResponseStatus = status }, o)), StatusCode.Unknown, "UnaryCall");
         Check(unary.Status.Detail == status.Message, $"UnaryCall message '{unary.Status.Detail}', expected '{status.Message}'");
 
         var duplex = await ExpectStatus(async () =>
         {
-            using var call = invoker.AsyncDuplexStreamingCall(FullDuplexCall, Options());
+            using var call = client.FullDuplexCall(Options());
             await call.RequestStream.WriteAsync(new StreamingOutputCallRequest { ResponseStatus = status });
             await call.RequestStream.CompleteAsync();
             return await ReadAll(call.ResponseStream);
@@ -226,14 +217,14 @@ public sealed class InteropClient(CallInvoker invoker)
     async Task SpecialStatusMessageCase()
     {
         var request = new SimpleRequest { ResponseStatus = new EchoStatus { Code = 2, Message = SpecialStatusMessage } };
-        var e = await ExpectStatus(() => Unary(UnaryCall, request), StatusCode.Unknown, "UnaryCall");
+        var e = await ExpectStatus(() => Unary(o => client.UnaryCallAsync(request, o)), StatusCode.Unknown, "UnaryCall");
         Check(e.Status.Detail == SpecialStatusMessage, $"message '{e.Status.Detail}', expected the special message");
     }
 
     async Task CancelAfterBegin()
     {
         using var cts = new CancellationTokenSource();
-        using var call = invoker.AsyncClientStreamingCall(StreamingInputCall, Options() with { CancellationToken = cts.Token });
+        using var call = client.StreamingInputCall(Options().WithCancellationToken(cts.Token));
         await cts.CancelAsync();
         await ExpectStatus(() => call.ResponseAsync, StatusCode.Cancelled, "StreamingInputCall");
     }
@@ -241,7 +232,7 @@ public sealed class InteropClient(CallInvoker invoker)
     async Task CancelAfterFirstResponse()
     {
         using var cts = new CancellationTokenSource();
-        using var call = invoker.AsyncDuplexStreamingCall(FullDuplexCall, Options() with { CancellationToken = cts.Token });
+        using var call = client.FullDuplexCall(Options().WithCancellationToken(cts.Token));
         await call.RequestStream.WriteAsync(Ask(31415, 27182));
         Check(await call.ResponseStream.MoveNext(CancellationToken.None), "no first response");
         CheckBody(call.ResponseStream.Current.Payload, 31415);
@@ -251,7 +242,7 @@ public sealed class InteropClient(CallInvoker invoker)
 
     async Task TimeoutOnSleepingServer()
     {
-        using var call = invoker.AsyncDuplexStreamingCall(FullDuplexCall, new CallOptions(Deadline: DateTime.UtcNow.AddMilliseconds(1)));
+        using var call = client.FullDuplexCall(new CallOptions(deadline: DateTime.UtcNow.AddMilliseconds(1)));
         await ExpectStatus(async () =>
         {
             // The deadline may pass before the write; then the write itself reports it.
@@ -260,10 +251,9 @@ public sealed class InteropClient(CallInvoker invoker)
         }, StatusCode.DeadlineExceeded, "FullDuplexCall");
     }
 
-    async Task<TResponse> Unary<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions? options = null)
-        where TRequest : class, IMessage<TRequest> where TResponse : class, IMessage<TResponse>
+    static async Task<TResponse> Unary<TResponse>(Func<CallOptions, AsyncUnaryCall<TResponse>> start, CallOptions? options = null)
     {
-        using var call = invoker.AsyncUnaryCall(method, options ?? Options(), request);
+        using var call = start(options ?? Options());
         return await call.ResponseAsync;
     }
 
@@ -290,7 +280,7 @@ public sealed class InteropClient(CallInvoker invoker)
 
     static CallOptions Options(Metadata? headers = null) => new(headers, DateTime.UtcNow + CallTimeout);
 
-    /// <summary>Request messages of this call go gzip-compressed (the grpc-dotnet convention).</summary>
+    /// <summary>Request messages of this call go gzip-compressed (grpc-dotnet's per-call switch, a header it does not send).</summary>
     static CallOptions Gzip() => Options(new Metadata { { "grpc-internal-encoding-request", "gzip" } });
 
     static StreamingOutputCallRequest Ask(int responseSize, int requestSize)

@@ -1,6 +1,6 @@
 using System.Net;
 using Midia.CertsDev;
-using Midia.Rpc.Tls;
+using Midia.Trust;
 
 namespace Midia.Interop.Pki;
 

@@ -17,7 +17,9 @@ import tempfile
 PREFIX = "interop_pb"
 HERE = os.path.dirname(os.path.abspath(__file__))
 INTEROP_PROTOS = os.path.join(HERE, "..", "protos")
-RPC_PROTOS = os.path.join(HERE, "..", "..", "..", "rpc", "Protos")  # health and reflection, as rpc/ serves them
+# Health and reflection v1, copied from grpc/grpc (Apache-2.0, headers kept); kept here, outside the
+# C# project's protos/, because grpc-dotnet's packages bring their own C# types for them.
+STANDARD_PROTOS = os.path.join(HERE, "protos")
 PLUGIN = "/usr/bin/grpc_python_plugin"
 
 _INSTALL_HINT = (
@@ -70,4 +72,4 @@ def load_interop():
 
 
 def load_standard_services():
-    return load([(RPC_PROTOS, ["grpc/health/v1/health.proto", "grpc/reflection/v1/reflection.proto"])])
+    return load([(STANDARD_PROTOS, ["grpc/health/v1/health.proto", "grpc/reflection/v1/reflection.proto"])])

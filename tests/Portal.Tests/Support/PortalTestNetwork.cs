@@ -1,26 +1,24 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Midia.CertsDev;
 using Midia.Consent.Tests.Support;
 using Midia.Coordinator.Serve;
-using Midia.Node.Care;
+using Midia.Hosting;
 using Midia.Node.Consent;
 using Midia.Node.Disclosure;
 using Midia.Node.Linkage;
 using Midia.Node.Policy;
-using Midia.Node.Research;
+using Midia.Node.Serve;
 using Midia.Node.Store;
-using Midia.Node.Transparency;
 using Midia.Portal.Accounts;
 using Midia.Portal.Serve;
-using Midia.Protos.Node.V1;
-using Midia.Rpc.Client;
-using Midia.Rpc.Server;
-using Midia.Rpc.Tls;
+using Midia.Trust;
 
 namespace Midia.Portal.Tests.Support;
 
@@ -58,7 +56,7 @@ public sealed class PortalTestNetwork : IAsyncDisposable
     public Uri CoordinatorAddress => new($"https://127.0.0.1:{CoordinatorPort}");
     public string SitesFile => Path.Combine(Folder, "sites.json");
     public List<TestSite> Nodes { get; } = [];
-    public CoordinatorServer? Coordinator { get; private set; }
+    public WebApplication? Coordinator { get; private set; }
 
     public TestSite this[string site] => Nodes.Single(n => n.Site == site);
 
@@ -92,11 +90,10 @@ public sealed class PortalTestNetwork : IAsyncDisposable
                 await StartOnceAsync();
                 return;
             }
-            catch (Midia.Rpc.Hosting.CommandException e) when (attempt < 5 && e.Message.Contains("already in use", StringComparison.Ordinal))
+            catch (CommandException e) when (attempt < 5 && e.Message.Contains("already in use", StringComparison.Ordinal))
             {
                 foreach (var node in Nodes) await node.StopAsync();
-                if (Coordinator is not null) await Coordinator.DisposeAsync();
-                Coordinator = null;
+                await StopCoordinatorAsync();
                 PickPorts();
             }
         }
@@ -105,8 +102,26 @@ public sealed class PortalTestNetwork : IAsyncDisposable
     async Task StartOnceAsync()
     {
         var settings = new CoordinatorSettings(new IPEndPoint(IPAddress.Loopback, CoordinatorPort), Material("coordinator", "coordinator"), Path.Combine(Folder, "coordinator.db"), SitesFile);
-        Coordinator = await CoordinatorServer.StartAsync(settings, NullLoggerFactory.Instance);
+        var coordinator = CoordinatorServer.Create(settings, Quiet);
+        try { await coordinator.StartNetworkServerAsync(); }
+        catch
+        {
+            await coordinator.DisposeAsync();
+            throw;
+        }
+        Coordinator = coordinator;
         foreach (var node in Nodes) await node.StartAsync();
+    }
+
+    /// <summary>Servers of the tests log nothing to the test's console.</summary>
+    internal static void Quiet(WebApplicationBuilder builder) => builder.Logging.ClearProviders();
+
+    async Task StopCoordinatorAsync()
+    {
+        if (Coordinator is null) return;
+        await Coordinator.StopAsync();
+        await Coordinator.DisposeAsync();
+        Coordinator = null;
     }
 
     /// <summary>The coordinator's network consent log as its SQLite file holds it: "origin policy permit|deny" in seq order.</summary>
@@ -122,18 +137,21 @@ public sealed class PortalTestNetwork : IAsyncDisposable
         return log;
     }
 
-    /// <summary>A gRPC client of the coordinator, or with <paramref name="node"/> of that site's node.</summary>
+    /// <summary>A gRPC client of the coordinator, or with <paramref name="node"/> of that site's node: the invoker for a generated client.</summary>
     public CallInvoker Client(TlsMaterial tls, string? node = null)
     {
-        var channel = RpcChannel.ForAddress(node is null ? CoordinatorAddress : new Uri(this[node].Address), new RpcChannelOptions { Tls = tls });
+        var channel = NetworkChannel.Open(node is null ? CoordinatorAddress : new Uri(this[node].Address), tls);
         lock (disposables) disposables.Add(channel);
-        return channel.CreateCallInvoker();
+        return channel.Invoker;
     }
+
+    /// <summary>Call options with the tests' deadline (and, for a portal's call, the end user's metadata).</summary>
+    public static CallOptions Deadline(int seconds = 60, Metadata? headers = null) => new(headers: headers, deadline: DateTime.UtcNow.AddSeconds(seconds));
 
     public async ValueTask DisposeAsync()
     {
         foreach (var node in Nodes) await node.StopAsync();
-        if (Coordinator is not null) await Coordinator.DisposeAsync();
+        await StopCoordinatorAsync();
         foreach (var d in disposables) d.Dispose();
         Authority.Dispose();
         SqliteConnection.ClearAllPools();
@@ -144,17 +162,16 @@ public sealed class PortalTestNetwork : IAsyncDisposable
 /// <summary>One site: its node (as `midia-node serve` wires it) and, on request, its portal.</summary>
 public sealed class TestSite(PortalTestNetwork network, string site)
 {
-    SiteSessions? sessions;
-    NetworkConsent? store;
-    RpcChannel? channel;
-    RpcServer? server;
+    // The consent sync looks at the outbox ten times a second, so a change travels within a test's patience.
+    static readonly IConfiguration FastConsentSync = new ConfigurationBuilder()
+        .AddInMemoryCollection(new Dictionary<string, string?> { ["ConsentSync:Interval"] = "00:00:00.1" }).Build();
+    WebApplication? node;
 
     public string Site => site;
     public int Port { get; set; }
     public string Address => $"https://127.0.0.1:{Port}";
     public string DbPath => Path.Combine(network.Folder, site + ".db");
     public string AccountsFile => Path.Combine(network.Folder, site + "-accounts.json");
-    public ConsentSync? Sync { get; private set; }
     public PortalServer? Portal { get; private set; }
 
     /// <summary>Patients with a research permit each: (resource id, sex "female"/"male", born).</summary>
@@ -201,18 +218,16 @@ public sealed class TestSite(PortalTestNetwork network, string site)
     public async Task StartAsync()
     {
         if (!File.Exists(DbPath)) SiteDatabase.Open(DbPath).Dispose();
-        var tls = network.Material("node", $"node-{site}", site);
-        sessions = new SiteSessions(DbPath, 1);
-        store = new NetworkConsent(DbPath, site);
-        channel = RpcChannel.ForAddress(network.CoordinatorAddress, new RpcChannelOptions { Tls = tls });
-        Sync = new ConsentSync(store, network.Key, channel.CreateCallInvoker(), NullLogger.Instance, TimeSpan.FromMilliseconds(100));
-        server = new RpcServer(new RpcServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, Port), Tls = tls }, NullLoggerFactory.Instance);
-        server.AddService(NodeReflection.Descriptor.Services[0], new ResearchQueries(site, sessions));
-        server.AddService(ConsentReceiver.Descriptor, new ConsentReceiver(store, Sync));
-        server.AddService(PatientCare.Descriptor, new PatientCare(site, sessions, network.Key, new PatientReports(site, sessions)));
-        server.AddService(Midia.Node.Patients.PatientAccess.Descriptor, new Midia.Node.Patients.PatientAccess(site, sessions, network.Key, Sync, channel.CreateCallInvoker()));
-        server.AddService(Midia.Node.Admin.SiteAdmin.Descriptor, new Midia.Node.Admin.SiteAdmin(site, sessions));
-        await server.StartAsync();
+        var settings = new NodeSettings(site, DbPath, new IPEndPoint(IPAddress.Loopback, Port), network.Material("node", $"node-{site}", site),
+            network.CoordinatorAddress, network.Key) { Sessions = 1 };
+        node = NodeServer.Create(settings, FastConsentSync, PortalTestNetwork.Quiet);
+        try { await node.StartNetworkServerAsync(); }
+        catch
+        {
+            await node.DisposeAsync();
+            node = null;
+            throw;
+        }
     }
 
     /// <summary>Starts this site's portal (role portal, this site) with the given local accounts (password <see cref="PortalTestNetwork.Password"/>).</summary>
@@ -231,11 +246,11 @@ public sealed class TestSite(PortalTestNetwork network, string site)
     public async Task StopAsync()
     {
         if (Portal is not null) await Portal.DisposeAsync();
-        if (server is not null) await server.DisposeAsync();
-        if (Sync is not null) await Sync.DisposeAsync();
-        channel?.Dispose();
-        store?.Dispose();
-        sessions?.Dispose();
-        (Portal, server, Sync, channel, store, sessions) = (null, null, null, null, null, null);
+        if (node is not null)
+        {
+            await node.StopAsync();
+            await node.DisposeAsync();
+        }
+        (Portal, node) = (null, null);
     }
 }

@@ -1,4 +1,4 @@
-using Midia.Rpc.Core;
+using Grpc.Core;
 
 namespace Midia.Security.Tests.Support;
 
