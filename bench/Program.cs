@@ -5,7 +5,7 @@ return args.FirstOrDefault() switch
     "query" => Midia.Bench.Node.QueryBench.Run(args[1..]), // CCDL engine vs hand-written SQL: midia-bench query --patients 1000000
     "ledger" => Midia.Bench.Node.LedgerBench.Run(args[1..]), // usage ledger: blob sizes, cohort-count p50/p95 with and without: midia-bench ledger --patients 1000000
     "consent" => Midia.Bench.Node.ConsentBench.Run(int.Parse(Option(args, "--patients") ?? "100000"), Option(args, "--keep")), // site-wide consent sets
-    "rpc-unary" => await Midia.Bench.Rpc.UnaryBench.RunAsync(args[1..]), // gRPC unary round trips, ours vs grpcio and grpc-js: midia-bench rpc-unary [--with-old-layer]
+    "rpc-unary" => await Midia.Bench.Rpc.UnaryBench.RunAsync(args[1..]), // gRPC unary round trips, ours vs grpcio and grpc-js: midia-bench rpc-unary
     "fanout" => Midia.Bench.Coordinator.FanOutBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "300")).GetAwaiter().GetResult(), // federated count latency (3 and 10 nodes) vs one node, counts/s
     "consent-propagation" => Midia.Bench.Consent.PropagationBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "200"), int.Parse(Option(args, "--burst") ?? "10000")).GetAwaiter().GetResult(), // network consent: set -> applied at 3 and 10 nodes p50/p99, burst throughput
     "summary" => Midia.Bench.Care.SummaryBench.RunAsync(int.Parse(Option(args, "--iterations") ?? "200"), int.Parse(Option(args, "--facts") ?? "240"), int.Parse(Option(args, "--background") ?? "2000")).GetAwaiter().GetResult(), // cross-site patient summary latency p50/p95, 3 and 10 nodes, rich histories

@@ -38,7 +38,7 @@ public static class UnaryBench
         }
         try
         {
-            Console.WriteLine(await TableAsync(calls, warmup, concurrency, payload, rounds, args.Contains("--with-old-layer")));
+            Console.WriteLine(await TableAsync(calls, warmup, concurrency, payload, rounds));
             return 0;
         }
         catch (Suite.BenchmarkSkipped missing)
@@ -50,8 +50,7 @@ public static class UnaryBench
 
     /// <summary>The markdown table BENCHMARKS.md shows, with the ratios of our server to the grpc-js
     /// server under the same client. Throws <see cref="Suite.BenchmarkSkipped"/> when a peer is not installed.</summary>
-    /// <param name="withOldLayer">Also the old rpc/ layer's server and client (issue 14's before-and-after run, until rpc/ is deleted).</param>
-    public static async Task<string> TableAsync(int calls, int warmup, int concurrency, int payload, int rounds, bool withOldLayer = false)
+    public static async Task<string> TableAsync(int calls, int warmup, int concurrency, int payload, int rounds)
     {
         foreach (var problem in new[] { InteropPeers.PythonProblem(), InteropPeers.NodeProblem() })
             if (problem is not null) throw new Suite.BenchmarkSkipped(problem);
@@ -61,18 +60,12 @@ public static class UnaryBench
         var measured = new List<Result>();
         using var serverTls = pki.ServerTls();
         await using (var host = await InteropTestHost.StartAsync(serverTls))
-        await using (var old = withOldLayer ? await OldLayer.StartAsync(serverTls) : null)
         using (var grpcJs = NodeTestServer.Start(pki))
         {
             for (var round = 1; round <= rounds; round++)
             {
                 measured.Add(await OurClient("our server", host.Port, pki, calls, warmup, concurrency, payload));
                 measured.Add(Grpcio("our server", host.Port, pki, calls, warmup, concurrency, payload));
-                if (old is not null)
-                {
-                    measured.Add(await old.ClientAsync(calls, warmup, concurrency, payload, pki.ClientTls));
-                    measured.Add(Grpcio(OldLayer.Server, old.Port, pki, calls, warmup, concurrency, payload));
-                }
                 measured.Add(Grpcio("grpc-js server", grpcJs.Port, pki, calls, warmup, concurrency, payload));
                 measured.Add(await OurClient("grpc-js server", grpcJs.Port, pki, calls, warmup, concurrency, payload));
                 Console.Error.WriteLine($"round {round} of {rounds} done");
@@ -94,25 +87,12 @@ public static class UnaryBench
         table.AppendLine();
         table.AppendLine("Ratios, our server against the grpc-js server under the same client:");
         table.AppendLine();
-        foreach (var client in results.Select(r => r.Client).Distinct().Where(c => results.Any(r => r.Client == c && r.Server == "grpc-js server")))
+        foreach (var client in results.Select(r => r.Client).Distinct())
         {
             var ours = results.Single(r => r.Client == client && r.Server == "our server");
             var js = results.Single(r => r.Client == client && r.Server == "grpc-js server");
             table.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"* {client}: {js.P50Us / ours.P50Us:F2}x lower p50, {ours.SequentialPerS / js.SequentialPerS:F2}x sequential calls/s, {ours.ConcurrentPerS / js.ConcurrentPerS:F2}x calls/s with {concurrency} in flight."));
-        }
-        if (withOldLayer)
-        {
-            table.AppendLine();
-            table.AppendLine("Ratios, the new stack against the old rpc/ layer, each measured with its own client and with grpcio:");
-            table.AppendLine();
-            foreach (var (newClient, oldClient) in new[] { ("our client", OldLayer.Client), ("grpcio", "grpcio") })
-            {
-                var next = results.Single(r => r.Client == newClient && r.Server == "our server");
-                var was = results.Single(r => r.Client == oldClient && r.Server == OldLayer.Server);
-                table.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"* {newClient} → our server against {oldClient} → {OldLayer.Server}: p50 {next.P50Us:F0} against {was.P50Us:F0} µs ({next.P50Us / was.P50Us:F2}x), sequential {next.SequentialPerS / was.SequentialPerS:F2}x, {concurrency} in flight {next.ConcurrentPerS / was.ConcurrentPerS:F2}x."));
-            }
         }
         return table.ToString();
     }
